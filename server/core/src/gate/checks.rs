@@ -1,0 +1,605 @@
+//! The checks, in the original's order: tree graph, contracts, type refs, test suites,
+//! dependencies; then the checks the original lacks.
+
+use super::{Code, Finding, Fix, Related, Severity, base_types, BUILTIN_TYPES, nearest};
+use crate::json::{self, JsonErrorKind, Seg};
+use crate::json_path;
+use crate::model::{ComponentContract, ContractTestSuite, DecompositionTree, TestLanguage};
+use crate::store::{Doc, ProjectDocs};
+use crate::testcode::{self, TestAnalysis};
+use crate::text::TextRange;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+pub(super) fn run(docs: &ProjectDocs) -> Vec<Finding> {
+    let mut out = Vec::new();
+    document_errors(docs, &mut out);
+    let tree = docs.tree();
+    match (&docs.tree, tree) {
+        (None, _) => out.push(
+            Finding::error(
+                Code::MissingTree,
+                "No decomposition tree yet (decomposition/tree.json); run `pact run` to decompose the task",
+            )
+            .at(&docs.layout.tree(), None),
+        ),
+        (Some(doc), Some(tree)) => tree_graph(doc, tree, &mut out),
+        _ => {}
+    }
+    let order = component_order(docs);
+    for cid in &order {
+        contract_presence_and_completeness(docs, cid, &mut out);
+    }
+    for cid in &order {
+        if let Some(doc) = docs.contracts.get(cid.as_str()) {
+            if let Some(c) = doc.ok() {
+                type_refs(&doc.path, &doc.text, c, cid, &mut out);
+            }
+        }
+    }
+    test_suites(docs, &order, &mut out);
+    dependencies(docs, &order, &mut out);
+    out
+}
+
+/// Tree components first (tree order), then contracts and suites the tree does not list.
+fn component_order(docs: &ProjectDocs) -> Vec<String> {
+    let mut seen = HashSet::new();
+    let tree_ids = docs.tree().into_iter().flat_map(|t| t.nodes.keys());
+    tree_ids
+        .chain(docs.contracts.keys())
+        .chain(docs.suites.keys())
+        .filter(|id| seen.insert(id.as_str()))
+        .cloned()
+        .collect()
+}
+
+fn doc_error<T>(doc: &Doc<T>, cid: Option<&str>, out: &mut Vec<Finding>) {
+    let Err(e) = &doc.value else { return };
+    let code = match e.kind {
+        JsonErrorKind::Unreadable => Code::Unreadable,
+        JsonErrorKind::Syntax => Code::JsonSyntax,
+        JsonErrorKind::Schema => Code::JsonSchema,
+    };
+    let name = doc.path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let whose = cid.map(|c| format!(" of '{c}'")).unwrap_or_default();
+    let mut f = Finding::error(code, format!("{name}{whose} is invalid: {}", e.message)).at(&doc.path, Some(e.range));
+    f.component = cid.map(str::to_string);
+    out.push(f);
+}
+
+fn document_errors(docs: &ProjectDocs, out: &mut Vec<Finding>) {
+    if let Some(t) = &docs.tree {
+        doc_error(t, None, out);
+    }
+    for (cid, d) in &docs.contracts {
+        doc_error(d, Some(cid), out);
+    }
+    for (cid, d) in &docs.suites {
+        doc_error(d, Some(cid), out);
+    }
+    for (path, e) in &docs.bad_ids {
+        out.push(Finding::error(Code::InvalidId, format!("{}: {e}", path.display())).at(path, None));
+    }
+    for (cid, d) in &docs.contracts {
+        if let Some(c) = d.ok().filter(|c| !c.component_id.is_empty() && c.component_id != *cid) {
+            out.push(
+                Finding::error(
+                    Code::IdMismatch,
+                    format!("Contract in directory '{cid}' has component_id '{}'", c.component_id),
+                )
+                .at(&d.path, json::locate(&d.text, &json_path!["component_id"]))
+                .of(cid),
+            );
+        }
+    }
+    for (cid, d) in &docs.suites {
+        if let Some(s) = d.ok().filter(|s| !s.component_id.is_empty() && s.component_id != *cid) {
+            out.push(
+                Finding::error(
+                    Code::IdMismatch,
+                    format!("Test suite in directory '{cid}' has component_id '{}'", s.component_id),
+                )
+                .at(&d.path, json::locate(&d.text, &json_path!["component_id"]))
+                .of(cid),
+            );
+        }
+    }
+}
+
+/// Children edges only, as the original: dangling children and cycles (DFS, white/gray/black).
+fn tree_graph(doc: &Doc<DecompositionTree>, tree: &DecompositionTree, out: &mut Vec<Finding>) {
+    let (path, text) = (&doc.path, &doc.text);
+    for id in tree.nodes.keys() {
+        if let Err(e) = crate::ids::check_component_id(id) {
+            out.push(Finding::error(Code::InvalidId, e.to_string()).at(path, json::locate_key(text, &json_path!["nodes", id.as_str()])));
+        }
+    }
+    if !tree.nodes.is_empty() && !tree.nodes.contains_key(&tree.root_id) {
+        out.push(
+            Finding::error(Code::MissingRoot, format!("Root node '{}' not found in tree", tree.root_id))
+                .at(path, json::locate(text, &json_path!["root_id"])),
+        );
+    }
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        White,
+        Gray,
+        Black,
+    }
+    let mut mark: HashMap<&str, Mark> = tree.nodes.keys().map(|k| (k.as_str(), Mark::White)).collect();
+    let edge = |node: &str, i: usize| json::locate(text, &json_path!["nodes", node, "children", i]);
+    for start in tree.nodes.keys() {
+        if mark.get(start.as_str()) != Some(&Mark::White) {
+            continue;
+        }
+        // Iterative DFS: (node, next child index); `stack` doubles as the current path.
+        let mut stack: Vec<(&str, usize)> = vec![(start.as_str(), 0)];
+        mark.insert(start.as_str(), Mark::Gray);
+        while let Some(&mut (node, ref mut i)) = stack.last_mut() {
+            let children = tree.nodes.get(node).map(|n| n.children.as_slice()).unwrap_or(&[]);
+            let Some(child) = children.get(*i) else {
+                mark.insert(node, Mark::Black);
+                stack.pop();
+                continue;
+            };
+            let idx = *i;
+            *i += 1;
+            match mark.get(child.as_str()) {
+                None => out.push(
+                    Finding::error(Code::DanglingChild, format!("Child '{child}' of '{node}' not found in tree"))
+                        .at(path, edge(node, idx))
+                        .of(node),
+                ),
+                Some(Mark::Gray) => {
+                    let from = stack.iter().position(|(n, _)| *n == child.as_str()).unwrap_or(0);
+                    let members: Vec<&str> = stack[from..].iter().map(|(n, _)| *n).collect();
+                    let cycle = members.iter().copied().chain([child.as_str()]).collect::<Vec<_>>().join(" -> ");
+                    let mut f = Finding::error(Code::TreeCycle, format!("Dependency cycle detected: {cycle}"))
+                        .at(path, edge(node, idx))
+                        .of(node);
+                    // The other edges of the cycle, so an editor can mark each one.
+                    for (n, next_i) in &stack[from..stack.len() - 1] {
+                        if let Some(r) = edge(n, next_i.saturating_sub(1)) {
+                            f.related.push(Related { file: path.clone(), range: r, message: format!("'{n}' is part of the cycle") });
+                        }
+                    }
+                    out.push(f);
+                }
+                Some(Mark::White) => {
+                    mark.insert(child.as_str(), Mark::Gray);
+                    stack.push((child.as_str(), 0));
+                }
+                Some(Mark::Black) => {}
+            }
+        }
+    }
+}
+
+fn contract_presence_and_completeness(docs: &ProjectDocs, cid: &str, out: &mut Vec<Finding>) {
+    let in_tree = docs.tree().is_some_and(|t| t.nodes.contains_key(cid));
+    let Some(doc) = docs.contracts.get(cid) else {
+        if in_tree {
+            let range = docs.tree.as_ref().and_then(|t| json::locate_key(&t.text, &json_path!["nodes", cid]));
+            out.push(
+                Finding::error(Code::MissingContract, format!("Component '{cid}' missing contract"))
+                    .at(&docs.layout.tree(), range)
+                    .of(cid),
+            );
+        }
+        return;
+    };
+    let Some(c) = doc.ok() else { return };
+    let at = |p: Vec<Seg>| json::locate(&doc.text, &p);
+    let mut push = |msg: String, range: Option<TextRange>| {
+        out.push(Finding::error(Code::IncompleteContract, msg).at(&doc.path, range).of(cid));
+    };
+    if c.component_id.trim().is_empty() {
+        push("Contract missing component_id".into(), at(json_path!["component_id"]));
+    }
+    if c.name.trim().is_empty() {
+        push("Contract missing name".into(), at(json_path!["name"]));
+    }
+    if c.functions.is_empty() {
+        push(format!("Contract '{cid}' has no functions defined"), at(json_path!["functions"]));
+    }
+    for (i, f) in c.functions.iter().enumerate() {
+        if f.name.trim().is_empty() {
+            push(format!("Function in '{cid}' missing name"), at(json_path!["functions", i, "name"]));
+        }
+        if f.output_type.trim().is_empty() {
+            push(
+                format!("Function '{}' in '{cid}' missing output_type", f.name),
+                at(json_path!["functions", i, "output_type"]),
+            );
+        }
+    }
+}
+
+fn type_refs(path: &Path, text: &str, c: &ComponentContract, cid: &str, out: &mut Vec<Finding>) {
+    let defined: HashSet<&str> = c.types.iter().map(|t| t.name.as_str()).chain(BUILTIN_TYPES.iter().copied()).collect();
+    let mut check = |type_ref: &str, seg: Vec<Seg>, message: String| {
+        let Some(bad) = base_types(type_ref).into_iter().find(|b| !defined.contains(b.name)) else { return };
+        // Underline the unresolved name inside the JSON string.
+        let range = json::locate(text, &seg).map(|whole| {
+            let raw = &text[whole.start..whole.end];
+            let at = json::raw_offset_in_string(raw, bad.offset);
+            TextRange::new(whole.start + at, whole.start + at + bad.name.len())
+        });
+        let mut f = Finding::error(Code::UnresolvedType, message).at(path, range).of(cid);
+        f.fix = nearest(bad.name, defined.iter().copied()).map(|n| Fix::Replace { with: n.to_string() });
+        out.push(f);
+    };
+    for (fi, f) in c.functions.iter().enumerate() {
+        for (ii, input) in f.inputs.iter().enumerate() {
+            check(
+                &input.type_ref,
+                json_path!["functions", fi, "inputs", ii, "type_ref"],
+                format!(
+                    "Function '{}' input '{}' type_ref '{}' not defined in component '{cid}'",
+                    f.name, input.name, input.type_ref
+                ),
+            );
+        }
+        if !f.output_type.is_empty() {
+            check(
+                &f.output_type,
+                json_path!["functions", fi, "output_type"],
+                format!("Function '{}' output_type '{}' not defined in component '{cid}'", f.name, f.output_type),
+            );
+        }
+    }
+    for (ti, t) in c.types.iter().enumerate() {
+        for (fi, field) in t.fields.iter().enumerate() {
+            check(
+                &field.type_ref,
+                json_path!["types", ti, "fields", fi, "type_ref"],
+                format!(
+                    "Type '{}' field '{}' type_ref '{}' not defined in component '{cid}'",
+                    t.name, field.name, field.type_ref
+                ),
+            );
+        }
+        if t.kind == crate::model::TypeKind::List && !t.item_type.is_empty() {
+            check(
+                &t.item_type,
+                json_path!["types", ti, "item_type"],
+                format!("Type '{}' item_type '{}' not defined in component '{cid}'", t.name, t.item_type),
+            );
+        }
+    }
+}
+
+/// A piece of test code to analyze: a file on disk or a suite's `generated_code`.
+struct Source<'a> {
+    cid: &'a str,
+    language: TestLanguage,
+    text: &'a str,
+    /// For generated code: the suite document it is embedded in.
+    suite: Option<&'a Doc<ContractTestSuite>>,
+    file: &'a Path,
+    /// Disk file identical to the generated code: reported there, not listed twice.
+    duplicate_of_generated: bool,
+}
+
+fn test_suites(docs: &ProjectDocs, order: &[String], out: &mut Vec<Finding>) {
+    // Gather every test text, then parse each distinct one once, on all cores.
+    let mut sources: Vec<Source> = Vec::new();
+    for cid in order {
+        let suite_doc = docs.suites.get(cid.as_str());
+        let generated = suite_doc.and_then(|d| d.ok()).filter(|s| !s.generated_code.trim().is_empty());
+        let gen_lang = generated.map(|s| s.language().unwrap_or(TestLanguage::Python));
+        let mut gen_on_disk: Option<&Path> = None;
+        for f in docs.test_files.get(cid.as_str()).into_iter().flatten() {
+            let same = generated.is_some_and(|s| Some(f.language) == gen_lang && s.generated_code.as_str() == &*f.text);
+            if same && gen_on_disk.is_none() {
+                gen_on_disk = Some(&f.path);
+            }
+            sources.push(Source { cid, language: f.language, text: &f.text, suite: None, file: &f.path, duplicate_of_generated: same });
+        }
+        if let (Some(s), Some(doc), Some(lang)) = (generated, suite_doc, gen_lang) {
+            sources.push(Source { cid, language: lang, text: &s.generated_code, suite: Some(doc), file: &doc.path, duplicate_of_generated: false });
+        }
+    }
+    let mut unique: FxHashMap<(TestLanguage, &str), usize> = FxHashMap::default();
+    let mut jobs: Vec<(TestLanguage, &str)> = Vec::new();
+    let slot: Vec<usize> = sources
+        .iter()
+        .map(|s| {
+            *unique.entry((s.language, s.text)).or_insert_with(|| {
+                jobs.push((s.language, s.text));
+                jobs.len() - 1
+            })
+        })
+        .collect();
+    let analyses: Vec<TestAnalysis> = jobs.par_iter().map(|(l, t)| testcode::analyze(*l, t)).collect();
+
+    for cid in order {
+        let in_tree = docs.tree().is_some_and(|t| t.nodes.contains_key(cid.as_str()));
+        let Some(doc) = docs.suites.get(cid.as_str()) else {
+            if in_tree {
+                let range = docs.tree.as_ref().and_then(|t| json::locate_key(&t.text, &json_path!["nodes", cid.as_str()]));
+                out.push(
+                    Finding::error(Code::MissingTestSuite, format!("Component '{cid}' missing test suite"))
+                        .at(&docs.layout.tree(), range)
+                        .of(cid),
+                );
+            }
+            continue;
+        };
+        let Some(suite) = doc.ok() else { continue };
+        if suite.component_id.trim().is_empty() {
+            out.push(Finding::error(Code::EmptyTestSuite, "Test suite missing component_id").at(&doc.path, json::locate(&doc.text, &json_path!["component_id"])).of(cid));
+        }
+        if suite.test_cases.is_empty() {
+            out.push(
+                Finding::error(Code::EmptyTestSuite, format!("Test suite for '{cid}' has no test cases"))
+                    .at(&doc.path, json::locate(&doc.text, &json_path!["test_cases"]))
+                    .of(cid),
+            );
+        }
+        let contract = docs.contract(cid);
+        if let Some(c) = contract {
+            for (i, case) in suite.test_cases.iter().enumerate() {
+                if !case.function.is_empty() && c.function_named(&case.function).is_none() {
+                    let names = c.functions.iter().map(|f| f.name.as_str());
+                    let mut f = Finding::error(
+                        Code::UnknownFunction,
+                        format!("Test case '{}' of '{cid}' tests function '{}', which the contract does not define", case.id, case.function),
+                    )
+                    .at(&doc.path, json::locate(&doc.text, &json_path!["test_cases", i, "function"]))
+                    .of(cid);
+                    if let Some(n) = nearest(&case.function, names) {
+                        f.fix = Some(Fix::Replace { with: format!("\"{n}\"") });
+                    }
+                    out.push(f);
+                }
+            }
+            if suite.contract_version != c.version {
+                out.push(
+                    Finding::warning(
+                        Code::StaleTests,
+                        format!(
+                            "Test suite for '{cid}' was generated for contract version {}, but the contract is version {}",
+                            suite.contract_version, c.version
+                        ),
+                    )
+                    .at(&doc.path, json::locate(&doc.text, &json_path!["contract_version"]))
+                    .of(cid),
+                );
+            }
+        }
+    }
+
+    for (s, &slot) in sources.iter().zip(&slot) {
+        code_findings(s, &analyses[slot], docs, out);
+    }
+}
+
+fn code_findings(s: &Source, a: &TestAnalysis, docs: &ProjectDocs, out: &mut Vec<Finding>) {
+    let cid = s.cid;
+    // Where a byte offset of the code is in its file (generated code is escaped inside JSON).
+    let place = |r: TextRange| -> Option<TextRange> {
+        match s.suite {
+            None => Some(r),
+            Some(doc) => {
+                let whole = json::locate(&doc.text, &json_path!["generated_code"])?;
+                let raw = &doc.text[whole.start..whole.end];
+                let a = json::raw_offset_in_string(raw, r.start);
+                let b = json::raw_offset_in_string(raw, r.end);
+                Some(TextRange::new(whole.start + a, whole.start + b))
+            }
+        }
+    };
+    let file_name = s.file.file_name().and_then(|n| n.to_str()).unwrap_or("test file");
+    if let Some(e) = a.syntax_errors.first() {
+        let generated = s.suite.is_some() || s.duplicate_of_generated;
+        let message = if generated {
+            format!("Test suite for '{cid}' has syntax error in generated code: {} (<unknown>, line {})", python_style(&e.message), e.line)
+        } else {
+            format!("Test file '{file_name}' of '{cid}' has a syntax error at line {}: {}", e.line, e.message)
+        };
+        let mut f = Finding::error(Code::TestSyntax, message).at(s.file, place(e.range)).of(cid);
+        // Generated code that also sits on disk is listed once, from the suite.
+        f.in_details = !s.duplicate_of_generated;
+        out.push(f);
+    }
+    let contract = docs.contract(cid);
+    let known: HashSet<&str> = contract
+        .into_iter()
+        .flat_map(|c| {
+            c.functions
+                .iter()
+                .map(|f| f.name.as_str())
+                .chain(c.types.iter().map(|t| t.name.as_str()))
+                .chain(c.functions.iter().flat_map(|f| f.error_cases.iter().map(|e| e.error_type.as_str())))
+        })
+        .collect();
+    let detail = s.suite.is_none() || !docs.test_files.get(cid).is_some_and(|fs| fs.iter().any(|f| &*f.text == s.text));
+    let where_ = if s.suite.is_some() { "generated code".to_string() } else { format!("'{file_name}'") };
+    for t in &a.tests {
+        if !t.has_assertion {
+            let mut f = Finding::warning(
+                Code::ToothlessTest,
+                format!("Test '{}' in {where_} of '{cid}' has no assertion: it cannot fail", t.name),
+            )
+            .at(s.file, place(t.name_range))
+            .of(cid);
+            f.in_details = detail;
+            out.push(f);
+        }
+        if contract.is_some() {
+            for (name, r) in &t.free_calls {
+                if known.contains(name.as_str()) {
+                    continue;
+                }
+                let mut f = Finding::warning(
+                    Code::UnknownFunction,
+                    format!("Test '{}' in {where_} of '{cid}' calls '{name}', which contract '{cid}' does not define", t.name),
+                )
+                .at(s.file, place(*r))
+                .of(cid);
+                f.fix = nearest(name, known.iter().copied()).map(|n| Fix::Replace { with: n.to_string() });
+                f.in_details = detail;
+                out.push(f);
+            }
+        }
+    }
+}
+
+/// Python's wording for the common case, so messages read like the original's.
+fn python_style(msg: &str) -> &str {
+    if msg.starts_with("invalid syntax") { "invalid syntax" } else { msg }
+}
+
+/// The original's `normalize_dependency_name`: exact, case-insensitive, or same `_`-words.
+fn normalize<'a>(dep: &str, ids: &[&'a str]) -> Option<&'a str> {
+    if let Some(id) = ids.iter().find(|i| **i == dep) {
+        return Some(id);
+    }
+    let lower = dep.to_lowercase();
+    if let Some(id) = ids.iter().find(|i| i.to_lowercase() == lower) {
+        return Some(id);
+    }
+    let words = |s: &str| {
+        let mut w: Vec<String> = s.to_lowercase().split('_').map(str::to_string).collect();
+        w.sort();
+        w
+    };
+    let target = words(dep);
+    ids.iter().find(|i| words(i) == target).copied()
+}
+
+fn dependencies(docs: &ProjectDocs, order: &[String], out: &mut Vec<Finding>) {
+    let tree = docs.tree();
+    let mut known: Vec<&str> = order.iter().map(String::as_str).collect();
+    known.sort_unstable();
+    known.dedup();
+    let mut edges: Vec<(&str, usize, &str)> = Vec::new();
+    let mut warnings = Vec::new();
+    for cid in order {
+        let Some(doc) = docs.contracts.get(cid.as_str()) else { continue };
+        let Some(c) = doc.ok() else { continue };
+        for (i, dep) in c.dependencies.iter().enumerate() {
+            let range = || json::locate(&doc.text, &json_path!["dependencies", i]);
+            let Some(id) = normalize(dep, &known) else {
+                let mut f = Finding::new(
+                    Severity::Info,
+                    Code::UnknownDependency,
+                    format!("Contract '{cid}' depends on '{dep}', which is not a component of this project (treated as external)"),
+                )
+                .at(&doc.path, range())
+                .of(cid);
+                f.fix = nearest(dep, known.iter().copied()).map(|n| Fix::Replace { with: format!("\"{n}\"") });
+                f.in_details = false;
+                out.push(f);
+                continue;
+            };
+            edges.push((cid.as_str(), i, id));
+            if docs.contract(id).is_none() && docs.contracts.get(id).is_none() {
+                if tree.is_some_and(|t| t.nodes.contains_key(id)) {
+                    out.push(
+                        Finding::error(
+                            Code::DependencyWithoutContract,
+                            format!("Contract '{cid}' depends on '{dep}' which is in the decomposition tree but has no contract"),
+                        )
+                        .at(&doc.path, range())
+                        .of(cid),
+                    );
+                }
+            }
+            if let Some(t) = tree {
+                if let Some(w) = locality(t, cid, id) {
+                    warnings.push(Finding::warning(Code::DistantDependency, w).at(&doc.path, range()).of(cid));
+                }
+            }
+        }
+    }
+    dependency_cycles(docs, &edges, out);
+    out.extend(warnings);
+}
+
+/// Allowed: self, parent, siblings, uncles, children. Else the original's "Distant dependency".
+fn locality(t: &DecompositionTree, cid: &str, dep: &str) -> Option<String> {
+    let (Some(node), Some(dnode)) = (t.nodes.get(cid), t.nodes.get(dep)) else { return None };
+    let parent = node.parent_id.as_str();
+    let grandparent = t.nodes.get(parent).map(|p| p.parent_id.as_str()).unwrap_or("");
+    let allowed = dep == cid
+        || dep == parent
+        || dnode.parent_id == parent
+        || node.children.iter().any(|c| c == dep)
+        || (!grandparent.is_empty() && dnode.parent_id == grandparent)
+        || (dnode.parent_id.is_empty() && parent.is_empty());
+    if allowed {
+        return None;
+    }
+    let path_of = |id: &str| {
+        let mut names: Vec<&str> = t.ancestors(id).iter().rev().map(|a| t.nodes.get(*a).map_or(*a, |n| n.name.as_str())).collect();
+        names.push(t.nodes.get(id).map_or(id, |n| n.name.as_str()));
+        names.join(" > ")
+    };
+    Some(format!(
+        "Distant dependency: '{cid}' ({}) depends on '{dep}' ({}) — consider restructuring to keep dependencies within sibling/parent scope",
+        path_of(cid),
+        path_of(dep)
+    ))
+}
+
+/// Cycles through `contract.dependencies` (which the original does not check).
+fn dependency_cycles(docs: &ProjectDocs, edges: &[(&str, usize, &str)], out: &mut Vec<Finding>) {
+    let mut adj: HashMap<&str, Vec<(usize, &str)>> = HashMap::new();
+    for (from, i, to) in edges {
+        adj.entry(from).or_default().push((*i, to));
+    }
+    let mut state: HashMap<&str, u8> = HashMap::new(); // 1 = on path, 2 = done
+    let mut reported: HashSet<Vec<&str>> = HashSet::new();
+    let mut starts: Vec<&str> = edges.iter().map(|e| e.0).collect();
+    starts.dedup();
+    for start in starts {
+        if state.contains_key(start) {
+            continue;
+        }
+        let mut stack: Vec<(&str, usize)> = vec![(start, 0)];
+        state.insert(start, 1);
+        while let Some(&mut (node, ref mut k)) = stack.last_mut() {
+            let next = adj.get(node).and_then(|v| v.get(*k)).copied();
+            let Some((dep_index, to)) = next else {
+                state.insert(node, 2);
+                stack.pop();
+                continue;
+            };
+            *k += 1;
+            match state.get(to) {
+                Some(1) => {
+                    let from = stack.iter().position(|(n, _)| *n == to).unwrap_or(0);
+                    let members: Vec<&str> = stack[from..].iter().map(|(n, _)| *n).collect();
+                    let mut key = members.clone();
+                    key.sort_unstable();
+                    if !reported.insert(key) {
+                        continue;
+                    }
+                    let text = members.iter().copied().chain([to]).collect::<Vec<_>>().join(" -> ");
+                    let Some(doc) = docs.contracts.get(node) else { continue };
+                    let mut f = Finding::error(Code::DependencyCycle, format!("Contract dependency cycle detected: {text}"))
+                        .at(&doc.path, json::locate(&doc.text, &json_path!["dependencies", dep_index]))
+                        .of(node);
+                    for (m, mk) in &stack[from..stack.len() - 1] {
+                        let Some(d) = docs.contracts.get(*m) else { continue };
+                        let idx = adj.get(m).and_then(|v| v.get(mk.saturating_sub(1))).map(|e| e.0).unwrap_or(0);
+                        if let Some(r) = json::locate(&d.text, &json_path!["dependencies", idx]) {
+                            f.related.push(Related { file: d.path.clone(), range: r, message: format!("'{m}' is part of the cycle") });
+                        }
+                    }
+                    out.push(f);
+                }
+                None => {
+                    state.insert(to, 1);
+                    stack.push((to, 0));
+                }
+                _ => {}
+            }
+        }
+    }
+}
