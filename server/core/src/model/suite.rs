@@ -98,20 +98,32 @@ fn python() -> String {
     "python".into()
 }
 
-/// The original accepts `test_cases` given as a JSON string (an LLM quirk); so do we.
+/// The original accepts `test_cases` given as a JSON string (an LLM quirk); so do we. A visitor
+/// (not an untagged enum) so that errors inside the list keep their path and message.
 fn lenient_test_cases<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<TestCase>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Either {
-        List(Vec<TestCase>),
-        Text(String),
+    struct Cases;
+    impl<'de> serde::de::Visitor<'de> for Cases {
+        type Value = Vec<TestCase>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of test cases")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            Vec::<TestCase>::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+            if s.trim().is_empty() {
+                return Ok(Vec::new());
+            }
+            serde_json::from_str(s).map_err(E::custom)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
     }
-    match Option::<Either>::deserialize(d)? {
-        None => Ok(Vec::new()),
-        Some(Either::List(v)) => Ok(v),
-        Some(Either::Text(s)) if s.trim().is_empty() => Ok(Vec::new()),
-        Some(Either::Text(s)) => serde_json::from_str(&s).map_err(serde::de::Error::custom),
-    }
+    d.deserialize_any(Cases)
 }
 
 impl ContractTestSuite {

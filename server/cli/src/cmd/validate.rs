@@ -1,0 +1,73 @@
+use pact_core::gate::{self, Finding, Severity};
+use serde_json::json;
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
+    let project = super::open(dir)?;
+    let docs = project.docs();
+    let report = gate::validate(&docs);
+    let root = project.root();
+    let rel = |f: &Finding| {
+        f.file.as_deref().map(|p| p.strip_prefix(root).unwrap_or(p).display().to_string()).unwrap_or_default()
+    };
+    if as_json {
+        let diagnostics: Vec<_> = report
+            .findings
+            .iter()
+            .map(|f| {
+                json!({
+                    "severity": f.severity,
+                    "code": f.code.as_str(),
+                    "message": f.message,
+                    "file": rel(f),
+                    "line": f.start.map(|p| p.line),
+                    "column": f.start.map(|p| p.column),
+                    "end_line": f.end.map(|p| p.line),
+                    "end_column": f.end.map(|p| p.column),
+                })
+            })
+            .collect();
+        let out = json!({
+            "passed": report.passed(),
+            "reason": report.reason(),
+            "details": report.details(),
+            "diagnostics": diagnostics,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        // The same problem seen in two files (generated code also on disk) prints once.
+        let shown: Vec<&Finding> = report.findings.iter().filter(|f| f.severity != Severity::Info).collect();
+        let mut printed = std::collections::HashSet::new();
+        for f in &shown {
+            if !printed.insert((f.code.as_str(), f.message.as_str())) {
+                continue;
+            }
+            let sev = match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Info => "info",
+            };
+            println!("{sev}[{}]: {}", f.code.as_str(), f.message);
+            for same in shown.iter().filter(|g| g.code == f.code && g.message == f.message) {
+                let file = rel(same);
+                match (file.is_empty(), same.start) {
+                    (true, _) => {}
+                    (false, Some(p)) => println!("  --> {file}:{}:{}", p.line, p.column),
+                    (false, None) => println!("  --> {file}"),
+                }
+            }
+            match &f.fix {
+                Some(gate::Fix::Replace { with }) => println!("  = help: did you mean {with}?"),
+                Some(gate::Fix::AddDependency { id }) => println!("  = help: add \"{id}\" to `dependencies`"),
+                None => {}
+            }
+        }
+        if report.passed() {
+            println!("Validation PASSED: {}", report.reason());
+        } else {
+            println!("Validation FAILED: {}", report.reason());
+        }
+    }
+    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

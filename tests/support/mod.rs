@@ -1,0 +1,64 @@
+//! Shared helpers for the end-to-end tests: fixture projects copied to temp dirs, and running
+//! the real `pact` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/reference")
+}
+
+/// A writable copy of a reference project.
+pub fn copy_project(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dst = tmp.path().join(name);
+    copy_dir(&fixtures().join(name), &dst);
+    (tmp, dst)
+}
+
+pub fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).expect("mkdir");
+    for e in std::fs::read_dir(src).expect("read_dir") {
+        let e = e.expect("entry");
+        let to = dst.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &to);
+        } else {
+            std::fs::copy(e.path(), &to).expect("copy");
+        }
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn pact(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_pact")).args(args).output().expect("run pact");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `pact validate DIR --json`, parsed.
+pub fn validate_json(dir: &Path) -> (i32, serde_json::Value) {
+    let run = pact(&["validate", dir.to_str().expect("utf-8 path"), "--json"]);
+    let v = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("bad json ({e}): {}\n{}", run.stdout, run.stderr));
+    (run.code, v)
+}
+
+pub fn edit(path: &Path, f: impl FnOnce(&mut serde_json::Value)) {
+    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
+    f(&mut v);
+    std::fs::write(path, serde_json::to_string_pretty(&v).expect("ser")).expect("write");
+}
+
+/// Diagnostics with a given code.
+pub fn with_code<'a>(v: &'a serde_json::Value, code: &str) -> Vec<&'a serde_json::Value> {
+    v["diagnostics"].as_array().into_iter().flatten().filter(|d| d["code"] == code).collect()
+}
