@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use tree_sitter::{Language, Node, Parser, Tree};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SyntaxError {
     pub range: TextRange,
     /// 1-based line, as Python's `SyntaxError` reports it.
@@ -15,7 +15,7 @@ pub struct SyntaxError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TestFn {
     pub name: String,
     /// The test's name (Python) or its title string (TS/JS).
@@ -28,7 +28,7 @@ pub struct TestFn {
     pub free_calls: Vec<(String, TextRange)>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TestAnalysis {
     pub syntax_errors: Vec<SyntaxError>,
     pub tests: Vec<TestFn>,
@@ -176,82 +176,119 @@ const PY_BUILTINS: &[&str] = &[
     "complex", "delattr", "breakpoint", "__import__", "aiter", "anext",
 ];
 
+/// What one pass over a Python file learns about a function definition.
+struct PyFn {
+    name: String,
+    name_range: TextRange,
+    range: TextRange,
+    asserts: bool,
+    /// Plain-identifier callees (name, range).
+    calls: Vec<(String, TextRange)>,
+}
+
 /// Python: every `def test_*` (module level or in a class), with assertion and free-call facts.
+/// One cursor walk (no `Node::parent`, which re-descends from the root each time).
 fn python_tests(root: Node, text: &str) -> Vec<TestFn> {
     // Names the file binds anywhere: an identifier used other than as a callee, a keyword
     // argument name or an attribute name. Good enough to tell "imported or defined here" from
     // "must come from the module under test via `import *`".
     let mut bound: HashSet<&str> = HashSet::new();
-    let mut asserting_helpers: HashSet<&str> = HashSet::new();
-    let mut functions = Vec::new();
-    for node in descendants(root) {
+    let mut fns: Vec<PyFn> = Vec::new();
+    let mut fn_stack: Vec<usize> = Vec::new();
+    let mut ancestors: Vec<Node> = Vec::new();
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        let field = cursor.field_name();
+        let parent_kind = ancestors.last().map(|p| p.kind()).unwrap_or("");
         match node.kind() {
             "identifier" => {
-                let Some(parent) = node.parent() else { continue };
-                let is_callee = parent.kind() == "call" && parent.child_by_field_name("function") == Some(node);
-                let is_kwarg = parent.kind() == "keyword_argument" && parent.child_by_field_name("name") == Some(node);
-                let is_attr = parent.kind() == "attribute" && parent.child_by_field_name("attribute") == Some(node);
-                let is_def_name = matches!(parent.kind(), "function_definition" | "class_definition");
-                if is_def_name || !(is_callee || is_kwarg || is_attr) {
+                let role = (parent_kind, field.unwrap_or(""));
+                let is_def_name = matches!(role, ("function_definition" | "class_definition", "name"));
+                let is_use_only =
+                    matches!(role, ("call", "function") | ("keyword_argument", "name") | ("attribute", "attribute"));
+                if is_def_name || !is_use_only {
                     bound.insert(text_of(node, text));
                 }
             }
-            "function_definition" => functions.push(node),
-            _ => {}
-        }
-    }
-    for f in &functions {
-        let name = f.child_by_field_name("name").map(|n| text_of(n, text)).unwrap_or("");
-        if !name.starts_with("test") && has_assertion_py(*f, text, &HashSet::new()) {
-            asserting_helpers.insert(name);
-        }
-    }
-    let mut tests = Vec::new();
-    for f in functions {
-        let Some(name_node) = f.child_by_field_name("name") else { continue };
-        let name = text_of(name_node, text);
-        if !name.starts_with("test") {
-            continue;
-        }
-        let mut free_calls = Vec::new();
-        for n in descendants(f) {
-            if n.kind() != "call" {
-                continue;
-            }
-            let Some(callee) = n.child_by_field_name("function") else { continue };
-            if callee.kind() == "identifier" {
-                let called = text_of(callee, text);
-                if !bound.contains(called) && !PY_BUILTINS.contains(&called) {
-                    free_calls.push((called.to_string(), range(callee)));
+            "assert_statement" => {
+                for &i in &fn_stack {
+                    fns[i].asserts = true;
                 }
             }
+            "call" => {
+                if let (Some(&i), Some(callee)) = (fn_stack.last(), node.child_by_field_name("function")) {
+                    let last = match callee.kind() {
+                        "attribute" => callee.child_by_field_name("attribute").map(|a| text_of(a, text)).unwrap_or(""),
+                        _ => text_of(callee, text),
+                    };
+                    if last.starts_with("assert")
+                        || last.starts_with("expect")
+                        || matches!(last, "raises" | "fail" | "warns" | "deprecated_call")
+                    {
+                        fns[i].asserts = true;
+                    }
+                    if callee.kind() == "identifier" {
+                        fns[i].calls.push((last.to_string(), range(callee)));
+                    }
+                }
+            }
+            "function_definition" => {
+                let name_node = node.child_by_field_name("name");
+                fns.push(PyFn {
+                    name: name_node.map(|n| text_of(n, text).to_string()).unwrap_or_default(),
+                    name_range: name_node.map(range).unwrap_or_default(),
+                    range: range(node),
+                    asserts: false,
+                    calls: Vec::new(),
+                });
+                fn_stack.push(fns.len() - 1);
+            }
+            _ => {}
         }
-        tests.push(TestFn {
-            name: name.to_string(),
-            name_range: range(name_node),
-            range: range(f),
-            has_assertion: has_assertion_py(f, text, &asserting_helpers),
-            free_calls,
-        });
+        if cursor.goto_first_child() {
+            ancestors.push(node);
+            continue;
+        }
+        // Leave `node`, then every ancestor that has no next sibling.
+        let mut leaving = node;
+        loop {
+            if leaving.kind() == "function_definition" {
+                fn_stack.pop();
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return finish_python(fns, &bound);
+            }
+            match ancestors.pop() {
+                Some(p) => leaving = p,
+                None => return finish_python(fns, &bound),
+            }
+        }
     }
-    tests
 }
 
-fn has_assertion_py(f: Node, text: &str, helpers: &HashSet<&str>) -> bool {
-    descendants(f).any(|n| match n.kind() {
-        "assert_statement" => true,
-        "call" => n.child_by_field_name("function").is_some_and(|callee| {
-            let last = match callee.kind() {
-                "attribute" => callee.child_by_field_name("attribute").map(|a| text_of(a, text)).unwrap_or(""),
-                _ => text_of(callee, text),
-            };
-            last.starts_with("assert")
-                || last.starts_with("expect")
-                || matches!(last, "raises" | "fail" | "warns" | "deprecated_call")
-                || helpers.contains(last)
-        }),
-        _ => false,
-    })
+fn finish_python(fns: Vec<PyFn>, bound: &HashSet<&str>) -> Vec<TestFn> {
+    // A helper that asserts gives teeth to the tests that call it.
+    let helpers: HashSet<&str> =
+        fns.iter().filter(|f| !f.name.starts_with("test") && f.asserts).map(|f| f.name.as_str()).collect();
+    fns.iter()
+        .filter(|f| f.name.starts_with("test"))
+        .map(|f| TestFn {
+            name: f.name.clone(),
+            name_range: f.name_range,
+            range: f.range,
+            has_assertion: f.asserts || f.calls.iter().any(|(c, _)| helpers.contains(c.as_str())),
+            free_calls: f
+                .calls
+                .iter()
+                .filter(|(c, _)| !bound.contains(c.as_str()) && !PY_BUILTINS.contains(&c.as_str()))
+                .cloned()
+                .collect(),
+        })
+        .collect()
 }
 
 /// TS/JS: `test("title", fn)` / `it(...)` calls, assertion = a call rooted at `expect`/`assert`.

@@ -1,9 +1,9 @@
 //! Byte offsets ↔ line/column, so every finding can be shown in a terminal or an editor.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A half-open byte range into one file's text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct TextRange {
     pub start: usize,
     pub end: usize,

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
     let project = super::open(dir)?;
     let docs = project.docs();
-    let report = gate::validate(&docs);
+    let mut cache = gate::AnalysisCache::open(&project.layout.pact_dir().join("cache"));
+    let report = gate::validate_with(&docs, &mut cache);
     let root = project.root();
     let rel = |f: &Finding| {
         f.file.as_deref().map(|p| p.strip_prefix(root).unwrap_or(p).display().to_string()).unwrap_or_default()

@@ -6,14 +6,13 @@ use crate::json::{self, JsonErrorKind, Seg};
 use crate::json_path;
 use crate::model::{ComponentContract, ContractTestSuite, DecompositionTree, TestLanguage};
 use crate::store::{Doc, ProjectDocs};
-use crate::testcode::{self, TestAnalysis};
+use crate::testcode::TestAnalysis;
 use crate::text::TextRange;
-use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-pub(super) fn run(docs: &ProjectDocs) -> Vec<Finding> {
+pub(super) fn run(docs: &ProjectDocs, cache: &mut super::AnalysisCache) -> Vec<Finding> {
     let mut out = Vec::new();
     document_errors(docs, &mut out);
     let tree = docs.tree();
@@ -39,7 +38,7 @@ pub(super) fn run(docs: &ProjectDocs) -> Vec<Finding> {
             }
         }
     }
-    test_suites(docs, &order, &mut out);
+    test_suites(docs, &order, cache, &mut out);
     dependencies(docs, &order, &mut out);
     out
 }
@@ -284,7 +283,7 @@ struct Source<'a> {
     duplicate_of_generated: bool,
 }
 
-fn test_suites(docs: &ProjectDocs, order: &[String], out: &mut Vec<Finding>) {
+fn test_suites(docs: &ProjectDocs, order: &[String], cache: &mut super::AnalysisCache, out: &mut Vec<Finding>) {
     // Gather every test text, then parse each distinct one once, on all cores.
     let mut sources: Vec<Source> = Vec::new();
     for cid in order {
@@ -314,7 +313,7 @@ fn test_suites(docs: &ProjectDocs, order: &[String], out: &mut Vec<Finding>) {
             })
         })
         .collect();
-    let analyses: Vec<TestAnalysis> = jobs.par_iter().map(|(l, t)| testcode::analyze(*l, t)).collect();
+    let analyses: Vec<TestAnalysis> = cache.analyze_all(&jobs);
 
     for cid in order {
         let in_tree = docs.tree().is_some_and(|t| t.nodes.contains_key(cid.as_str()));

@@ -2,8 +2,11 @@
 //! `pact validate`, the pipeline and the language server. Every finding has a severity, a stable
 //! code, the original's message where it has one, and a file and range to underline.
 
+mod cache;
 mod checks;
 mod typeref;
+
+pub use cache::AnalysisCache;
 
 pub use typeref::{BUILTIN_TYPES, BaseName, base_types};
 
@@ -168,7 +171,12 @@ impl Report {
 
 /// Runs every check over a snapshot of the project.
 pub fn validate(docs: &ProjectDocs) -> Report {
-    let mut findings = checks::run(docs);
+    validate_with(docs, &mut AnalysisCache::in_memory())
+}
+
+/// [`validate`], reusing earlier analyses of unchanged test texts.
+pub fn validate_with(docs: &ProjectDocs, cache: &mut AnalysisCache) -> Report {
+    let mut findings = checks::run(docs, cache);
     fill_positions(docs, &mut findings);
     Report { findings }
 }
