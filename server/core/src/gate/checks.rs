@@ -1,7 +1,7 @@
 //! The checks, in the original's order: tree graph, contracts, type refs, test suites,
 //! dependencies; then the checks the original lacks.
 
-use super::{Code, Finding, Fix, Related, Severity, base_types, BUILTIN_TYPES, nearest};
+use super::{BUILTIN_TYPES, Code, Finding, Fix, Related, Scope, Severity, base_types, nearest};
 use crate::json::{self, JsonErrorKind, Seg};
 use crate::json_path;
 use crate::model::{ComponentContract, ContractTestSuite, DecompositionTree, TestLanguage};
@@ -12,11 +12,12 @@ use rustc_hash::FxHashMap;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-pub(super) fn run(docs: &ProjectDocs, cache: &mut super::AnalysisCache) -> Vec<Finding> {
+pub(super) fn run(docs: &ProjectDocs, scope: &Scope, cache: &mut super::AnalysisCache) -> Vec<Finding> {
     let mut out = Vec::new();
-    document_errors(docs, &mut out);
-    let tree = docs.tree();
+    document_errors(docs, scope, &mut out);
+    let tree = docs.tree().filter(|_| scope.includes_tree());
     match (&docs.tree, tree) {
+        _ if !scope.includes_tree() => {}
         (None, _) => out.push(
             Finding::error(
                 Code::MissingTree,
@@ -27,7 +28,8 @@ pub(super) fn run(docs: &ProjectDocs, cache: &mut super::AnalysisCache) -> Vec<F
         (Some(doc), Some(tree)) => tree_graph(doc, tree, &mut out),
         _ => {}
     }
-    let order = component_order(docs);
+    let all = component_order(docs);
+    let order: Vec<String> = all.iter().filter(|c| scope.includes(c)).cloned().collect();
     for cid in &order {
         contract_presence_and_completeness(docs, cid, &mut out);
     }
@@ -39,7 +41,7 @@ pub(super) fn run(docs: &ProjectDocs, cache: &mut super::AnalysisCache) -> Vec<F
         }
     }
     test_suites(docs, &order, cache, &mut out);
-    dependencies(docs, &order, &mut out);
+    dependencies(docs, &all, scope, &mut out);
     out
 }
 
@@ -69,20 +71,20 @@ fn doc_error<T>(doc: &Doc<T>, cid: Option<&str>, out: &mut Vec<Finding>) {
     out.push(f);
 }
 
-fn document_errors(docs: &ProjectDocs, out: &mut Vec<Finding>) {
-    if let Some(t) = &docs.tree {
+fn document_errors(docs: &ProjectDocs, scope: &Scope, out: &mut Vec<Finding>) {
+    if let Some(t) = docs.tree.as_ref().filter(|_| scope.includes_tree()) {
         doc_error(t, None, out);
     }
-    for (cid, d) in &docs.contracts {
+    for (cid, d) in docs.contracts.iter().filter(|(c, _)| scope.includes(c)) {
         doc_error(d, Some(cid), out);
     }
-    for (cid, d) in &docs.suites {
+    for (cid, d) in docs.suites.iter().filter(|(c, _)| scope.includes(c)) {
         doc_error(d, Some(cid), out);
     }
     for (path, e) in &docs.bad_ids {
         out.push(Finding::error(Code::InvalidId, format!("{}: {e}", path.display())).at(path, None));
     }
-    for (cid, d) in &docs.contracts {
+    for (cid, d) in docs.contracts.iter().filter(|(c, _)| scope.includes(c)) {
         if let Some(c) = d.ok().filter(|c| !c.component_id.is_empty() && c.component_id != *cid) {
             out.push(
                 Finding::error(
@@ -94,7 +96,7 @@ fn document_errors(docs: &ProjectDocs, out: &mut Vec<Finding>) {
             );
         }
     }
-    for (cid, d) in &docs.suites {
+    for (cid, d) in docs.suites.iter().filter(|(c, _)| scope.includes(c)) {
         if let Some(s) = d.ok().filter(|s| !s.component_id.is_empty() && s.component_id != *cid) {
             out.push(
                 Finding::error(
@@ -471,7 +473,9 @@ fn normalize<'a>(dep: &str, ids: &[&'a str]) -> Option<&'a str> {
     ids.iter().find(|i| words(i) == target).copied()
 }
 
-fn dependencies(docs: &ProjectDocs, order: &[String], out: &mut Vec<Finding>) {
+/// `all` is every component (names resolve against all of them); findings only for `scope`.
+fn dependencies(docs: &ProjectDocs, all: &[String], scope: &Scope, out: &mut Vec<Finding>) {
+    let order = all;
     let tree = docs.tree();
     let mut known: Vec<&str> = order.iter().map(String::as_str).collect();
     known.sort_unstable();
@@ -481,9 +485,17 @@ fn dependencies(docs: &ProjectDocs, order: &[String], out: &mut Vec<Finding>) {
     for cid in order {
         let Some(doc) = docs.contracts.get(cid.as_str()) else { continue };
         let Some(c) = doc.ok() else { continue };
+        let in_scope = scope.includes(cid);
         for (i, dep) in c.dependencies.iter().enumerate() {
             let range = || json::locate(&doc.text, &json_path!["dependencies", i]);
-            let Some(id) = normalize(dep, &known) else {
+            let resolved = normalize(dep, &known);
+            if let Some(id) = resolved {
+                edges.push((cid.as_str(), i, id));
+            }
+            if !in_scope {
+                continue;
+            }
+            let Some(id) = resolved else {
                 let mut f = Finding::new(
                     Severity::Info,
                     Code::UnknownDependency,
@@ -496,7 +508,6 @@ fn dependencies(docs: &ProjectDocs, order: &[String], out: &mut Vec<Finding>) {
                 out.push(f);
                 continue;
             };
-            edges.push((cid.as_str(), i, id));
             if docs.contract(id).is_none() && docs.contracts.get(id).is_none() {
                 if tree.is_some_and(|t| t.nodes.contains_key(id)) {
                     out.push(
@@ -516,7 +527,7 @@ fn dependencies(docs: &ProjectDocs, order: &[String], out: &mut Vec<Finding>) {
             }
         }
     }
-    dependency_cycles(docs, &edges, out);
+    dependency_cycles(docs, &edges, scope, out);
     out.extend(warnings);
 }
 
@@ -547,7 +558,7 @@ fn locality(t: &DecompositionTree, cid: &str, dep: &str) -> Option<String> {
 }
 
 /// Cycles through `contract.dependencies` (which the original does not check).
-fn dependency_cycles(docs: &ProjectDocs, edges: &[(&str, usize, &str)], out: &mut Vec<Finding>) {
+fn dependency_cycles(docs: &ProjectDocs, edges: &[(&str, usize, &str)], scope: &Scope, out: &mut Vec<Finding>) {
     let mut adj: HashMap<&str, Vec<(usize, &str)>> = HashMap::new();
     for (from, i, to) in edges {
         adj.entry(from).or_default().push((*i, to));
@@ -576,7 +587,7 @@ fn dependency_cycles(docs: &ProjectDocs, edges: &[(&str, usize, &str)], out: &mu
                     let members: Vec<&str> = stack[from..].iter().map(|(n, _)| *n).collect();
                     let mut key = members.clone();
                     key.sort_unstable();
-                    if !reported.insert(key) {
+                    if !members.iter().any(|m| scope.includes(m)) || !reported.insert(key) {
                         continue;
                     }
                     let text = members.iter().copied().chain([to]).collect::<Vec<_>>().join(" -> ");

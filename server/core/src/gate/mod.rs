@@ -176,7 +176,35 @@ pub fn validate(docs: &ProjectDocs) -> Report {
 
 /// [`validate`], reusing earlier analyses of unchanged test texts.
 pub fn validate_with(docs: &ProjectDocs, cache: &mut AnalysisCache) -> Report {
-    let mut findings = checks::run(docs, cache);
+    validate_scoped(docs, &Scope::All, cache)
+}
+
+/// Which part of a project to check. The language server re-checks only what an edit can
+/// affect: the edited component, its dependents, and the tree when the tree changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Components { ids: std::collections::HashSet<String>, tree: bool },
+}
+
+impl Scope {
+    pub fn includes(&self, cid: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Components { ids, .. } => ids.contains(cid),
+        }
+    }
+    pub fn includes_tree(&self) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Components { tree, .. } => *tree,
+        }
+    }
+}
+
+/// [`validate_with`] restricted to a [`Scope`]; findings outside it are not produced.
+pub fn validate_scoped(docs: &ProjectDocs, scope: &Scope, cache: &mut AnalysisCache) -> Report {
+    let mut findings = checks::run(docs, scope, cache);
     fill_positions(docs, &mut findings);
     Report { findings }
 }
