@@ -10,21 +10,45 @@ use support::*;
 fn reference_projects_give_the_originals_details() {
     for entry in std::fs::read_dir(fixtures()).expect("fixtures") {
         let path = entry.expect("entry").path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".expected.json")) else {
+        let Some(name) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".expected.json"))
+        else {
             continue;
         };
-        let expected: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+        let expected: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
         let (code, got) = validate_json(&fixtures().join(name));
         assert_eq!(got["passed"], expected["passed"], "{name}: {got:#}");
         assert_eq!(got["reason"], expected["reason"], "{name}");
-        assert_eq!(code, if expected["passed"] == true { 0 } else { 1 }, "{name}");
-        let details: Vec<&str> = got["details"].as_array().expect("details").iter().filter_map(Value::as_str).collect();
-        for want in expected["details"].as_array().expect("details").iter().filter_map(Value::as_str) {
+        assert_eq!(
+            code,
+            if expected["passed"] == true { 0 } else { 1 },
+            "{name}"
+        );
+        let details: Vec<&str> = got["details"]
+            .as_array()
+            .expect("details")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        for want in expected["details"]
+            .as_array()
+            .expect("details")
+            .iter()
+            .filter_map(Value::as_str)
+        {
             // Syntax-error text may differ after the component name and the line.
             let found = match want.split_once(" has syntax error in generated code: ") {
                 Some((head, tail)) => {
-                    let line = tail.rsplit_once("line ").map(|(_, l)| l.trim_end_matches(')')).unwrap_or("");
-                    details.iter().any(|d| d.starts_with(head) && d.contains(&format!("line {line})")))
+                    let line = tail
+                        .rsplit_once("line ")
+                        .map(|(_, l)| l.trim_end_matches(')'))
+                        .unwrap_or("");
+                    details
+                        .iter()
+                        .any(|d| d.starts_with(head) && d.contains(&format!("line {line})")))
                 }
                 None => details.contains(&want),
             };
@@ -32,7 +56,10 @@ fn reference_projects_give_the_originals_details() {
         }
         // Every diagnostic is located.
         for d in got["diagnostics"].as_array().expect("diagnostics") {
-            assert!(d["file"].as_str().is_some_and(|f| !f.is_empty()), "{name}: {d}");
+            assert!(
+                d["file"].as_str().is_some_and(|f| !f.is_empty()),
+                "{name}: {d}"
+            );
         }
     }
 }
@@ -42,8 +69,19 @@ fn syntax_error_points_at_the_exact_position_in_the_test_file() {
     let (code, v) = validate_json(&fixtures().join("broken_test_syntax"));
     assert_eq!(code, 1);
     let d = with_code(&v, "test-syntax");
-    let on_disk = d.iter().find(|d| d["file"].as_str().is_some_and(|f| f.ends_with("contract_test.py"))).expect("file finding");
-    assert_eq!((on_disk["line"].as_u64(), on_disk["column"].as_u64()), (Some(17), Some(28)), "{on_disk}");
+    let on_disk = d
+        .iter()
+        .find(|d| {
+            d["file"]
+                .as_str()
+                .is_some_and(|f| f.ends_with("contract_test.py"))
+        })
+        .expect("file finding");
+    assert_eq!(
+        (on_disk["line"].as_u64(), on_disk["column"].as_u64()),
+        (Some(17), Some(28)),
+        "{on_disk}"
+    );
 }
 
 #[test]
@@ -51,23 +89,40 @@ fn unresolved_types_are_underlined_at_the_name_with_a_suggestion() {
     let (_, v) = validate_json(&fixtures().join("broken_unresolved_type"));
     let d = with_code(&v, "unresolved-type");
     assert_eq!(d.len(), 3);
-    let top_n = d.iter().find(|d| d["message"].as_str().is_some_and(|m| m.contains("WordCounts"))).expect("top_n");
+    let top_n = d
+        .iter()
+        .find(|d| {
+            d["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("WordCounts"))
+        })
+        .expect("top_n");
     // `"list[WordCounts]"`: the name starts 6 columns into the string value.
-    let (col, end) = (top_n["column"].as_u64().unwrap_or(0), top_n["end_column"].as_u64().unwrap_or(0));
+    let (col, end) = (
+        top_n["column"].as_u64().unwrap_or(0),
+        top_n["end_column"].as_u64().unwrap_or(0),
+    );
     assert_eq!(end - col, "WordCounts".len() as u64);
 }
 
 #[test]
 fn cycles_through_contract_dependencies_are_errors() {
     let (_tmp, dir) = copy_project("sample");
-    edit(&dir.join(".pact/contracts/tokenizer/interface.json"), |c| c["dependencies"] = json!(["counter"]));
-    edit(&dir.join(".pact/contracts/counter/interface.json"), |c| c["dependencies"] = json!(["tokenizer"]));
+    edit(&dir.join(".pact/contracts/tokenizer/interface.json"), |c| {
+        c["dependencies"] = json!(["counter"])
+    });
+    edit(&dir.join(".pact/contracts/counter/interface.json"), |c| {
+        c["dependencies"] = json!(["tokenizer"])
+    });
     let (code, v) = validate_json(&dir);
     assert_eq!(code, 1);
     let d = with_code(&v, "dependency-cycle");
     assert_eq!(d.len(), 1, "{v:#}");
     let msg = d[0]["message"].as_str().unwrap_or("");
-    assert!(msg == "Contract dependency cycle detected: tokenizer -> counter -> tokenizer", "{msg}");
+    assert!(
+        msg == "Contract dependency cycle detected: tokenizer -> counter -> tokenizer",
+        "{msg}"
+    );
 }
 
 #[test]
@@ -80,7 +135,13 @@ fn corrupt_and_half_written_json_is_an_error_with_its_position() {
     assert_eq!(code, 1);
     let d = with_code(&v, "json-syntax");
     assert_eq!(d.len(), 1, "{v:#}");
-    assert!(d[0]["message"].as_str().is_some_and(|m| m.contains("truncated")), "{}", d[0]);
+    assert!(
+        d[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("truncated")),
+        "{}",
+        d[0]
+    );
     assert!(d[0]["line"].as_u64().is_some_and(|l| l > 1));
     // Half-written is not "missing".
     assert!(with_code(&v, "missing-contract").is_empty());
@@ -89,15 +150,28 @@ fn corrupt_and_half_written_json_is_an_error_with_its_position() {
 #[test]
 fn wrong_types_and_unknown_enum_values_are_schema_errors() {
     let (_tmp, dir) = copy_project("sample");
-    edit(&dir.join(".pact/contracts/counter/interface.json"), |c| c["functions"][0]["output_type"] = json!(42));
-    edit(&dir.join(".pact/contracts/tokenizer/tests/contract_test_suite.json"), |s| s["test_cases"][0]["category"] = json!("happy"));
+    edit(&dir.join(".pact/contracts/counter/interface.json"), |c| {
+        c["functions"][0]["output_type"] = json!(42)
+    });
+    edit(
+        &dir.join(".pact/contracts/tokenizer/tests/contract_test_suite.json"),
+        |s| s["test_cases"][0]["category"] = json!("happy"),
+    );
     let (code, v) = validate_json(&dir);
     assert_eq!(code, 1);
     let d = with_code(&v, "json-schema");
     assert_eq!(d.len(), 2, "{v:#}");
     let msgs: Vec<&str> = d.iter().filter_map(|d| d["message"].as_str()).collect();
-    assert!(msgs.iter().any(|m| m.contains("functions[0].output_type: invalid type: integer `42`")), "{msgs:?}");
-    assert!(msgs.iter().any(|m| m.contains("test_cases[0].category: unknown variant `happy`")), "{msgs:?}");
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("functions[0].output_type: invalid type: integer `42`")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("test_cases[0].category: unknown variant `happy`")),
+        "{msgs:?}"
+    );
 }
 
 #[test]
@@ -106,24 +180,41 @@ fn path_traversal_ids_are_rejected() {
     edit(&dir.join(".pact/decomposition/tree.json"), |t| {
         let node = t["nodes"]["counter"].clone();
         t["nodes"]["../../etc"] = node;
-        t["nodes"]["wordfreq"]["children"].as_array_mut().expect("children").push(json!("../../etc"));
+        t["nodes"]["wordfreq"]["children"]
+            .as_array_mut()
+            .expect("children")
+            .push(json!("../../etc"));
     });
     let (code, v) = validate_json(&dir);
     assert_eq!(code, 1);
     let d = with_code(&v, "invalid-component-id");
     assert!(!d.is_empty(), "{v:#}");
-    assert!(d[0]["message"].as_str().is_some_and(|m| m.contains("../../etc")));
+    assert!(
+        d[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("../../etc"))
+    );
 }
 
 #[test]
 fn binary_garbage_and_huge_files_are_clear_errors() {
     let (_tmp, dir) = copy_project("sample");
-    std::fs::write(dir.join(".pact/contracts/counter/interface.json"), [0u8, 159, 146, 150, 255, 0, 1]).expect("write");
-    let big = format!("{{\"component_id\": \"tokenizer\", \"pad\": \"{}\"}}", "x".repeat(50 * 1024 * 1024));
+    std::fs::write(
+        dir.join(".pact/contracts/counter/interface.json"),
+        [0u8, 159, 146, 150, 255, 0, 1],
+    )
+    .expect("write");
+    let big = format!(
+        "{{\"component_id\": \"tokenizer\", \"pad\": \"{}\"}}",
+        "x".repeat(50 * 1024 * 1024)
+    );
     std::fs::write(dir.join(".pact/contracts/tokenizer/interface.json"), big).expect("write");
     let (code, v) = validate_json(&dir);
     assert_eq!(code, 1);
-    let msgs: Vec<&str> = with_code(&v, "unreadable-file").iter().filter_map(|d| d["message"].as_str()).collect();
+    let msgs: Vec<&str> = with_code(&v, "unreadable-file")
+        .iter()
+        .filter_map(|d| d["message"].as_str())
+        .collect();
     assert!(msgs.iter().any(|m| m.contains("not UTF-8")), "{msgs:?}");
     assert!(msgs.iter().any(|m| m.contains("too large")), "{msgs:?}");
 }
@@ -152,19 +243,46 @@ fn toothless_tests_and_unknown_functions() {
     let mut code = std::fs::read_to_string(&test_py).expect("read");
     code.push_str("\n\ndef test_tc099_no_teeth():\n    count_tokens([])\n\n\ndef test_tc098_ghost():\n    assert rank_words([]) == []\n");
     std::fs::write(&test_py, code).expect("write");
-    edit(&dir.join(".pact/contracts/counter/tests/contract_test_suite.json"), |s| s["test_cases"][0]["function"] = json!("count_tokenz"));
+    edit(
+        &dir.join(".pact/contracts/counter/tests/contract_test_suite.json"),
+        |s| s["test_cases"][0]["function"] = json!("count_tokenz"),
+    );
     let (code, v) = validate_json(&dir);
     assert_eq!(code, 1, "{v:#}");
     let toothless = with_code(&v, "toothless-test");
     assert_eq!(toothless.len(), 1, "{v:#}");
     assert_eq!(toothless[0]["severity"], "warning");
-    assert!(toothless[0]["message"].as_str().is_some_and(|m| m.contains("test_tc099_no_teeth")));
+    assert!(
+        toothless[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("test_tc099_no_teeth"))
+    );
     let unknown = with_code(&v, "unknown-function");
-    let msgs: Vec<&str> = unknown.iter().filter_map(|d| d["message"].as_str()).collect();
-    assert!(msgs.iter().any(|m| m.contains("calls 'rank_words'")), "{msgs:?}");
-    assert!(msgs.iter().any(|m| m.contains("tests function 'count_tokenz'")), "{msgs:?}");
-    let details: Vec<&str> = v["details"].as_array().expect("details").iter().filter_map(Value::as_str).collect();
-    assert!(details.iter().any(|d| d.starts_with("[warning] Test 'test_tc099_no_teeth'")), "{details:?}");
+    let msgs: Vec<&str> = unknown
+        .iter()
+        .filter_map(|d| d["message"].as_str())
+        .collect();
+    assert!(
+        msgs.iter().any(|m| m.contains("calls 'rank_words'")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("tests function 'count_tokenz'")),
+        "{msgs:?}"
+    );
+    let details: Vec<&str> = v["details"]
+        .as_array()
+        .expect("details")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        details
+            .iter()
+            .any(|d| d.starts_with("[warning] Test 'test_tc099_no_teeth'")),
+        "{details:?}"
+    );
 }
 
 #[test]
@@ -179,16 +297,21 @@ fn typescript_test_files_are_parsed_too() {
     assert_eq!(code, 1);
     let d = with_code(&v, "test-syntax");
     assert_eq!(d.len(), 1, "{v:#}");
-    assert!(d[0]["file"].as_str().is_some_and(|f| f.ends_with("contract_test.test.ts")));
+    assert!(
+        d[0]["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("contract_test.test.ts"))
+    );
     assert_eq!(d[0]["line"].as_u64(), Some(3));
 }
 
 #[test]
 fn stale_tests_and_distant_dependencies_warn() {
     let (_tmp, dir) = copy_project("sample");
-    edit(&dir.join(".pact/contracts/counter/interface.json"), |c| c["version"] = json!(2));
-    // Make a grandchild depend on a far cousin: tokenizer gets a child that depends on ... itself's uncle is fine,
-    // so nest formatter under counter and have it depend on a new node under tokenizer.
+    edit(&dir.join(".pact/contracts/counter/interface.json"), |c| {
+        c["version"] = json!(2)
+    });
+    // Nest formatter under counter and make it depend on a new node under tokenizer (a cousin).
     edit(&dir.join(".pact/decomposition/tree.json"), |t| {
         t["nodes"]["wordfreq"]["children"] = json!(["tokenizer", "counter"]);
         t["nodes"]["counter"]["children"] = json!(["formatter"]);
@@ -200,14 +323,18 @@ fn stale_tests_and_distant_dependencies_warn() {
         t["nodes"]["splitter"] = leaf;
         t["nodes"]["tokenizer"]["children"] = json!(["splitter"]);
     });
-    for (from, to) in [("formatter", "splitter")] {
-        let src = dir.join(format!(".pact/contracts/{from}"));
-        let dst = dir.join(format!(".pact/contracts/{to}"));
-        copy_dir(&src, &dst);
-        edit(&dst.join("interface.json"), |c| c["component_id"] = json!(to));
-        edit(&dst.join("tests/contract_test_suite.json"), |s| s["component_id"] = json!(to));
-        edit(&src.join("interface.json"), |c| c["dependencies"] = json!([to]));
-    }
+    let src = dir.join(".pact/contracts/formatter");
+    let dst = dir.join(".pact/contracts/splitter");
+    copy_dir(&src, &dst);
+    edit(&dst.join("interface.json"), |c| {
+        c["component_id"] = json!("splitter")
+    });
+    edit(&dst.join("tests/contract_test_suite.json"), |s| {
+        s["component_id"] = json!("splitter")
+    });
+    edit(&src.join("interface.json"), |c| {
+        c["dependencies"] = json!(["splitter"])
+    });
     let (code, v) = validate_json(&dir);
     assert_eq!(code, 0, "{v:#}");
     assert_eq!(with_code(&v, "stale-tests").len(), 1, "{v:#}");
@@ -221,14 +348,23 @@ fn stale_tests_and_distant_dependencies_warn() {
 fn dangling_children_and_missing_root() {
     let (_tmp, dir) = copy_project("sample");
     edit(&dir.join(".pact/decomposition/tree.json"), |t| {
-        t["nodes"]["wordfreq"]["children"].as_array_mut().expect("children").push(json!("ghost"));
+        t["nodes"]["wordfreq"]["children"]
+            .as_array_mut()
+            .expect("children")
+            .push(json!("ghost"));
         t["root_id"] = json!("nothing");
     });
     let (code, v) = validate_json(&dir);
     assert_eq!(code, 1);
     let details = v["details"].to_string();
-    assert!(details.contains("Child 'ghost' of 'wordfreq' not found in tree"), "{details}");
-    assert!(details.contains("Root node 'nothing' not found in tree"), "{details}");
+    assert!(
+        details.contains("Child 'ghost' of 'wordfreq' not found in tree"),
+        "{details}"
+    );
+    assert!(
+        details.contains("Root node 'nothing' not found in tree"),
+        "{details}"
+    );
 }
 
 #[test]
@@ -240,11 +376,18 @@ fn newer_root_layout_is_read_too() {
     for f in ["task.md", "sops.md", "pact.yaml"] {
         std::fs::copy(seed.join(f), dir.join(f)).expect("copy");
     }
-    copy_dir(&seed.join(".pact/decomposition"), &dir.join("decomposition"));
+    copy_dir(
+        &seed.join(".pact/decomposition"),
+        &dir.join("decomposition"),
+    );
     for cid in ["wordfreq", "tokenizer", "counter", "formatter"] {
         let c = seed.join(".pact/contracts").join(cid);
         std::fs::create_dir_all(dir.join("contracts").join(cid)).expect("mkdir");
-        std::fs::copy(c.join("interface.json"), dir.join("contracts").join(cid).join("interface.json")).expect("copy");
+        std::fs::copy(
+            c.join("interface.json"),
+            dir.join("contracts").join(cid).join("interface.json"),
+        )
+        .expect("copy");
         copy_dir(&c.join("tests"), &dir.join("tests").join(cid));
     }
     let (code, v) = validate_json(&dir);
@@ -252,7 +395,10 @@ fn newer_root_layout_is_read_too() {
     std::fs::remove_file(dir.join("tests/counter/contract_test_suite.json")).expect("rm");
     let (code, v) = validate_json(&dir);
     assert_eq!(code, 1);
-    assert_eq!(v["details"], json!(["Component 'counter' missing test suite"]));
+    assert_eq!(
+        v["details"],
+        json!(["Component 'counter' missing test suite"])
+    );
 }
 
 /// Loading and saving every reference JSON document changes no field.
@@ -280,7 +426,8 @@ fn round_trip_keeps_every_field() {
     fn check<T: serde::de::DeserializeOwned + serde::Serialize>(path: &std::path::Path) -> usize {
         let text = std::fs::read_to_string(path).expect("read");
         let orig: Value = serde_json::from_str(&text).expect("json");
-        let model: T = pact_core::json::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let model: T =
+            pact_core::json::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let saved = serde_json::to_value(&model).expect("ser");
         subset(&orig, &saved, &path.display().to_string());
         // And a second round trip is a fixed point.

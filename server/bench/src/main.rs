@@ -43,11 +43,23 @@ enum Cmd {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().cmd {
-        Cmd::Gen { dir, components, seed } => {
+        Cmd::Gen {
+            dir,
+            components,
+            seed,
+        } => {
             synth::generate(&dir, components, seed)?;
-            println!("wrote {components} components to {} ({})", dir.display(), human(dir_size(&dir)));
+            println!(
+                "wrote {components} components to {} ({})",
+                dir.display(),
+                human(dir_size(&dir))
+            );
         }
-        Cmd::Validate { components, runs, pact } => {
+        Cmd::Validate {
+            components,
+            runs,
+            pact,
+        } => {
             let pact = match pact {
                 Some(p) => p,
                 None => std::env::current_exe()?.with_file_name("pact"),
@@ -70,7 +82,10 @@ fn main() -> anyhow::Result<()> {
                             let _ = std::fs::remove_dir_all(&cache);
                         }
                         let t = Instant::now();
-                        let out = Command::new(&pact).args(["validate", "--json"]).arg(&dir).output()?;
+                        let out = Command::new(&pact)
+                            .args(["validate", "--json"])
+                            .arg(&dir)
+                            .output()?;
                         times.push(t.elapsed().as_secs_f64() * 1e3);
                         anyhow::ensure!(
                             out.status.success(),

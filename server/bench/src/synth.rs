@@ -10,7 +10,11 @@ use std::path::Path;
 const FANOUT: usize = 7;
 
 pub fn id(i: usize) -> String {
-    if i == 0 { "system".to_string() } else { format!("comp_{i:05}") }
+    if i == 0 {
+        "system".to_string()
+    } else {
+        format!("comp_{i:05}")
+    }
 }
 
 fn parent(i: usize) -> Option<usize> {
@@ -25,7 +29,10 @@ fn children(i: usize, n: usize) -> Vec<usize> {
 pub fn generate(dir: &Path, n: usize, seed: u64) -> anyhow::Result<()> {
     let n = n.max(2);
     let (project, _) = Project::init(dir, 100.0)?;
-    std::fs::write(dir.join("task.md"), "# Task\n\nA synthetic system for benchmarks.\n")?;
+    std::fs::write(
+        dir.join("task.md"),
+        "# Task\n\nA synthetic system for benchmarks.\n",
+    )?;
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut nodes = serde_json::Map::new();
     for i in 0..n {
@@ -73,7 +80,10 @@ pub fn generate(dir: &Path, n: usize, seed: u64) -> anyhow::Result<()> {
         let suite = json!({"component_id": cid, "contract_version": 1, "test_cases": cases,
             "test_language": "python", "generated_code": code});
         write(&project.layout.suite(&cid), &suite)?;
-        std::fs::write(project.layout.tests_dir(&cid).join("contract_test.py"), &code)?;
+        std::fs::write(
+            project.layout.tests_dir(&cid).join("contract_test.py"),
+            &code,
+        )?;
     }
     Ok(())
 }
@@ -99,7 +109,9 @@ fn contract(cid: &str, deps: Vec<String>, rng: &mut fastrand::Rng) -> (Value, Ve
         {"name": t("Batch"), "kind": "list", "item_type": t("Record")}
     ]);
     let count = 3 + rng.usize(0..2);
-    let fnames: Vec<String> = (0..count).map(|k| format!("{}_op{k}", cid.replace('-', "_"))).collect();
+    let fnames: Vec<String> = (0..count)
+        .map(|k| format!("{}_op{k}", cid.replace('-', "_")))
+        .collect();
     let functions: Vec<Value> = fnames
         .iter()
         .enumerate()
@@ -122,10 +134,14 @@ fn contract(cid: &str, deps: Vec<String>, rng: &mut fastrand::Rng) -> (Value, Ve
 }
 
 fn camel(cid: &str) -> String {
-    cid.split(['_', '-']).map(|w| {
-        let mut c = w.chars();
-        c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
-    }).collect()
+    cid.split(['_', '-'])
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 /// ~240 lines of pytest that exercises every function with assertions, raises and helpers.
@@ -133,24 +149,43 @@ fn test_code(cid: &str, fnames: &[String]) -> String {
     let rec = format!("{}Record", camel(cid));
     let status = format!("{}Status", camel(cid));
     let mut s = String::new();
-    let _ = writeln!(s, "\"\"\"Contract tests for component '{cid}' (contract v1).\"\"\"\nimport pytest\nfrom unittest.mock import MagicMock, patch\n\nfrom {cid} import *\n\n");
-    let _ = writeln!(s, "def _records(n):\n    return [{rec}(key=f\"k{{i}}\", amount=float(i), tags=[], status={status}.new) for i in range(n)]\n\n");
+    let _ = writeln!(
+        s,
+        "\"\"\"Contract tests for component '{cid}' (contract v1).\"\"\"\nimport pytest\nfrom unittest.mock import MagicMock, patch\n\nfrom {cid} import *\n\n"
+    );
+    let _ = writeln!(
+        s,
+        "def _records(n):\n    return [{rec}(key=f\"k{{i}}\", amount=float(i), tags=[], status={status}.new) for i in range(n)]\n\n"
+    );
     for k in 0..22 {
         let f = &fnames[k % fnames.len()];
         let _ = writeln!(s, "def test_tc{:03}_{f}_case_{k}():", k + 1);
         let _ = writeln!(s, "    \"\"\"TC{:03}: case {k} of {f}\"\"\"", k + 1);
         match k % 4 {
             0 => {
-                let _ = writeln!(s, "    records = _records({})\n    result = {f}(records, limit=5, mode=None)\n    assert len(result) <= 5\n    assert all(r is not None for r in result)\n    total = sum(1 for _ in result)\n    assert total == len(result)\n    assert isinstance(result, (list, dict))\n", k + 3);
+                let _ = writeln!(
+                    s,
+                    "    records = _records({})\n    result = {f}(records, limit=5, mode=None)\n    assert len(result) <= 5\n    assert all(r is not None for r in result)\n    total = sum(1 for _ in result)\n    assert total == len(result)\n    assert isinstance(result, (list, dict))\n",
+                    k + 3
+                );
             }
             1 => {
-                let _ = writeln!(s, "    records = _records(0)\n    result = {f}(records, limit=1, mode={status}.active)\n    assert len(result) == 0\n    again = {f}(records, limit=1, mode={status}.active)\n    assert again == result\n    assert not result\n    assert result is not None\n");
+                let _ = writeln!(
+                    s,
+                    "    records = _records(0)\n    result = {f}(records, limit=1, mode={status}.active)\n    assert len(result) == 0\n    again = {f}(records, limit=1, mode={status}.active)\n    assert again == result\n    assert not result\n    assert result is not None\n"
+                );
             }
             2 => {
-                let _ = writeln!(s, "    records = _records(2)\n    with pytest.raises(ValueError):\n        {f}(records, limit=0, mode=None)\n    with pytest.raises(ValueError):\n        {f}(records, limit=-1, mode=None)\n    ok = {f}(records, limit=1, mode=None)\n    assert len(ok) <= 1\n");
+                let _ = writeln!(
+                    s,
+                    "    records = _records(2)\n    with pytest.raises(ValueError):\n        {f}(records, limit=0, mode=None)\n    with pytest.raises(ValueError):\n        {f}(records, limit=-1, mode=None)\n    ok = {f}(records, limit=1, mode=None)\n    assert len(ok) <= 1\n"
+                );
             }
             _ => {
-                let _ = writeln!(s, "    records = _records(7)\n    first = {f}(records, limit=3, mode=None)\n    second = {f}(records, limit=3, mode=None)\n    assert first == second\n    assert len(first) <= 3\n    assert len(records) == 7\n    assert records[0].key == \"k0\"\n");
+                let _ = writeln!(
+                    s,
+                    "    records = _records(7)\n    first = {f}(records, limit=3, mode=None)\n    second = {f}(records, limit=3, mode=None)\n    assert first == second\n    assert len(first) <= 3\n    assert len(records) == 7\n    assert records[0].key == \"k0\"\n"
+                );
             }
         }
     }

@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "pact", version, about = "Contracts before code. Tests as law. Agents that can't cheat.")]
+#[command(
+    name = "pact",
+    version,
+    about = "Contracts before code. Tests as law. Agents that can't cheat."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -12,7 +12,10 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum ConfigError {
     #[error("{path}: cannot read: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: {message}")]
     Yaml { path: PathBuf, message: String },
 }
@@ -55,7 +58,13 @@ pub struct MonitoringBudget {
 
 impl Default for MonitoringBudget {
     fn default() -> Self {
-        Self { per_incident_cap: 5.0, hourly_cap: 10.0, daily_cap: 25.0, weekly_cap: 100.0, monthly_cap: 300.0 }
+        Self {
+            per_incident_cap: 5.0,
+            hourly_cap: 10.0,
+            daily_cap: 25.0,
+            weekly_cap: 100.0,
+            monthly_cap: 300.0,
+        }
     }
 }
 
@@ -217,18 +226,30 @@ impl Config {
         } else {
             ProjectConfig::default()
         };
-        Ok(Self { global, project, warnings })
+        Ok(Self {
+            global,
+            project,
+            warnings,
+        })
     }
 
     pub fn from_parts(global: GlobalConfig, project: ProjectConfig) -> Self {
-        Self { global, project, warnings: Vec::new() }
+        Self {
+            global,
+            project,
+            warnings: Vec::new(),
+        }
     }
 
     pub fn budget(&self) -> f64 {
         self.project.budget
     }
     pub fn model(&self) -> &str {
-        if self.project.model.is_empty() { &self.global.model } else { &self.project.model }
+        if self.project.model.is_empty() {
+            &self.global.model
+        } else {
+            &self.project.model
+        }
     }
     /// The model a role uses: project role_models, global role_models, then the project/global model.
     pub fn role_model(&self, role: &str) -> String {
@@ -238,7 +259,11 @@ impl Config {
             .filter(|m| !m.is_empty())
             .or_else(|| {
                 // A project that names its own model means it, over the global role defaults.
-                if self.project.model.is_empty() { self.global.role_models.get(role) } else { None }
+                if self.project.model.is_empty() {
+                    self.global.role_models.get(role)
+                } else {
+                    None
+                }
             })
             .cloned()
             .unwrap_or_else(|| self.model().to_string())
@@ -259,19 +284,31 @@ impl Config {
         }
     }
     pub fn max_plan_revisions(&self) -> u32 {
-        self.project.max_plan_revisions.unwrap_or(self.global.max_plan_revisions)
+        self.project
+            .max_plan_revisions
+            .unwrap_or(self.global.max_plan_revisions)
     }
     pub fn parallel_components(&self) -> bool {
-        self.project.parallel_components.unwrap_or(self.global.parallel_components)
+        self.project
+            .parallel_components
+            .unwrap_or(self.global.parallel_components)
     }
     pub fn competitive_implementations(&self) -> bool {
-        self.project.competitive_implementations.unwrap_or(self.global.competitive_implementations)
+        self.project
+            .competitive_implementations
+            .unwrap_or(self.global.competitive_implementations)
     }
     pub fn competitive_agents(&self) -> u32 {
-        self.project.competitive_agents.unwrap_or(self.global.competitive_agents).max(1)
+        self.project
+            .competitive_agents
+            .unwrap_or(self.global.competitive_agents)
+            .max(1)
     }
     pub fn max_concurrent_agents(&self) -> u32 {
-        self.project.max_concurrent_agents.unwrap_or(self.global.max_concurrent_agents).max(1)
+        self.project
+            .max_concurrent_agents
+            .unwrap_or(self.global.max_concurrent_agents)
+            .max(1)
     }
     pub fn plan_only(&self) -> bool {
         self.project.plan_only.unwrap_or(self.global.plan_only)
@@ -280,23 +317,40 @@ impl Config {
         self.project.shaping.unwrap_or(self.global.shaping)
     }
     pub fn shaping_budget_pct(&self) -> f64 {
-        self.project.shaping_budget_pct.unwrap_or(self.global.shaping_budget_pct)
+        self.project
+            .shaping_budget_pct
+            .unwrap_or(self.global.shaping_budget_pct)
     }
     pub fn build_mode(&self) -> &str {
-        self.project.build_mode.as_deref().unwrap_or(&self.global.build_mode)
+        self.project
+            .build_mode
+            .as_deref()
+            .unwrap_or(&self.global.build_mode)
     }
     pub fn model_tiers(&self) -> &ModelTiers {
-        self.project.model_tiers.as_ref().unwrap_or(&self.global.model_tiers)
+        self.project
+            .model_tiers
+            .as_ref()
+            .unwrap_or(&self.global.model_tiers)
     }
     pub fn monitoring_auto_remediate(&self) -> bool {
-        self.project.monitoring_auto_remediate.unwrap_or(self.global.monitoring_auto_remediate)
+        self.project
+            .monitoring_auto_remediate
+            .unwrap_or(self.global.monitoring_auto_remediate)
     }
     pub fn monitoring_budget(&self) -> &MonitoringBudget {
-        self.project.monitoring_budget.as_ref().unwrap_or(&self.global.monitoring_budget)
+        self.project
+            .monitoring_budget
+            .as_ref()
+            .unwrap_or(&self.global.monitoring_budget)
     }
     /// `model_pricing` entries, project over global: model → (input, output) USD per million tokens.
     pub fn pricing_override(&self, model: &str) -> Option<(f64, f64)> {
-        let pair = self.project.model_pricing.get(model).or_else(|| self.global.model_pricing.get(model))?;
+        let pair = self
+            .project
+            .model_pricing
+            .get(model)
+            .or_else(|| self.global.model_pricing.get(model))?;
         match pair.as_slice() {
             [i, o, ..] => Some((*i, *o)),
             _ => None,
@@ -320,7 +374,10 @@ fn read_yaml<T: serde::de::DeserializeOwned + Default>(
     known: &[&str],
     warnings: &mut Vec<ConfigWarning>,
 ) -> Result<T, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: path.into(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        path: path.into(),
+        source,
+    })?;
     parse_yaml(&text, path, known, warnings)
 }
 
@@ -334,10 +391,15 @@ pub fn parse_yaml<T: serde::de::DeserializeOwned + Default>(
     if text.trim().is_empty() {
         return Ok(T::default());
     }
-    let yaml_err = |e: serde_saphyr::Error| ConfigError::Yaml { path: path.into(), message: e.to_string() };
-    let keys: Option<IndexMap<String, serde::de::IgnoredAny>> = serde_saphyr::from_str(text).map_err(|e| {
-        ConfigError::Yaml { path: path.into(), message: format!("expected a mapping of keys to values: {e}") }
-    })?;
+    let yaml_err = |e: serde_saphyr::Error| ConfigError::Yaml {
+        path: path.into(),
+        message: e.to_string(),
+    };
+    let keys: Option<IndexMap<String, serde::de::IgnoredAny>> = serde_saphyr::from_str(text)
+        .map_err(|e| ConfigError::Yaml {
+            path: path.into(),
+            message: format!("expected a mapping of keys to values: {e}"),
+        })?;
     for key in keys.unwrap_or_default().keys() {
         if !known.contains(&key.as_str()) {
             let hint = crate::gate::nearest(key, known.iter().copied())
@@ -349,7 +411,9 @@ pub fn parse_yaml<T: serde::de::DeserializeOwned + Default>(
             });
         }
     }
-    serde_saphyr::from_str::<Option<T>>(text).map(Option::unwrap_or_default).map_err(yaml_err)
+    serde_saphyr::from_str::<Option<T>>(text)
+        .map(Option::unwrap_or_default)
+        .map_err(yaml_err)
 }
 
 #[cfg(test)]
@@ -358,12 +422,16 @@ mod tests {
 
     fn project(text: &str) -> (Result<ProjectConfig, ConfigError>, Vec<ConfigWarning>) {
         let mut w = Vec::new();
-        (parse_yaml(text, Path::new("pact.yaml"), ProjectConfig::KEYS, &mut w), w)
+        (
+            parse_yaml(text, Path::new("pact.yaml"), ProjectConfig::KEYS, &mut w),
+            w,
+        )
     }
 
     #[test]
     fn defaults_and_overrides() {
-        let (cfg, warnings) = project("budget: 25.0\nparallel_components: true\ncompetitive_agents: 3\n");
+        let (cfg, warnings) =
+            project("budget: 25.0\nparallel_components: true\ncompetitive_agents: 3\n");
         let cfg = cfg.expect("valid yaml");
         assert!(warnings.is_empty());
         let merged = Config::from_parts(GlobalConfig::default(), cfg);
@@ -372,7 +440,10 @@ mod tests {
         assert!(!merged.competitive_implementations());
         assert_eq!(merged.competitive_agents(), 3);
         assert_eq!(merged.max_concurrent_agents(), 4);
-        assert_eq!(merged.role_model("test_author"), "claude-sonnet-4-5-20250929");
+        assert_eq!(
+            merged.role_model("test_author"),
+            "claude-sonnet-4-5-20250929"
+        );
         assert_eq!(merged.role_backend("code_author"), "anthropic");
         assert_eq!(merged.max_implementation_attempts(), 3);
     }
@@ -382,7 +453,11 @@ mod tests {
         let (cfg, warnings) = project("budgett: 3\n");
         assert!(cfg.is_ok());
         assert_eq!(warnings.len(), 1);
-        assert!(warnings[0].message.contains("did you mean `budget`"), "{:?}", warnings[0]);
+        assert!(
+            warnings[0].message.contains("did you mean `budget`"),
+            "{:?}",
+            warnings[0]
+        );
     }
 
     #[test]

@@ -16,12 +16,17 @@ pub fn render(d: &DesignInputs) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Design Document: {}\n", d.title);
     s.push_str("*Auto-maintained by pact. Do not edit manually.*\n\n");
-    let status = d.state.map(|st| format!("{} ({})", st.phase, st.status)).unwrap_or_else(|| "Not started".into());
+    let status = d
+        .state
+        .map(|st| format!("{} ({})", st.phase, st.status))
+        .unwrap_or_else(|| "Not started".into());
     let _ = writeln!(s, "## Status: {status}\n");
     if let Some(tree) = d.tree {
         s.push_str("## Components\n\n");
         for id in tree.topological_order().into_iter().rev() {
-            let Some(n) = tree.nodes.get(id) else { continue };
+            let Some(n) = tree.nodes.get(id) else {
+                continue;
+            };
             let indent = "  ".repeat(n.depth as usize);
             let tests = (d.results)(id)
                 .map(|r| format!(" — {}/{} tests passed", r.passed, r.total))
@@ -40,7 +45,11 @@ pub fn render(d: &DesignInputs) -> String {
     if !d.decisions.is_empty() {
         s.push_str("## Engineering Decisions\n\n");
         for dec in d.decisions {
-            let _ = writeln!(s, "- **{}** → {}  \n  *Why:* {}", dec.ambiguity, dec.decision, dec.rationale);
+            let _ = writeln!(
+                s,
+                "- **{}** → {}  \n  *Why:* {}",
+                dec.ambiguity, dec.decision, dec.rationale
+            );
         }
         s.push('\n');
     }
@@ -53,7 +62,11 @@ pub fn render(d: &DesignInputs) -> String {
     if !failures.is_empty() {
         s.push_str("## Failure History\n\n");
         for t in failures {
-            let _ = writeln!(s, "- `{}` ({}, {} attempt(s)): {}", t.component_id, t.status, t.attempts, t.last_error);
+            let _ = writeln!(
+                s,
+                "- `{}` ({}, {} attempt(s)): {}",
+                t.component_id, t.status, t.attempts, t.last_error
+            );
         }
         s.push('\n');
     }

@@ -8,7 +8,9 @@ pub enum IdError {
     Empty,
     #[error("component id {0:?} is not allowed (it would name the directory itself or its parent)")]
     Dots(String),
-    #[error("component id {id:?} contains {ch:?}; ids may only use letters, digits, '_', '.' and '-'")]
+    #[error(
+        "component id {id:?} contains {ch:?}; ids may only use letters, digits, '_', '.' and '-'"
+    )]
     BadChar { id: String, ch: char },
     #[error("component id {0:?} is longer than 128 characters")]
     TooLong(String),
@@ -29,7 +31,10 @@ pub fn check_component_id(id: &str) -> Result<(), IdError> {
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
     {
-        return Err(IdError::BadChar { id: id.to_string(), ch });
+        return Err(IdError::BadChar {
+            id: id.to_string(),
+            ch,
+        });
     }
     Ok(())
 }
@@ -49,11 +54,26 @@ mod tests {
     fn rejects_path_tricks() {
         assert_eq!(check_component_id(""), Err(IdError::Empty));
         assert!(matches!(check_component_id(".."), Err(IdError::Dots(_))));
-        assert!(matches!(check_component_id("a/../b"), Err(IdError::Dots(_))));
-        assert!(matches!(check_component_id("a/b"), Err(IdError::BadChar { ch: '/', .. })));
-        assert!(matches!(check_component_id("a\\b"), Err(IdError::BadChar { ch: '\\', .. })));
-        assert!(matches!(check_component_id("naïve"), Err(IdError::BadChar { ch: 'ï', .. })));
-        assert!(matches!(check_component_id("a b"), Err(IdError::BadChar { ch: ' ', .. })));
+        assert!(matches!(
+            check_component_id("a/../b"),
+            Err(IdError::Dots(_))
+        ));
+        assert!(matches!(
+            check_component_id("a/b"),
+            Err(IdError::BadChar { ch: '/', .. })
+        ));
+        assert!(matches!(
+            check_component_id("a\\b"),
+            Err(IdError::BadChar { ch: '\\', .. })
+        ));
+        assert!(matches!(
+            check_component_id("naïve"),
+            Err(IdError::BadChar { ch: 'ï', .. })
+        ));
+        assert!(matches!(
+            check_component_id("a b"),
+            Err(IdError::BadChar { ch: ' ', .. })
+        ));
     }
 
     proptest::proptest! {

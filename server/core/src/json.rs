@@ -56,7 +56,7 @@ impl From<usize> for Seg {
 /// Builds a path: `path!["functions", 2, "inputs", 0, "type_ref"]`.
 #[macro_export]
 macro_rules! json_path {
-    ($($s:expr),* $(,)?) => { vec![$($crate::json::Seg::from($s)),*] };
+    ($($s:expr),* $(,)?) => { [$($crate::json::Seg::from($s)),*] };
 }
 
 /// Turns raw bytes into text, refusing binary garbage and oversized files with a clear reason.
@@ -74,7 +74,10 @@ pub fn decode(bytes: &[u8]) -> Result<&str, JsonError> {
     }
     std::str::from_utf8(bytes).map_err(|e| JsonError {
         kind: JsonErrorKind::Unreadable,
-        message: format!("file is not UTF-8 text (invalid byte at offset {})", e.valid_up_to()),
+        message: format!(
+            "file is not UTF-8 text (invalid byte at offset {})",
+            e.valid_up_to()
+        ),
         range: TextRange::new(e.valid_up_to(), e.valid_up_to() + 1),
     })
 }
@@ -130,8 +133,16 @@ fn schema_error<T: DeserializeOwned>(text: &str, first: serde_json::Error) -> Js
         locate(text, &path)
     };
     let range = range.unwrap_or_else(|| TextRange::new(fallback, next_char(text, fallback)));
-    let message = if path.is_empty() { detail } else { format!("{}: {detail}", display_path(&path)) };
-    JsonError { kind: JsonErrorKind::Schema, message, range }
+    let message = if path.is_empty() {
+        detail
+    } else {
+        format!("{}: {detail}", display_path(&path))
+    };
+    JsonError {
+        kind: JsonErrorKind::Schema,
+        message,
+        range,
+    }
 }
 
 /// `functions[0].inputs[1].type_ref`
@@ -159,7 +170,10 @@ fn strip_position(msg: &str) -> String {
 }
 
 fn next_char(text: &str, offset: usize) -> usize {
-    text[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8())
+    text[offset..]
+        .chars()
+        .next()
+        .map_or(offset, |c| offset + c.len_utf8())
 }
 
 /// serde_json reports 1-based lines and 1-based byte columns (0 when the error is at a newline).
@@ -197,7 +211,10 @@ pub fn locate_in_string(text: &str, path: &[Seg], needle: &str) -> Option<TextRa
     let whole = locate(text, path)?;
     let raw = text.get(whole.start..whole.end)?;
     let at = find_word(raw, needle)?;
-    Some(TextRange::new(whole.start + at, whole.start + at + needle.len()))
+    Some(TextRange::new(
+        whole.start + at,
+        whole.start + at + needle.len(),
+    ))
 }
 
 /// First occurrence of `needle` not glued to other identifier characters.
@@ -272,7 +289,10 @@ pub fn raw_offset_in_string(raw: &str, decoded_offset: usize) -> usize {
             b'\\' => {
                 let esc = bytes.get(i + 1).copied().unwrap_or(b'\\');
                 if esc == b'u' {
-                    let hex = raw.get(i + 2..i + 6).and_then(|h| u32::from_str_radix(h, 16).ok()).unwrap_or(0);
+                    let hex = raw
+                        .get(i + 2..i + 6)
+                        .and_then(|h| u32::from_str_radix(h, 16).ok())
+                        .unwrap_or(0);
                     if (0xD800..0xDC00).contains(&hex) {
                         decoded += 4; // a surrogate pair: one 4-byte char, 12 raw bytes
                         i += 12;
@@ -313,7 +333,10 @@ mod tests {
     fn raw_offsets_follow_escapes() {
         let raw = r#""a\nb\u00e9c""#;
         // decoded: "a\nbéc" → 'c' at decoded offset 5 (é is 2 bytes)
-        assert_eq!(&raw[raw_offset_in_string(raw, 5)..raw_offset_in_string(raw, 5) + 1], "c");
+        assert_eq!(
+            &raw[raw_offset_in_string(raw, 5)..raw_offset_in_string(raw, 5) + 1],
+            "c"
+        );
         assert_eq!(raw_offset_in_string(raw, 0), 1);
     }
 
@@ -322,7 +345,9 @@ mod tests {
         let e = parse::<serde_json::Value>("{\n  \"a\": 1,\n  \"b\": }").err();
         let e = e.map(|e| (e.kind, e.range.start));
         assert_eq!(e, Some((JsonErrorKind::Syntax, 19)));
-        let e = parse::<serde_json::Value>("{\"a\": [1, 2").err().map(|e| e.message);
+        let e = parse::<serde_json::Value>("{\"a\": [1, 2")
+            .err()
+            .map(|e| e.message);
         assert!(e.is_some_and(|m| m.contains("truncated")));
     }
 
@@ -331,9 +356,16 @@ mod tests {
         let text = r#"{"component_id": "c", "name": "n", "description": "d",
  "functions": [{"name": "f", "description": "", "inputs": [], "output_type": 7}]}"#;
         let e = parse::<ComponentContract>(text).err();
-        let Some(e) = e else { panic!("expected a schema error") };
+        let Some(e) = e else {
+            panic!("expected a schema error")
+        };
         assert_eq!(e.kind, JsonErrorKind::Schema);
-        assert!(e.message.starts_with("functions[0].output_type: invalid type: integer `7`"), "{}", e.message);
+        assert!(
+            e.message
+                .starts_with("functions[0].output_type: invalid type: integer `7`"),
+            "{}",
+            e.message
+        );
         assert_eq!(&text[e.range.start..e.range.end], "7");
     }
 
@@ -341,16 +373,29 @@ mod tests {
     fn unknown_enum_values_are_schema_errors() {
         let text = r#"{"name": "T", "kind": "structure"}"#;
         let e = parse::<crate::model::TypeSpec>(text).err();
-        let Some(e) = e else { panic!("expected a schema error") };
-        assert!(e.message.contains("unknown variant `structure`"), "{}", e.message);
+        let Some(e) = e else {
+            panic!("expected a schema error")
+        };
+        assert!(
+            e.message.contains("unknown variant `structure`"),
+            "{}",
+            e.message
+        );
         assert_eq!(&text[e.range.start..e.range.end], "\"structure\"");
     }
 
     #[test]
     fn binary_and_huge_input_is_refused() {
-        assert_eq!(decode(&[0xff, 0xfe, 0]).err().map(|e| e.kind), Some(JsonErrorKind::Unreadable));
+        assert_eq!(
+            decode(&[0xff, 0xfe, 0]).err().map(|e| e.kind),
+            Some(JsonErrorKind::Unreadable)
+        );
         let big = vec![b' '; MAX_DOCUMENT_BYTES + 1];
-        assert!(decode(&big).err().is_some_and(|e| e.message.contains("too large")));
+        assert!(
+            decode(&big)
+                .err()
+                .is_some_and(|e| e.message.contains("too large"))
+        );
     }
 
     #[test]

@@ -76,12 +76,19 @@ pub fn analyze(lang: TestLanguage, text: &str) -> TestAnalysis {
         return TestAnalysis::default();
     };
     let root = tree.root_node();
-    let syntax_errors = if root.has_error() { syntax_errors(root, text) } else { Vec::new() };
+    let syntax_errors = if root.has_error() {
+        syntax_errors(root, text)
+    } else {
+        Vec::new()
+    };
     let tests = match lang {
         TestLanguage::Python => python_tests(root, text),
         TestLanguage::TypeScript | TestLanguage::JavaScript => js_tests(root, text),
     };
-    TestAnalysis { syntax_errors, tests }
+    TestAnalysis {
+        syntax_errors,
+        tests,
+    }
 }
 
 fn range(n: Node) -> TextRange {
@@ -162,18 +169,101 @@ fn descendants(node: Node) -> impl Iterator<Item = Node> {
 
 /// Builtins a Python test may call without importing them.
 const PY_BUILTINS: &[&str] = &[
-    "abs", "all", "any", "ascii", "bin", "bool", "bytearray", "bytes", "callable", "chr", "dict",
-    "dir", "divmod", "enumerate", "filter", "float", "format", "frozenset", "getattr", "hasattr",
-    "hash", "hex", "id", "int", "isinstance", "issubclass", "iter", "len", "list", "map", "max",
-    "min", "next", "object", "oct", "open", "ord", "pow", "print", "range", "repr", "reversed",
-    "round", "set", "setattr", "slice", "sorted", "str", "sum", "super", "tuple", "type", "vars",
-    "zip", "Exception", "ValueError", "TypeError", "KeyError", "IndexError", "RuntimeError",
-    "AttributeError", "NotImplementedError", "AssertionError", "StopIteration", "OSError",
-    "IOError", "FileNotFoundError", "PermissionError", "ZeroDivisionError", "LookupError",
-    "ArithmeticError", "OverflowError", "UnicodeError", "UnicodeDecodeError", "TimeoutError",
-    "ConnectionError", "BaseException", "KeyboardInterrupt", "SystemExit", "compile", "eval",
-    "exec", "globals", "locals", "input", "memoryview", "property", "staticmethod", "classmethod",
-    "complex", "delattr", "breakpoint", "__import__", "aiter", "anext",
+    "abs",
+    "all",
+    "any",
+    "ascii",
+    "bin",
+    "bool",
+    "bytearray",
+    "bytes",
+    "callable",
+    "chr",
+    "dict",
+    "dir",
+    "divmod",
+    "enumerate",
+    "filter",
+    "float",
+    "format",
+    "frozenset",
+    "getattr",
+    "hasattr",
+    "hash",
+    "hex",
+    "id",
+    "int",
+    "isinstance",
+    "issubclass",
+    "iter",
+    "len",
+    "list",
+    "map",
+    "max",
+    "min",
+    "next",
+    "object",
+    "oct",
+    "open",
+    "ord",
+    "pow",
+    "print",
+    "range",
+    "repr",
+    "reversed",
+    "round",
+    "set",
+    "setattr",
+    "slice",
+    "sorted",
+    "str",
+    "sum",
+    "super",
+    "tuple",
+    "type",
+    "vars",
+    "zip",
+    "Exception",
+    "ValueError",
+    "TypeError",
+    "KeyError",
+    "IndexError",
+    "RuntimeError",
+    "AttributeError",
+    "NotImplementedError",
+    "AssertionError",
+    "StopIteration",
+    "OSError",
+    "IOError",
+    "FileNotFoundError",
+    "PermissionError",
+    "ZeroDivisionError",
+    "LookupError",
+    "ArithmeticError",
+    "OverflowError",
+    "UnicodeError",
+    "UnicodeDecodeError",
+    "TimeoutError",
+    "ConnectionError",
+    "BaseException",
+    "KeyboardInterrupt",
+    "SystemExit",
+    "compile",
+    "eval",
+    "exec",
+    "globals",
+    "locals",
+    "input",
+    "memoryview",
+    "property",
+    "staticmethod",
+    "classmethod",
+    "complex",
+    "delattr",
+    "breakpoint",
+    "__import__",
+    "aiter",
+    "anext",
 ];
 
 /// What one pass over a Python file learns about a function definition.
@@ -204,9 +294,14 @@ fn python_tests(root: Node, text: &str) -> Vec<TestFn> {
         match node.kind() {
             "identifier" => {
                 let role = (parent_kind, field.unwrap_or(""));
-                let is_def_name = matches!(role, ("function_definition" | "class_definition", "name"));
-                let is_use_only =
-                    matches!(role, ("call", "function") | ("keyword_argument", "name") | ("attribute", "attribute"));
+                let is_def_name =
+                    matches!(role, ("function_definition" | "class_definition", "name"));
+                let is_use_only = matches!(
+                    role,
+                    ("call", "function")
+                        | ("keyword_argument", "name")
+                        | ("attribute", "attribute")
+                );
                 if is_def_name || !is_use_only {
                     bound.insert(text_of(node, text));
                 }
@@ -217,9 +312,14 @@ fn python_tests(root: Node, text: &str) -> Vec<TestFn> {
                 }
             }
             "call" => {
-                if let (Some(&i), Some(callee)) = (fn_stack.last(), node.child_by_field_name("function")) {
+                if let (Some(&i), Some(callee)) =
+                    (fn_stack.last(), node.child_by_field_name("function"))
+                {
                     let last = match callee.kind() {
-                        "attribute" => callee.child_by_field_name("attribute").map(|a| text_of(a, text)).unwrap_or(""),
+                        "attribute" => callee
+                            .child_by_field_name("attribute")
+                            .map(|a| text_of(a, text))
+                            .unwrap_or(""),
                         _ => text_of(callee, text),
                     };
                     if last.starts_with("assert")
@@ -236,7 +336,9 @@ fn python_tests(root: Node, text: &str) -> Vec<TestFn> {
             "function_definition" => {
                 let name_node = node.child_by_field_name("name");
                 fns.push(PyFn {
-                    name: name_node.map(|n| text_of(n, text).to_string()).unwrap_or_default(),
+                    name: name_node
+                        .map(|n| text_of(n, text).to_string())
+                        .unwrap_or_default(),
                     name_range: name_node.map(range).unwrap_or_default(),
                     range: range(node),
                     asserts: false,
@@ -272,8 +374,11 @@ fn python_tests(root: Node, text: &str) -> Vec<TestFn> {
 
 fn finish_python(fns: Vec<PyFn>, bound: &HashSet<&str>) -> Vec<TestFn> {
     // A helper that asserts gives teeth to the tests that call it.
-    let helpers: HashSet<&str> =
-        fns.iter().filter(|f| !f.name.starts_with("test") && f.asserts).map(|f| f.name.as_str()).collect();
+    let helpers: HashSet<&str> = fns
+        .iter()
+        .filter(|f| !f.name.starts_with("test") && f.asserts)
+        .map(|f| f.name.as_str())
+        .collect();
     fns.iter()
         .filter(|f| f.name.starts_with("test"))
         .map(|f| TestFn {
@@ -298,25 +403,40 @@ fn js_tests(root: Node, text: &str) -> Vec<TestFn> {
         if node.kind() != "call_expression" {
             continue;
         }
-        let Some(callee) = node.child_by_field_name("function") else { continue };
+        let Some(callee) = node.child_by_field_name("function") else {
+            continue;
+        };
         let callee_root = callee_root_name(callee, text);
         if !matches!(callee_root, "test" | "it") {
             continue;
         }
-        let Some(args) = node.child_by_field_name("arguments") else { continue };
+        let Some(args) = node.child_by_field_name("arguments") else {
+            continue;
+        };
         let mut cursor = args.walk();
         let named: Vec<Node> = args.named_children(&mut cursor).collect();
-        let Some(title) = named.first().filter(|n| matches!(n.kind(), "string" | "template_string")) else {
+        let Some(title) = named
+            .first()
+            .filter(|n| matches!(n.kind(), "string" | "template_string"))
+        else {
             continue;
         };
         let title_text = text_of(*title, text).trim_matches(|c| c == '"' || c == '\'' || c == '`');
-        let body = named.iter().find(|n| matches!(n.kind(), "arrow_function" | "function_expression" | "function"));
+        let body = named.iter().find(|n| {
+            matches!(
+                n.kind(),
+                "arrow_function" | "function_expression" | "function"
+            )
+        });
         let has_assertion = body.is_some_and(|b| {
             descendants(*b).any(|n| {
                 n.kind() == "call_expression"
                     && n.child_by_field_name("function").is_some_and(|c| {
                         let r = callee_root_name(c, text);
-                        r == "expect" || r == "assert" || r.starts_with("assert") || text_of(c, text).contains(".assert")
+                        r == "expect"
+                            || r == "assert"
+                            || r.starts_with("assert")
+                            || text_of(c, text).contains(".assert")
                     })
             })
         });
@@ -350,12 +470,18 @@ fn callee_root_name<'t>(mut n: Node, text: &'t str) -> &'t str {
 }
 
 /// The test case a test function implements, by the original's naming (`test_tc001_...`).
-pub fn case_for_test<'a>(test_name: &str, case_ids: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn case_for_test<'a>(
+    test_name: &str,
+    case_ids: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let lower = test_name.to_ascii_lowercase();
     let rest = lower.strip_prefix("test_").unwrap_or(&lower);
     case_ids.into_iter().find(|id| {
         let id = id.to_ascii_lowercase();
-        !id.is_empty() && (rest == id || rest.starts_with(&format!("{id}_")) || lower.contains(&format!("{id}:")))
+        !id.is_empty()
+            && (rest == id
+                || rest.starts_with(&format!("{id}_"))
+                || lower.contains(&format!("{id}:")))
     })
 }
 
@@ -399,7 +525,11 @@ class TestGroup:
 "#;
         let a = analyze(TestLanguage::Python, code);
         assert!(a.parses());
-        let names: Vec<_> = a.tests.iter().map(|t| (t.name.as_str(), t.has_assertion)).collect();
+        let names: Vec<_> = a
+            .tests
+            .iter()
+            .map(|t| (t.name.as_str(), t.has_assertion))
+            .collect();
         assert_eq!(
             names,
             vec![
@@ -410,9 +540,17 @@ class TestGroup:
                 ("test_method", true)
             ]
         );
-        let free: Vec<_> = a.tests[3].free_calls.iter().map(|(n, _)| n.as_str()).collect();
+        let free: Vec<_> = a.tests[3]
+            .free_calls
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
         assert_eq!(free, vec!["rank"]);
-        let free: Vec<_> = a.tests[0].free_calls.iter().map(|(n, _)| n.as_str()).collect();
+        let free: Vec<_> = a.tests[0]
+            .free_calls
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
         assert_eq!(free, vec!["count_tokens"]);
     }
 
@@ -428,9 +566,16 @@ describe("tokenizer", () => {
 "#;
         let a = analyze(TestLanguage::TypeScript, code);
         assert!(a.parses(), "{:?}", a.syntax_errors);
-        let t: Vec<_> = a.tests.iter().map(|t| (t.name.as_str(), t.has_assertion)).collect();
+        let t: Vec<_> = a
+            .tests
+            .iter()
+            .map(|t| (t.name.as_str(), t.has_assertion))
+            .collect();
         assert_eq!(t, vec![("splits words", true), ("does nothing", false)]);
-        let bad = analyze(TestLanguage::JavaScript, "test('x', () => { expect(1).toBe(1) ");
+        let bad = analyze(
+            TestLanguage::JavaScript,
+            "test('x', () => { expect(1).toBe(1) ",
+        );
         assert!(!bad.parses());
     }
 

@@ -11,7 +11,10 @@ pub struct TextRange {
 
 impl TextRange {
     pub fn new(start: usize, end: usize) -> Self {
-        Self { start, end: end.max(start) }
+        Self {
+            start,
+            end: end.max(start),
+        }
     }
 }
 
@@ -38,7 +41,10 @@ impl LineIndex {
 
     /// 0-based line of `offset` and the byte offset of that line's start.
     pub fn line_of(&self, offset: usize) -> (usize, usize) {
-        let line = self.starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        let line = self
+            .starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
         (line, self.starts[line])
     }
 
@@ -55,18 +61,27 @@ impl LineIndex {
         let offset = floor_char_boundary(text, offset.min(text.len()));
         let (line, start) = self.line_of(offset);
         let column = text[start..offset].chars().count();
-        LineCol { line: line as u32 + 1, column: column as u32 + 1 }
+        LineCol {
+            line: line as u32 + 1,
+            column: column as u32 + 1,
+        }
     }
 
     /// Byte offset of a 0-based line and a 0-based byte column, clamped to the text.
     pub fn offset(&self, text: &str, line0: usize, byte_col: usize) -> usize {
-        let Some(start) = self.line_start(line0) else { return text.len() };
+        let Some(start) = self.line_start(line0) else {
+            return text.len();
+        };
         floor_char_boundary(text, (start + byte_col).min(text.len()))
     }
 }
 
 fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i)
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| i)
 }
 
 /// The largest char boundary `<= i` (std's is unstable).

@@ -7,7 +7,11 @@ pub fn run(dir: &Path, tail: usize, as_json: bool) -> anyhow::Result<ExitCode> {
     for p in &problems {
         eprintln!("warning: skipped a damaged audit line: {p}");
     }
-    let skip = if tail == 0 { 0 } else { entries.len().saturating_sub(tail) };
+    let skip = if tail == 0 {
+        0
+    } else {
+        entries.len().saturating_sub(tail)
+    };
     let shown = &entries[skip..];
     if as_json {
         println!("{}", serde_json::to_string_pretty(shown)?);

@@ -26,7 +26,9 @@ fn rows(project: &Project, tree: &DecompositionTree) -> anyhow::Result<Vec<Row>>
         if !seen.insert(id) {
             continue;
         }
-        let Some(node) = tree.nodes.get(id) else { continue };
+        let Some(node) = tree.nodes.get(id) else {
+            continue;
+        };
         order.push((id, depth));
         for c in node.children.iter().rev() {
             stack.push((c.as_str(), depth + 1));
@@ -38,10 +40,18 @@ fn rows(project: &Project, tree: &DecompositionTree) -> anyhow::Result<Vec<Row>>
         }
     }
     for (id, depth) in order {
-        let Some(node) = tree.nodes.get(id) else { continue };
-        let results = project.load_test_results(id).ok().flatten().or_else(|| node.test_results.clone());
+        let Some(node) = tree.nodes.get(id) else {
+            continue;
+        };
+        let results = project
+            .load_test_results(id)
+            .ok()
+            .flatten()
+            .or_else(|| node.test_results.clone());
         let task = state.as_ref().and_then(|s| s.task(id));
-        let status = task.map(|t| t.status.to_string()).unwrap_or_else(|| node.implementation_status.as_str().to_string());
+        let status = task
+            .map(|t| t.status.to_string())
+            .unwrap_or_else(|| node.implementation_status.as_str().to_string());
         out.push(Row {
             id: id.to_string(),
             name: node.name.clone(),
@@ -56,9 +66,12 @@ fn rows(project: &Project, tree: &DecompositionTree) -> anyhow::Result<Vec<Row>>
 }
 
 fn need_tree(project: &Project) -> anyhow::Result<DecompositionTree> {
-    project
-        .load_tree()?
-        .ok_or_else(|| anyhow::anyhow!("{}: no decomposition yet; run `pact run` first", project.root().display()))
+    project.load_tree()?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "{}: no decomposition yet; run `pact run` first",
+            project.root().display()
+        )
+    })
 }
 
 pub fn components(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
@@ -77,12 +90,28 @@ pub fn components(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{:<24} {:<32} {:<13} {:<7} {}", "ID", "NAME", "STATUS", "TYPE", "TESTS");
+    println!(
+        "{:<24} {:<32} {:<13} {:<7} TESTS",
+        "ID", "NAME", "STATUS", "TYPE"
+    );
     for r in &rows {
         let name = format!("{}{}", "  ".repeat(r.depth), r.name);
-        let tests = r.tests.map(|(p, t)| format!("{p}/{t}")).unwrap_or_else(|| "-".into());
-        let attempts = if r.attempts > 0 { format!(" ({} attempts)", r.attempts) } else { String::new() };
-        println!("{:<24} {:<32} {:<13} {:<7} {tests}{attempts}", r.id, name, r.status, if r.leaf { "leaf" } else { "parent" });
+        let tests = r
+            .tests
+            .map(|(p, t)| format!("{p}/{t}"))
+            .unwrap_or_else(|| "-".into());
+        let attempts = if r.attempts > 0 {
+            format!(" ({} attempts)", r.attempts)
+        } else {
+            String::new()
+        };
+        println!(
+            "{:<24} {:<32} {:<13} {:<7} {tests}{attempts}",
+            r.id,
+            name,
+            r.status,
+            if r.leaf { "leaf" } else { "parent" }
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -95,11 +124,23 @@ pub fn tree(dir: &Path) -> anyhow::Result<ExitCode> {
     let mut first = true;
     while let Some((id, prefix, last)) = stack.pop() {
         let Some(node) = tree.nodes.get(&id) else {
-            println!("{prefix}{}(missing: {id})", if first { "" } else if last { "└── " } else { "├── " });
+            println!(
+                "{prefix}{}(missing: {id})",
+                if first {
+                    ""
+                } else if last {
+                    "└── "
+                } else {
+                    "├── "
+                }
+            );
             continue;
         };
         if !seen.insert(id.clone()) {
-            println!("{prefix}{}(cycle back to {id})", if last { "└── " } else { "├── " });
+            println!(
+                "{prefix}{}(cycle back to {id})",
+                if last { "└── " } else { "├── " }
+            );
             continue;
         }
         let tests = project
@@ -108,9 +149,23 @@ pub fn tree(dir: &Path) -> anyhow::Result<ExitCode> {
             .flatten()
             .map(|r| format!("  {}/{} tests passed", r.passed, r.total))
             .unwrap_or_default();
-        let branch = if first { "" } else if last { "└── " } else { "├── " };
-        println!("{prefix}{branch}{} {} ({id}){tests}", node.implementation_status.icon(), node.name);
-        let child_prefix = if first { String::new() } else { format!("{prefix}{}", if last { "    " } else { "│   " }) };
+        let branch = if first {
+            ""
+        } else if last {
+            "└── "
+        } else {
+            "├── "
+        };
+        println!(
+            "{prefix}{branch}{} {} ({id}){tests}",
+            node.implementation_status.icon(),
+            node.name
+        );
+        let child_prefix = if first {
+            String::new()
+        } else {
+            format!("{prefix}{}", if last { "    " } else { "│   " })
+        };
         first = false;
         let n = node.children.len();
         for (i, c) in node.children.iter().enumerate().rev() {
@@ -136,14 +191,22 @@ pub fn status(dir: &Path, component: Option<&str>) -> anyhow::Result<ExitCode> {
             if !s.pause_reason.is_empty() {
                 println!("Paused:  {}", s.pause_reason);
             }
-            println!("Spend:   ${:.2} of ${:.2} budget ({} tokens)", s.total_cost_usd, config.budget(), s.total_tokens);
+            println!(
+                "Spend:   ${:.2} of ${:.2} budget ({} tokens)",
+                s.total_cost_usd,
+                config.budget(),
+                s.total_tokens
+            );
         }
         None => println!("Run:     not started (budget ${:.2})", config.budget()),
     }
     if let Some(tree) = project.load_tree()? {
         println!("\nComponents:");
         for r in rows(&project, &tree)? {
-            let tests = r.tests.map(|(p, t)| format!("  {p}/{t} tests")).unwrap_or_default();
+            let tests = r
+                .tests
+                .map(|(p, t)| format!("  {p}/{t} tests"))
+                .unwrap_or_default();
             println!("  {}{} [{}]{tests}", "  ".repeat(r.depth), r.id, r.status);
         }
     }
@@ -151,7 +214,12 @@ pub fn status(dir: &Path, component: Option<&str>) -> anyhow::Result<ExitCode> {
     if !entries.is_empty() {
         println!("\nRecent activity:");
         for e in entries.iter().rev().take(5).rev() {
-            println!("  {}  {:<14} {}", e.timestamp.chars().take(19).collect::<String>(), e.action, e.detail);
+            println!(
+                "  {}  {:<14} {}",
+                e.timestamp.chars().take(19).collect::<String>(),
+                e.action,
+                e.detail
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -167,7 +235,12 @@ fn component_status(project: &Project, cid: &str) -> anyhow::Result<ExitCode> {
     }
     println!("Component: {cid}");
     if let Some(n) = node {
-        println!("Name:      {}\nStatus:    {}\n{}", n.name, n.implementation_status.as_str(), n.description);
+        println!(
+            "Name:      {}\nStatus:    {}\n{}",
+            n.name,
+            n.implementation_status.as_str(),
+            n.description
+        );
     }
     if let Some(c) = &contract {
         println!("\nContract v{}: {}", c.version, c.description);
@@ -185,15 +258,28 @@ fn component_status(project: &Project, cid: &str) -> anyhow::Result<ExitCode> {
         }
     }
     if let Some(s) = &suite {
-        println!("\nTests: {} cases ({})", s.test_cases.len(), s.test_language);
+        println!(
+            "\nTests: {} cases ({})",
+            s.test_cases.len(),
+            s.test_language
+        );
     }
     if let Some(r) = project.load_test_results(cid)? {
-        println!("Last run: {}/{} passed, {} failed, {} errors", r.passed, r.total, r.failed, r.errors);
+        println!(
+            "Last run: {}/{} passed, {} failed, {} errors",
+            r.passed, r.total, r.failed, r.errors
+        );
         for f in &r.failure_details {
-            println!("  ✗ {}: {}", f.test_id, f.error_message.lines().next().unwrap_or(""));
+            println!(
+                "  ✗ {}: {}",
+                f.test_id,
+                f.error_message.lines().next().unwrap_or("")
+            );
         }
     }
-    let status = node.map(|n| n.implementation_status).unwrap_or(ImplementationStatus::Pending);
+    let status = node
+        .map(|n| n.implementation_status)
+        .unwrap_or(ImplementationStatus::Pending);
     let _ = status;
     Ok(ExitCode::SUCCESS)
 }

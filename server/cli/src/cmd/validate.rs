@@ -10,7 +10,10 @@ pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
     let report = gate::validate_with(&docs, &mut cache);
     let root = project.root();
     let rel = |f: &Finding| {
-        f.file.as_deref().map(|p| p.strip_prefix(root).unwrap_or(p).display().to_string()).unwrap_or_default()
+        f.file
+            .as_deref()
+            .map(|p| p.strip_prefix(root).unwrap_or(p).display().to_string())
+            .unwrap_or_default()
     };
     if as_json {
         let diagnostics: Vec<_> = report
@@ -38,7 +41,11 @@ pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         // The same problem seen in two files (generated code also on disk) prints once.
-        let shown: Vec<&Finding> = report.findings.iter().filter(|f| f.severity != Severity::Info).collect();
+        let shown: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.severity != Severity::Info)
+            .collect();
         let mut printed = std::collections::HashSet::new();
         for f in &shown {
             if !printed.insert((f.code.as_str(), f.message.as_str())) {
@@ -50,7 +57,10 @@ pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
                 Severity::Info => "info",
             };
             println!("{sev}[{}]: {}", f.code.as_str(), f.message);
-            for same in shown.iter().filter(|g| g.code == f.code && g.message == f.message) {
+            for same in shown
+                .iter()
+                .filter(|g| g.code == f.code && g.message == f.message)
+            {
                 let file = rel(same);
                 match (file.is_empty(), same.start) {
                     (true, _) => {}
@@ -60,7 +70,9 @@ pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
             }
             match &f.fix {
                 Some(gate::Fix::Replace { with }) => println!("  = help: did you mean {with}?"),
-                Some(gate::Fix::AddDependency { id }) => println!("  = help: add \"{id}\" to `dependencies`"),
+                Some(gate::Fix::AddDependency { id }) => {
+                    println!("  = help: add \"{id}\" to `dependencies`")
+                }
                 None => {}
             }
         }
@@ -70,5 +82,9 @@ pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
             println!("Validation FAILED: {}", report.reason());
         }
     }
-    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

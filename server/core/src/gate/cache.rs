@@ -42,9 +42,17 @@ impl AnalysisCache {
             .ok()
             .and_then(|b| serde_json::from_slice::<OnDisk>(&b).ok())
             .filter(|d| d.format == FORMAT)
-            .map(|d| d.entries.into_iter().map(|((h, l), a)| ((u128::from(h) << 64) | u128::from(l), a)).collect())
+            .map(|d| {
+                d.entries
+                    .into_iter()
+                    .map(|((h, l), a)| ((u128::from(h) << 64) | u128::from(l), a))
+                    .collect()
+            })
             .unwrap_or_default();
-        Self { path: Some(path), entries }
+        Self {
+            path: Some(path),
+            entries,
+        }
     }
 
     /// Analyses for `jobs`, parsing only texts not seen before, on all cores.
@@ -58,7 +66,10 @@ impl AnalysisCache {
             .collect();
         let changed = !missing.is_empty();
         self.entries.extend(missing);
-        let out: Vec<TestAnalysis> = keys.iter().map(|k| self.entries.get(k).cloned().unwrap_or_default()).collect();
+        let out: Vec<TestAnalysis> = keys
+            .iter()
+            .map(|k| self.entries.get(k).cloned().unwrap_or_default())
+            .collect();
         if changed || self.entries.len() > keys.len() {
             // Keep only what this project uses now, so the cache never grows without bound.
             let used: rustc_hash::FxHashSet<u128> = keys.iter().copied().collect();
@@ -70,7 +81,14 @@ impl AnalysisCache {
 
     fn save(&self) {
         let Some(path) = &self.path else { return };
-        let disk = OnDisk { format: FORMAT.to_string(), entries: self.entries.iter().map(|(k, v)| (((*k >> 64) as u64, *k as u64), v.clone())).collect() };
+        let disk = OnDisk {
+            format: FORMAT.to_string(),
+            entries: self
+                .entries
+                .iter()
+                .map(|(k, v)| (((*k >> 64) as u64, *k as u64), v.clone()))
+                .collect(),
+        };
         if let Ok(bytes) = serde_json::to_vec(&disk) {
             // Best effort: a read-only project still validates.
             let _ = crate::store::fsio::write_atomic(path, &bytes);

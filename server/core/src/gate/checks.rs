@@ -12,7 +12,11 @@ use rustc_hash::FxHashMap;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-pub(super) fn run(docs: &ProjectDocs, scope: &Scope, cache: &mut super::AnalysisCache) -> Vec<Finding> {
+pub(super) fn run(
+    docs: &ProjectDocs,
+    scope: &Scope,
+    cache: &mut super::AnalysisCache,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     document_errors(docs, scope, &mut out);
     let tree = docs.tree().filter(|_| scope.includes_tree());
@@ -34,10 +38,12 @@ pub(super) fn run(docs: &ProjectDocs, scope: &Scope, cache: &mut super::Analysis
         contract_presence_and_completeness(docs, cid, &mut out);
     }
     for cid in &order {
-        if let Some(doc) = docs.contracts.get(cid.as_str()) {
-            if let Some(c) = doc.ok() {
-                type_refs(&doc.path, &doc.text, c, cid, &mut out);
-            }
+        if let Some((doc, c)) = docs
+            .contracts
+            .get(cid.as_str())
+            .and_then(|d| Some((d, d.ok()?)))
+        {
+            type_refs(&doc.path, &doc.text, c, cid, &mut out);
         }
     }
     test_suites(docs, &order, cache, &mut out);
@@ -64,9 +70,14 @@ fn doc_error<T>(doc: &Doc<T>, cid: Option<&str>, out: &mut Vec<Finding>) {
         JsonErrorKind::Syntax => Code::JsonSyntax,
         JsonErrorKind::Schema => Code::JsonSchema,
     };
-    let name = doc.path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let name = doc
+        .path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("file");
     let whose = cid.map(|c| format!(" of '{c}'")).unwrap_or_default();
-    let mut f = Finding::error(code, format!("{name}{whose} is invalid: {}", e.message)).at(&doc.path, Some(e.range));
+    let mut f = Finding::error(code, format!("{name}{whose} is invalid: {}", e.message))
+        .at(&doc.path, Some(e.range));
     f.component = cid.map(str::to_string);
     out.push(f);
 }
@@ -82,14 +93,22 @@ fn document_errors(docs: &ProjectDocs, scope: &Scope, out: &mut Vec<Finding>) {
         doc_error(d, Some(cid), out);
     }
     for (path, e) in &docs.bad_ids {
-        out.push(Finding::error(Code::InvalidId, format!("{}: {e}", path.display())).at(path, None));
+        out.push(
+            Finding::error(Code::InvalidId, format!("{}: {e}", path.display())).at(path, None),
+        );
     }
     for (cid, d) in docs.contracts.iter().filter(|(c, _)| scope.includes(c)) {
-        if let Some(c) = d.ok().filter(|c| !c.component_id.is_empty() && c.component_id != *cid) {
+        if let Some(c) = d
+            .ok()
+            .filter(|c| !c.component_id.is_empty() && c.component_id != *cid)
+        {
             out.push(
                 Finding::error(
                     Code::IdMismatch,
-                    format!("Contract in directory '{cid}' has component_id '{}'", c.component_id),
+                    format!(
+                        "Contract in directory '{cid}' has component_id '{}'",
+                        c.component_id
+                    ),
                 )
                 .at(&d.path, json::locate(&d.text, &json_path!["component_id"]))
                 .of(cid),
@@ -97,11 +116,17 @@ fn document_errors(docs: &ProjectDocs, scope: &Scope, out: &mut Vec<Finding>) {
         }
     }
     for (cid, d) in docs.suites.iter().filter(|(c, _)| scope.includes(c)) {
-        if let Some(s) = d.ok().filter(|s| !s.component_id.is_empty() && s.component_id != *cid) {
+        if let Some(s) = d
+            .ok()
+            .filter(|s| !s.component_id.is_empty() && s.component_id != *cid)
+        {
             out.push(
                 Finding::error(
                     Code::IdMismatch,
-                    format!("Test suite in directory '{cid}' has component_id '{}'", s.component_id),
+                    format!(
+                        "Test suite in directory '{cid}' has component_id '{}'",
+                        s.component_id
+                    ),
                 )
                 .at(&d.path, json::locate(&d.text, &json_path!["component_id"]))
                 .of(cid),
@@ -115,13 +140,19 @@ fn tree_graph(doc: &Doc<DecompositionTree>, tree: &DecompositionTree, out: &mut 
     let (path, text) = (&doc.path, &doc.text);
     for id in tree.nodes.keys() {
         if let Err(e) = crate::ids::check_component_id(id) {
-            out.push(Finding::error(Code::InvalidId, e.to_string()).at(path, json::locate_key(text, &json_path!["nodes", id.as_str()])));
+            out.push(Finding::error(Code::InvalidId, e.to_string()).at(
+                path,
+                json::locate_key(text, &json_path!["nodes", id.as_str()]),
+            ));
         }
     }
     if !tree.nodes.is_empty() && !tree.nodes.contains_key(&tree.root_id) {
         out.push(
-            Finding::error(Code::MissingRoot, format!("Root node '{}' not found in tree", tree.root_id))
-                .at(path, json::locate(text, &json_path!["root_id"])),
+            Finding::error(
+                Code::MissingRoot,
+                format!("Root node '{}' not found in tree", tree.root_id),
+            )
+            .at(path, json::locate(text, &json_path!["root_id"])),
         );
     }
     #[derive(Clone, Copy, PartialEq)]
@@ -130,7 +161,11 @@ fn tree_graph(doc: &Doc<DecompositionTree>, tree: &DecompositionTree, out: &mut 
         Gray,
         Black,
     }
-    let mut mark: HashMap<&str, Mark> = tree.nodes.keys().map(|k| (k.as_str(), Mark::White)).collect();
+    let mut mark: HashMap<&str, Mark> = tree
+        .nodes
+        .keys()
+        .map(|k| (k.as_str(), Mark::White))
+        .collect();
     let edge = |node: &str, i: usize| json::locate(text, &json_path!["nodes", node, "children", i]);
     for start in tree.nodes.keys() {
         if mark.get(start.as_str()) != Some(&Mark::White) {
@@ -140,7 +175,11 @@ fn tree_graph(doc: &Doc<DecompositionTree>, tree: &DecompositionTree, out: &mut 
         let mut stack: Vec<(&str, usize)> = vec![(start.as_str(), 0)];
         mark.insert(start.as_str(), Mark::Gray);
         while let Some(&mut (node, ref mut i)) = stack.last_mut() {
-            let children = tree.nodes.get(node).map(|n| n.children.as_slice()).unwrap_or(&[]);
+            let children = tree
+                .nodes
+                .get(node)
+                .map(|n| n.children.as_slice())
+                .unwrap_or(&[]);
             let Some(child) = children.get(*i) else {
                 mark.insert(node, Mark::Black);
                 stack.pop();
@@ -150,21 +189,39 @@ fn tree_graph(doc: &Doc<DecompositionTree>, tree: &DecompositionTree, out: &mut 
             *i += 1;
             match mark.get(child.as_str()) {
                 None => out.push(
-                    Finding::error(Code::DanglingChild, format!("Child '{child}' of '{node}' not found in tree"))
-                        .at(path, edge(node, idx))
-                        .of(node),
+                    Finding::error(
+                        Code::DanglingChild,
+                        format!("Child '{child}' of '{node}' not found in tree"),
+                    )
+                    .at(path, edge(node, idx))
+                    .of(node),
                 ),
                 Some(Mark::Gray) => {
-                    let from = stack.iter().position(|(n, _)| *n == child.as_str()).unwrap_or(0);
+                    let from = stack
+                        .iter()
+                        .position(|(n, _)| *n == child.as_str())
+                        .unwrap_or(0);
                     let members: Vec<&str> = stack[from..].iter().map(|(n, _)| *n).collect();
-                    let cycle = members.iter().copied().chain([child.as_str()]).collect::<Vec<_>>().join(" -> ");
-                    let mut f = Finding::error(Code::TreeCycle, format!("Dependency cycle detected: {cycle}"))
-                        .at(path, edge(node, idx))
-                        .of(node);
+                    let cycle = members
+                        .iter()
+                        .copied()
+                        .chain([child.as_str()])
+                        .collect::<Vec<_>>()
+                        .join(" -> ");
+                    let mut f = Finding::error(
+                        Code::TreeCycle,
+                        format!("Dependency cycle detected: {cycle}"),
+                    )
+                    .at(path, edge(node, idx))
+                    .of(node);
                     // The other edges of the cycle, so an editor can mark each one.
                     for (n, next_i) in &stack[from..stack.len() - 1] {
                         if let Some(r) = edge(n, next_i.saturating_sub(1)) {
-                            f.related.push(Related { file: path.clone(), range: r, message: format!("'{n}' is part of the cycle") });
+                            f.related.push(Related {
+                                file: path.clone(),
+                                range: r,
+                                message: format!("'{n}' is part of the cycle"),
+                            });
                         }
                     }
                     out.push(f);
@@ -183,61 +240,94 @@ fn contract_presence_and_completeness(docs: &ProjectDocs, cid: &str, out: &mut V
     let in_tree = docs.tree().is_some_and(|t| t.nodes.contains_key(cid));
     let Some(doc) = docs.contracts.get(cid) else {
         if in_tree {
-            let range = docs.tree.as_ref().and_then(|t| json::locate_key(&t.text, &json_path!["nodes", cid]));
+            let range = docs
+                .tree
+                .as_ref()
+                .and_then(|t| json::locate_key(&t.text, &json_path!["nodes", cid]));
             out.push(
-                Finding::error(Code::MissingContract, format!("Component '{cid}' missing contract"))
-                    .at(&docs.layout.tree(), range)
-                    .of(cid),
+                Finding::error(
+                    Code::MissingContract,
+                    format!("Component '{cid}' missing contract"),
+                )
+                .at(&docs.layout.tree(), range)
+                .of(cid),
             );
         }
         return;
     };
     let Some(c) = doc.ok() else { return };
-    let at = |p: Vec<Seg>| json::locate(&doc.text, &p);
+    let at = |p: &[Seg]| json::locate(&doc.text, p);
     let mut push = |msg: String, range: Option<TextRange>| {
-        out.push(Finding::error(Code::IncompleteContract, msg).at(&doc.path, range).of(cid));
+        out.push(
+            Finding::error(Code::IncompleteContract, msg)
+                .at(&doc.path, range)
+                .of(cid),
+        );
     };
     if c.component_id.trim().is_empty() {
-        push("Contract missing component_id".into(), at(json_path!["component_id"]));
+        push(
+            "Contract missing component_id".into(),
+            at(&json_path!["component_id"]),
+        );
     }
     if c.name.trim().is_empty() {
-        push("Contract missing name".into(), at(json_path!["name"]));
+        push("Contract missing name".into(), at(&json_path!["name"]));
     }
     if c.functions.is_empty() {
-        push(format!("Contract '{cid}' has no functions defined"), at(json_path!["functions"]));
+        push(
+            format!("Contract '{cid}' has no functions defined"),
+            at(&json_path!["functions"]),
+        );
     }
     for (i, f) in c.functions.iter().enumerate() {
         if f.name.trim().is_empty() {
-            push(format!("Function in '{cid}' missing name"), at(json_path!["functions", i, "name"]));
+            push(
+                format!("Function in '{cid}' missing name"),
+                at(&json_path!["functions", i, "name"]),
+            );
         }
         if f.output_type.trim().is_empty() {
             push(
                 format!("Function '{}' in '{cid}' missing output_type", f.name),
-                at(json_path!["functions", i, "output_type"]),
+                at(&json_path!["functions", i, "output_type"]),
             );
         }
     }
 }
 
 fn type_refs(path: &Path, text: &str, c: &ComponentContract, cid: &str, out: &mut Vec<Finding>) {
-    let defined: HashSet<&str> = c.types.iter().map(|t| t.name.as_str()).chain(BUILTIN_TYPES.iter().copied()).collect();
-    let mut check = |type_ref: &str, seg: Vec<Seg>, message: String| {
-        let Some(bad) = base_types(type_ref).into_iter().find(|b| !defined.contains(b.name)) else { return };
+    let defined: HashSet<&str> = c
+        .types
+        .iter()
+        .map(|t| t.name.as_str())
+        .chain(BUILTIN_TYPES.iter().copied())
+        .collect();
+    let mut check = |type_ref: &str, seg: &[Seg], message: String| {
+        let Some(bad) = base_types(type_ref)
+            .into_iter()
+            .find(|b| !defined.contains(b.name))
+        else {
+            return;
+        };
         // Underline the unresolved name inside the JSON string.
-        let range = json::locate(text, &seg).map(|whole| {
+        let range = json::locate(text, seg).map(|whole| {
             let raw = &text[whole.start..whole.end];
             let at = json::raw_offset_in_string(raw, bad.offset);
             TextRange::new(whole.start + at, whole.start + at + bad.name.len())
         });
-        let mut f = Finding::error(Code::UnresolvedType, message).at(path, range).of(cid);
-        f.fix = nearest(bad.name, defined.iter().copied()).map(|n| Fix::Replace { with: n.to_string() });
+        let mut f = Finding::error(Code::UnresolvedType, message)
+            .at(path, range)
+            .of(cid);
+        f.fix = nearest(bad.name, defined.iter().copied()).map(|n| Fix::Replace {
+            with: n.to_string(),
+        });
         out.push(f);
     };
     for (fi, f) in c.functions.iter().enumerate() {
         for (ii, input) in f.inputs.iter().enumerate() {
             check(
                 &input.type_ref,
-                json_path!["functions", fi, "inputs", ii, "type_ref"],
+                &json_path!["functions", fi, "inputs", ii, "type_ref"],
                 format!(
                     "Function '{}' input '{}' type_ref '{}' not defined in component '{cid}'",
                     f.name, input.name, input.type_ref
@@ -247,8 +337,11 @@ fn type_refs(path: &Path, text: &str, c: &ComponentContract, cid: &str, out: &mu
         if !f.output_type.is_empty() {
             check(
                 &f.output_type,
-                json_path!["functions", fi, "output_type"],
-                format!("Function '{}' output_type '{}' not defined in component '{cid}'", f.name, f.output_type),
+                &json_path!["functions", fi, "output_type"],
+                format!(
+                    "Function '{}' output_type '{}' not defined in component '{cid}'",
+                    f.name, f.output_type
+                ),
             );
         }
     }
@@ -256,7 +349,7 @@ fn type_refs(path: &Path, text: &str, c: &ComponentContract, cid: &str, out: &mu
         for (fi, field) in t.fields.iter().enumerate() {
             check(
                 &field.type_ref,
-                json_path!["types", ti, "fields", fi, "type_ref"],
+                &json_path!["types", ti, "fields", fi, "type_ref"],
                 format!(
                     "Type '{}' field '{}' type_ref '{}' not defined in component '{cid}'",
                     t.name, field.name, field.type_ref
@@ -266,8 +359,11 @@ fn type_refs(path: &Path, text: &str, c: &ComponentContract, cid: &str, out: &mu
         if t.kind == crate::model::TypeKind::List && !t.item_type.is_empty() {
             check(
                 &t.item_type,
-                json_path!["types", ti, "item_type"],
-                format!("Type '{}' item_type '{}' not defined in component '{cid}'", t.name, t.item_type),
+                &json_path!["types", ti, "item_type"],
+                format!(
+                    "Type '{}' item_type '{}' not defined in component '{cid}'",
+                    t.name, t.item_type
+                ),
             );
         }
     }
@@ -285,23 +381,46 @@ struct Source<'a> {
     duplicate_of_generated: bool,
 }
 
-fn test_suites(docs: &ProjectDocs, order: &[String], cache: &mut super::AnalysisCache, out: &mut Vec<Finding>) {
+fn test_suites(
+    docs: &ProjectDocs,
+    order: &[String],
+    cache: &mut super::AnalysisCache,
+    out: &mut Vec<Finding>,
+) {
     // Gather every test text, then parse each distinct one once, on all cores.
     let mut sources: Vec<Source> = Vec::new();
     for cid in order {
         let suite_doc = docs.suites.get(cid.as_str());
-        let generated = suite_doc.and_then(|d| d.ok()).filter(|s| !s.generated_code.trim().is_empty());
+        let generated = suite_doc
+            .and_then(|d| d.ok())
+            .filter(|s| !s.generated_code.trim().is_empty());
         let gen_lang = generated.map(|s| s.language().unwrap_or(TestLanguage::Python));
         let mut gen_on_disk: Option<&Path> = None;
         for f in docs.test_files.get(cid.as_str()).into_iter().flatten() {
-            let same = generated.is_some_and(|s| Some(f.language) == gen_lang && s.generated_code.as_str() == &*f.text);
+            let same = generated.is_some_and(|s| {
+                Some(f.language) == gen_lang && s.generated_code.as_str() == &*f.text
+            });
             if same && gen_on_disk.is_none() {
                 gen_on_disk = Some(&f.path);
             }
-            sources.push(Source { cid, language: f.language, text: &f.text, suite: None, file: &f.path, duplicate_of_generated: same });
+            sources.push(Source {
+                cid,
+                language: f.language,
+                text: &f.text,
+                suite: None,
+                file: &f.path,
+                duplicate_of_generated: same,
+            });
         }
         if let (Some(s), Some(doc), Some(lang)) = (generated, suite_doc, gen_lang) {
-            sources.push(Source { cid, language: lang, text: &s.generated_code, suite: Some(doc), file: &doc.path, duplicate_of_generated: false });
+            sources.push(Source {
+                cid,
+                language: lang,
+                text: &s.generated_code,
+                suite: Some(doc),
+                file: &doc.path,
+                duplicate_of_generated: false,
+            });
         }
     }
     let mut unique: FxHashMap<(TestLanguage, &str), usize> = FxHashMap::default();
@@ -318,27 +437,48 @@ fn test_suites(docs: &ProjectDocs, order: &[String], cache: &mut super::Analysis
     let analyses: Vec<TestAnalysis> = cache.analyze_all(&jobs);
 
     for cid in order {
-        let in_tree = docs.tree().is_some_and(|t| t.nodes.contains_key(cid.as_str()));
+        let in_tree = docs
+            .tree()
+            .is_some_and(|t| t.nodes.contains_key(cid.as_str()));
         let Some(doc) = docs.suites.get(cid.as_str()) else {
             if in_tree {
-                let range = docs.tree.as_ref().and_then(|t| json::locate_key(&t.text, &json_path!["nodes", cid.as_str()]));
+                let range = docs
+                    .tree
+                    .as_ref()
+                    .and_then(|t| json::locate_key(&t.text, &json_path!["nodes", cid.as_str()]));
                 out.push(
-                    Finding::error(Code::MissingTestSuite, format!("Component '{cid}' missing test suite"))
-                        .at(&docs.layout.tree(), range)
-                        .of(cid),
+                    Finding::error(
+                        Code::MissingTestSuite,
+                        format!("Component '{cid}' missing test suite"),
+                    )
+                    .at(&docs.layout.tree(), range)
+                    .of(cid),
                 );
             }
             continue;
         };
         let Some(suite) = doc.ok() else { continue };
         if suite.component_id.trim().is_empty() {
-            out.push(Finding::error(Code::EmptyTestSuite, "Test suite missing component_id").at(&doc.path, json::locate(&doc.text, &json_path!["component_id"])).of(cid));
+            out.push(
+                Finding::error(Code::EmptyTestSuite, "Test suite missing component_id")
+                    .at(
+                        &doc.path,
+                        json::locate(&doc.text, &json_path!["component_id"]),
+                    )
+                    .of(cid),
+            );
         }
         if suite.test_cases.is_empty() {
             out.push(
-                Finding::error(Code::EmptyTestSuite, format!("Test suite for '{cid}' has no test cases"))
-                    .at(&doc.path, json::locate(&doc.text, &json_path!["test_cases"]))
-                    .of(cid),
+                Finding::error(
+                    Code::EmptyTestSuite,
+                    format!("Test suite for '{cid}' has no test cases"),
+                )
+                .at(
+                    &doc.path,
+                    json::locate(&doc.text, &json_path!["test_cases"]),
+                )
+                .of(cid),
             );
         }
         let contract = docs.contract(cid);
@@ -353,7 +493,9 @@ fn test_suites(docs: &ProjectDocs, order: &[String], cache: &mut super::Analysis
                     .at(&doc.path, json::locate(&doc.text, &json_path!["test_cases", i, "function"]))
                     .of(cid);
                     if let Some(n) = nearest(&case.function, names) {
-                        f.fix = Some(Fix::Replace { with: format!("\"{n}\"") });
+                        f.fix = Some(Fix::Replace {
+                            with: format!("\"{n}\""),
+                        });
                     }
                     out.push(f);
                 }
@@ -394,15 +536,28 @@ fn code_findings(s: &Source, a: &TestAnalysis, docs: &ProjectDocs, out: &mut Vec
             }
         }
     };
-    let file_name = s.file.file_name().and_then(|n| n.to_str()).unwrap_or("test file");
+    let file_name = s
+        .file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("test file");
     if let Some(e) = a.syntax_errors.first() {
         let generated = s.suite.is_some() || s.duplicate_of_generated;
         let message = if generated {
-            format!("Test suite for '{cid}' has syntax error in generated code: {} (<unknown>, line {})", python_style(&e.message), e.line)
+            format!(
+                "Test suite for '{cid}' has syntax error in generated code: {} (<unknown>, line {})",
+                python_style(&e.message),
+                e.line
+            )
         } else {
-            format!("Test file '{file_name}' of '{cid}' has a syntax error at line {}: {}", e.line, e.message)
+            format!(
+                "Test file '{file_name}' of '{cid}' has a syntax error at line {}: {}",
+                e.line, e.message
+            )
         };
-        let mut f = Finding::error(Code::TestSyntax, message).at(s.file, place(e.range)).of(cid);
+        let mut f = Finding::error(Code::TestSyntax, message)
+            .at(s.file, place(e.range))
+            .of(cid);
         // Generated code that also sits on disk is listed once, from the suite.
         f.in_details = !s.duplicate_of_generated;
         out.push(f);
@@ -415,16 +570,31 @@ fn code_findings(s: &Source, a: &TestAnalysis, docs: &ProjectDocs, out: &mut Vec
                 .iter()
                 .map(|f| f.name.as_str())
                 .chain(c.types.iter().map(|t| t.name.as_str()))
-                .chain(c.functions.iter().flat_map(|f| f.error_cases.iter().map(|e| e.error_type.as_str())))
+                .chain(
+                    c.functions
+                        .iter()
+                        .flat_map(|f| f.error_cases.iter().map(|e| e.error_type.as_str())),
+                )
         })
         .collect();
-    let detail = s.suite.is_none() || !docs.test_files.get(cid).is_some_and(|fs| fs.iter().any(|f| &*f.text == s.text));
-    let where_ = if s.suite.is_some() { "generated code".to_string() } else { format!("'{file_name}'") };
+    let detail = s.suite.is_none()
+        || !docs
+            .test_files
+            .get(cid)
+            .is_some_and(|fs| fs.iter().any(|f| &*f.text == s.text));
+    let where_ = if s.suite.is_some() {
+        "generated code".to_string()
+    } else {
+        format!("'{file_name}'")
+    };
     for t in &a.tests {
         if !t.has_assertion {
             let mut f = Finding::warning(
                 Code::ToothlessTest,
-                format!("Test '{}' in {where_} of '{cid}' has no assertion: it cannot fail", t.name),
+                format!(
+                    "Test '{}' in {where_} of '{cid}' has no assertion: it cannot fail",
+                    t.name
+                ),
             )
             .at(s.file, place(t.name_range))
             .of(cid);
@@ -442,7 +612,9 @@ fn code_findings(s: &Source, a: &TestAnalysis, docs: &ProjectDocs, out: &mut Vec
                 )
                 .at(s.file, place(*r))
                 .of(cid);
-                f.fix = nearest(name, known.iter().copied()).map(|n| Fix::Replace { with: n.to_string() });
+                f.fix = nearest(name, known.iter().copied()).map(|n| Fix::Replace {
+                    with: n.to_string(),
+                });
                 f.in_details = detail;
                 out.push(f);
             }
@@ -452,7 +624,11 @@ fn code_findings(s: &Source, a: &TestAnalysis, docs: &ProjectDocs, out: &mut Vec
 
 /// Python's wording for the common case, so messages read like the original's.
 fn python_style(msg: &str) -> &str {
-    if msg.starts_with("invalid syntax") { "invalid syntax" } else { msg }
+    if msg.starts_with("invalid syntax") {
+        "invalid syntax"
+    } else {
+        msg
+    }
 }
 
 /// The original's `normalize_dependency_name`: exact, case-insensitive, or same `_`-words.
@@ -483,7 +659,9 @@ fn dependencies(docs: &ProjectDocs, all: &[String], scope: &Scope, out: &mut Vec
     let mut edges: Vec<(&str, usize, &str)> = Vec::new();
     let mut warnings = Vec::new();
     for cid in order {
-        let Some(doc) = docs.contracts.get(cid.as_str()) else { continue };
+        let Some(doc) = docs.contracts.get(cid.as_str()) else {
+            continue;
+        };
         let Some(c) = doc.ok() else { continue };
         let in_scope = scope.includes(cid);
         for (i, dep) in c.dependencies.iter().enumerate() {
@@ -503,27 +681,31 @@ fn dependencies(docs: &ProjectDocs, all: &[String], scope: &Scope, out: &mut Vec
                 )
                 .at(&doc.path, range())
                 .of(cid);
-                f.fix = nearest(dep, known.iter().copied()).map(|n| Fix::Replace { with: format!("\"{n}\"") });
+                f.fix = nearest(dep, known.iter().copied()).map(|n| Fix::Replace {
+                    with: format!("\"{n}\""),
+                });
                 f.in_details = false;
                 out.push(f);
                 continue;
             };
-            if docs.contract(id).is_none() && docs.contracts.get(id).is_none() {
-                if tree.is_some_and(|t| t.nodes.contains_key(id)) {
-                    out.push(
-                        Finding::error(
-                            Code::DependencyWithoutContract,
-                            format!("Contract '{cid}' depends on '{dep}' which is in the decomposition tree but has no contract"),
-                        )
+            // A half-written contract is reported as such, not as "no contract".
+            let no_contract = !docs.contracts.contains_key(id);
+            if no_contract && tree.is_some_and(|t| t.nodes.contains_key(id)) {
+                out.push(
+                    Finding::error(
+                        Code::DependencyWithoutContract,
+                        format!("Contract '{cid}' depends on '{dep}' which is in the decomposition tree but has no contract"),
+                    )
+                    .at(&doc.path, range())
+                    .of(cid),
+                );
+            }
+            if let Some(w) = tree.and_then(|t| locality(t, cid, id)) {
+                warnings.push(
+                    Finding::warning(Code::DistantDependency, w)
                         .at(&doc.path, range())
                         .of(cid),
-                    );
-                }
-            }
-            if let Some(t) = tree {
-                if let Some(w) = locality(t, cid, id) {
-                    warnings.push(Finding::warning(Code::DistantDependency, w).at(&doc.path, range()).of(cid));
-                }
+                );
             }
         }
     }
@@ -533,9 +715,15 @@ fn dependencies(docs: &ProjectDocs, all: &[String], scope: &Scope, out: &mut Vec
 
 /// Allowed: self, parent, siblings, uncles, children. Else the original's "Distant dependency".
 fn locality(t: &DecompositionTree, cid: &str, dep: &str) -> Option<String> {
-    let (Some(node), Some(dnode)) = (t.nodes.get(cid), t.nodes.get(dep)) else { return None };
+    let (Some(node), Some(dnode)) = (t.nodes.get(cid), t.nodes.get(dep)) else {
+        return None;
+    };
     let parent = node.parent_id.as_str();
-    let grandparent = t.nodes.get(parent).map(|p| p.parent_id.as_str()).unwrap_or("");
+    let grandparent = t
+        .nodes
+        .get(parent)
+        .map(|p| p.parent_id.as_str())
+        .unwrap_or("");
     let allowed = dep == cid
         || dep == parent
         || dnode.parent_id == parent
@@ -546,7 +734,12 @@ fn locality(t: &DecompositionTree, cid: &str, dep: &str) -> Option<String> {
         return None;
     }
     let path_of = |id: &str| {
-        let mut names: Vec<&str> = t.ancestors(id).iter().rev().map(|a| t.nodes.get(*a).map_or(*a, |n| n.name.as_str())).collect();
+        let mut names: Vec<&str> = t
+            .ancestors(id)
+            .iter()
+            .rev()
+            .map(|a| t.nodes.get(*a).map_or(*a, |n| n.name.as_str()))
+            .collect();
         names.push(t.nodes.get(id).map_or(id, |n| n.name.as_str()));
         names.join(" > ")
     };
@@ -558,7 +751,12 @@ fn locality(t: &DecompositionTree, cid: &str, dep: &str) -> Option<String> {
 }
 
 /// Cycles through `contract.dependencies` (which the original does not check).
-fn dependency_cycles(docs: &ProjectDocs, edges: &[(&str, usize, &str)], scope: &Scope, out: &mut Vec<Finding>) {
+fn dependency_cycles(
+    docs: &ProjectDocs,
+    edges: &[(&str, usize, &str)],
+    scope: &Scope,
+    out: &mut Vec<Finding>,
+) {
     let mut adj: HashMap<&str, Vec<(usize, &str)>> = HashMap::new();
     for (from, i, to) in edges {
         adj.entry(from).or_default().push((*i, to));
@@ -590,16 +788,39 @@ fn dependency_cycles(docs: &ProjectDocs, edges: &[(&str, usize, &str)], scope: &
                     if !members.iter().any(|m| scope.includes(m)) || !reported.insert(key) {
                         continue;
                     }
-                    let text = members.iter().copied().chain([to]).collect::<Vec<_>>().join(" -> ");
-                    let Some(doc) = docs.contracts.get(node) else { continue };
-                    let mut f = Finding::error(Code::DependencyCycle, format!("Contract dependency cycle detected: {text}"))
-                        .at(&doc.path, json::locate(&doc.text, &json_path!["dependencies", dep_index]))
-                        .of(node);
+                    let text = members
+                        .iter()
+                        .copied()
+                        .chain([to])
+                        .collect::<Vec<_>>()
+                        .join(" -> ");
+                    let Some(doc) = docs.contracts.get(node) else {
+                        continue;
+                    };
+                    let mut f = Finding::error(
+                        Code::DependencyCycle,
+                        format!("Contract dependency cycle detected: {text}"),
+                    )
+                    .at(
+                        &doc.path,
+                        json::locate(&doc.text, &json_path!["dependencies", dep_index]),
+                    )
+                    .of(node);
                     for (m, mk) in &stack[from..stack.len() - 1] {
-                        let Some(d) = docs.contracts.get(*m) else { continue };
-                        let idx = adj.get(m).and_then(|v| v.get(mk.saturating_sub(1))).map(|e| e.0).unwrap_or(0);
+                        let Some(d) = docs.contracts.get(*m) else {
+                            continue;
+                        };
+                        let idx = adj
+                            .get(m)
+                            .and_then(|v| v.get(mk.saturating_sub(1)))
+                            .map(|e| e.0)
+                            .unwrap_or(0);
                         if let Some(r) = json::locate(&d.text, &json_path!["dependencies", idx]) {
-                            f.related.push(Related { file: d.path.clone(), range: r, message: format!("'{m}' is part of the cycle") });
+                            f.related.push(Related {
+                                file: d.path.clone(),
+                                range: r,
+                                message: format!("'{m}' is part of the cycle"),
+                            });
                         }
                     }
                     out.push(f);

@@ -147,25 +147,40 @@ impl Report {
         !self.findings.iter().any(|f| f.severity == Severity::Error)
     }
     pub fn error_count(&self) -> usize {
-        self.findings.iter().filter(|f| f.severity == Severity::Error && f.in_details).count()
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error && f.in_details)
+            .count()
     }
     pub fn reason(&self) -> String {
         if self.passed() {
             "All contracts validated successfully".to_string()
         } else {
-            format!("Contract validation failed with {} error(s)", self.error_count().max(1))
+            format!(
+                "Contract validation failed with {} error(s)",
+                self.error_count().max(1)
+            )
         }
     }
     /// Errors in check order, then warnings as `[warning] …`, as the original lists them.
     pub fn details(&self) -> Vec<String> {
-        let listed = |sev| self.findings.iter().filter(move |f| f.in_details && f.severity == sev);
+        let listed = |sev| {
+            self.findings
+                .iter()
+                .filter(move |f| f.in_details && f.severity == sev)
+        };
         listed(Severity::Error)
             .map(|f| f.message.clone())
             .chain(listed(Severity::Warning).map(|f| format!("[warning] {}", f.message)))
             .collect()
     }
-    pub fn for_file<'a>(&'a self, path: &'a std::path::Path) -> impl Iterator<Item = &'a Finding> + 'a {
-        self.findings.iter().filter(move |f| f.file.as_deref() == Some(path))
+    pub fn for_file<'a>(
+        &'a self,
+        path: &'a std::path::Path,
+    ) -> impl Iterator<Item = &'a Finding> + 'a {
+        self.findings
+            .iter()
+            .filter(move |f| f.file.as_deref() == Some(path))
     }
 }
 
@@ -184,7 +199,10 @@ pub fn validate_with(docs: &ProjectDocs, cache: &mut AnalysisCache) -> Report {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
     All,
-    Components { ids: std::collections::HashSet<String>, tree: bool },
+    Components {
+        ids: std::collections::HashSet<String>,
+        tree: bool,
+    },
 }
 
 impl Scope {
@@ -213,10 +231,12 @@ pub fn validate_scoped(docs: &ProjectDocs, scope: &Scope, cache: &mut AnalysisCa
 fn fill_positions(docs: &ProjectDocs, findings: &mut [Finding]) {
     let mut indexes: HashMap<PathBuf, Option<(std::sync::Arc<str>, LineIndex)>> = HashMap::new();
     for f in findings.iter_mut() {
-        let (Some(file), Some(range)) = (&f.file, f.range) else { continue };
-        let entry = indexes.entry(file.clone()).or_insert_with(|| {
-            docs.text_of(file).map(|t| (t.clone(), LineIndex::new(t)))
-        });
+        let (Some(file), Some(range)) = (&f.file, f.range) else {
+            continue;
+        };
+        let entry = indexes
+            .entry(file.clone())
+            .or_insert_with(|| docs.text_of(file).map(|t| (t.clone(), LineIndex::new(t))));
         if let Some((text, idx)) = entry {
             f.start = Some(idx.line_col(text, range.start));
             f.end = Some(idx.line_col(text, range.end));
@@ -230,7 +250,12 @@ pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     candidates
         .into_iter()
         .filter(|c| *c != word)
-        .map(|c| (strsim::damerau_levenshtein(&word.to_lowercase(), &c.to_lowercase()), c))
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&word.to_lowercase(), &c.to_lowercase()),
+                c,
+            )
+        })
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, c)| (*d, c.len()))
         .map(|(_, c)| c)

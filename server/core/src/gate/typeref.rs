@@ -3,9 +3,33 @@
 
 /// Names every type ref may use without defining them (the original's builtins, all versions).
 pub const BUILTIN_TYPES: &[&str] = &[
-    "str", "int", "float", "bool", "None", "bytes", "dict", "list", "any", "Optional", "Union", "tuple",
-    "set", "frozenset", "Callable", "Iterator", "Generator", "Sequence", "Mapping", "Iterable", "Any",
-    "AsyncCallable", "Awaitable", "Coroutine", "AsyncIterator", "Path", "datetime",
+    "str",
+    "int",
+    "float",
+    "bool",
+    "None",
+    "bytes",
+    "dict",
+    "list",
+    "any",
+    "Optional",
+    "Union",
+    "tuple",
+    "set",
+    "frozenset",
+    "Callable",
+    "Iterator",
+    "Generator",
+    "Sequence",
+    "Mapping",
+    "Iterable",
+    "Any",
+    "AsyncCallable",
+    "Awaitable",
+    "Coroutine",
+    "AsyncIterator",
+    "Path",
+    "datetime",
 ];
 
 /// A base name inside a type ref, with its byte offset in the ref.
@@ -56,7 +80,10 @@ fn collect<'a>(s: &'a str, base: usize, out: &mut Vec<BaseName<'a>>, depth: usiz
             return;
         }
     }
-    out.push(BaseName { name: t, offset: base });
+    out.push(BaseName {
+        name: t,
+        offset: base,
+    });
 }
 
 /// Splits at `sep` where brackets are balanced; yields (offset, part).
@@ -90,10 +117,16 @@ mod tests {
     #[test]
     fn splits_like_the_original() {
         assert_eq!(names("dict[str, int]"), ["dict", "str", "int"]);
-        assert_eq!(names("list[dict[str, Bar]]"), ["list", "dict", "str", "Bar"]);
+        assert_eq!(
+            names("list[dict[str, Bar]]"),
+            ["list", "dict", "str", "Bar"]
+        );
         assert_eq!(names("str | None"), ["str", "None"]);
         assert_eq!(names("Optional[X]"), ["Optional", "X"]);
-        assert_eq!(names("AsyncCallable[[str, str], X]"), ["AsyncCallable", "str", "str", "X"]);
+        assert_eq!(
+            names("AsyncCallable[[str, str], X]"),
+            ["AsyncCallable", "str", "str", "X"]
+        );
         assert_eq!(names("  "), Vec::<&str>::new());
         assert_eq!(names("list[A | B]"), ["list", "A", "B"]);
     }

@@ -219,8 +219,17 @@ impl FunctionContract {
             .iter()
             .map(|i| format!("{}: {}", i.name, i.type_ref))
             .collect();
-        let prefix = if self.is_async == Some(true) { "async " } else { "" };
-        format!("{prefix}{}({}) -> {}", self.name, args.join(", "), self.output_type)
+        let prefix = if self.is_async == Some(true) {
+            "async "
+        } else {
+            ""
+        };
+        format!(
+            "{prefix}{}({}) -> {}",
+            self.name,
+            args.join(", "),
+            self.output_type
+        )
     }
 }
 

@@ -74,14 +74,19 @@ impl DecompositionTree {
         let mut out = Vec::with_capacity(self.nodes.len());
         // Iterative post-order so a deep or cyclic tree cannot overflow the stack.
         let mut stack: Vec<(&str, usize)> = Vec::new();
-        let starts = std::iter::once(self.root_id.as_str()).chain(self.nodes.keys().map(|k| k.as_str()));
+        let starts =
+            std::iter::once(self.root_id.as_str()).chain(self.nodes.keys().map(|k| k.as_str()));
         for start in starts {
             if !self.nodes.contains_key(start) || !seen.insert(start) {
                 continue;
             }
             stack.push((start, 0));
             while let Some((id, i)) = stack.last_mut() {
-                let children = self.nodes.get(*id).map(|n| n.children.as_slice()).unwrap_or(&[]);
+                let children = self
+                    .nodes
+                    .get(*id)
+                    .map(|n| n.children.as_slice())
+                    .unwrap_or(&[]);
                 if let Some(child) = children.get(*i) {
                     *i += 1;
                     if self.nodes.contains_key(child.as_str()) && seen.insert(child.as_str()) {
@@ -99,10 +104,18 @@ impl DecompositionTree {
     /// Ancestors of `id`, nearest first.
     pub fn ancestors(&self, id: &str) -> Vec<&str> {
         let mut out = Vec::new();
-        let mut cur = self.nodes.get(id).map(|n| n.parent_id.as_str()).unwrap_or("");
+        let mut cur = self
+            .nodes
+            .get(id)
+            .map(|n| n.parent_id.as_str())
+            .unwrap_or("");
         while !cur.is_empty() && !out.contains(&cur) && out.len() <= self.nodes.len() {
             out.push(cur);
-            cur = self.nodes.get(cur).map(|n| n.parent_id.as_str()).unwrap_or("");
+            cur = self
+                .nodes
+                .get(cur)
+                .map(|n| n.parent_id.as_str())
+                .unwrap_or("");
         }
         out
     }

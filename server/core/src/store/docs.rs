@@ -4,7 +4,9 @@
 use super::layout::{Layout, is_test_code};
 use crate::ids::{IdError, check_component_id};
 use crate::json::{self, JsonError, JsonErrorKind};
-use crate::model::{ComponentContract, ContractTestSuite, DecompositionTree, TestLanguage, TestResults};
+use crate::model::{
+    ComponentContract, ContractTestSuite, DecompositionTree, TestLanguage, TestResults,
+};
 use crate::text::TextRange;
 use indexmap::IndexMap;
 use rayon::prelude::*;
@@ -32,7 +34,9 @@ impl Source for Disk {
         match std::fs::read(path) {
             Ok(bytes) => json::decode(&bytes).map(|t| Some(Arc::from(t))),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) if e.kind() == io::ErrorKind::IsADirectory => Err(unreadable(format!("{} is a directory", path.display()))),
+            Err(e) if e.kind() == io::ErrorKind::IsADirectory => {
+                Err(unreadable(format!("{} is a directory", path.display())))
+            }
             Err(e) => Err(unreadable(format!("cannot read: {e}"))),
         }
     }
@@ -45,11 +49,17 @@ impl Source for Disk {
 }
 
 fn unreadable(message: String) -> JsonError {
-    JsonError { kind: JsonErrorKind::Unreadable, message, range: TextRange::default() }
+    JsonError {
+        kind: JsonErrorKind::Unreadable,
+        message,
+        range: TextRange::default(),
+    }
 }
 
 fn list(dir: &Path, dirs: bool) -> Vec<String> {
-    let Ok(rd) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut names: Vec<String> = rd
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir() == dirs))
@@ -103,7 +113,11 @@ fn load_doc<T: DeserializeOwned>(src: &dyn Source, path: PathBuf) -> Option<Doc<
             let value = json::parse::<T>(&text);
             Some(Doc { path, text, value })
         }
-        Err(e) => Some(Doc { path, text: Arc::from(""), value: Err(e) }),
+        Err(e) => Some(Doc {
+            path,
+            text: Arc::from(""),
+            value: Err(e),
+        }),
     }
 }
 
@@ -122,8 +136,16 @@ impl ProjectDocs {
         if let Some(t) = tree.as_ref().and_then(|t| t.ok()) {
             ids.extend(t.nodes.keys().map(|k| (k.clone(), ())));
         }
-        ids.extend(src.subdirs(&layout.contracts_dir()).into_iter().map(|k| (k, ())));
-        ids.extend(src.subdirs(&layout.tests_parent()).into_iter().map(|k| (k, ())));
+        ids.extend(
+            src.subdirs(&layout.contracts_dir())
+                .into_iter()
+                .map(|k| (k, ())),
+        );
+        ids.extend(
+            src.subdirs(&layout.tests_parent())
+                .into_iter()
+                .map(|k| (k, ())),
+        );
         let mut bad_ids = Vec::new();
         let ids: Vec<String> = ids
             .into_keys()
@@ -131,7 +153,10 @@ impl ProjectDocs {
                 Ok(()) => true,
                 Err(e) => {
                     // Tree ids are reported by the gate against tree.json; directories here.
-                    let in_tree = tree.as_ref().and_then(|t| t.ok()).is_some_and(|t| t.nodes.contains_key(id));
+                    let in_tree = tree
+                        .as_ref()
+                        .and_then(|t| t.ok())
+                        .is_some_and(|t| t.nodes.contains_key(id));
                     if !in_tree {
                         bad_ids.push((layout.contracts_dir().join(id), e));
                     }
@@ -151,7 +176,11 @@ impl ProjectDocs {
                         let path = tests_dir.join(&n);
                         let language = TestLanguage::from_path(&path)?;
                         let text = src.read(&path).ok().flatten()?;
-                        Some(TestFile { path, text, language })
+                        Some(TestFile {
+                            path,
+                            text,
+                            language,
+                        })
                     })
                     .collect();
                 let c = Component {
@@ -205,12 +234,21 @@ impl ProjectDocs {
             return Some(&t.text);
         }
         let cid = self.layout.classify(path).and_then(|(_, c)| c)?;
-        [self.contracts.get(&cid).map(|d| (&d.path, &d.text)), self.suites.get(&cid).map(|d| (&d.path, &d.text))]
-            .into_iter()
-            .flatten()
-            .chain(self.test_files.get(&cid).into_iter().flatten().map(|f| (&f.path, &f.text)))
-            .chain(self.test_results.get(&cid).map(|d| (&d.path, &d.text)))
-            .find(|(p, _)| p.as_path() == path)
-            .map(|(_, t)| t)
+        [
+            self.contracts.get(&cid).map(|d| (&d.path, &d.text)),
+            self.suites.get(&cid).map(|d| (&d.path, &d.text)),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(
+            self.test_files
+                .get(&cid)
+                .into_iter()
+                .flatten()
+                .map(|f| (&f.path, &f.text)),
+        )
+        .chain(self.test_results.get(&cid).map(|d| (&d.path, &d.text)))
+        .find(|(p, _)| p.as_path() == path)
+        .map(|(_, t)| t)
     }
 }

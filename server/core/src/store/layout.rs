@@ -20,10 +20,19 @@ pub struct Layout {
 impl Layout {
     /// The seed layout unless the project only has the newer one on disk.
     pub fn detect(root: &Path) -> Self {
-        let seed = root.join(".pact/decomposition").is_dir() || root.join(".pact/contracts").is_dir();
-        let newer = root.join("decomposition/tree.json").is_file() || root.join("contracts").is_dir();
-        let kind = if !seed && newer { LayoutKind::Root } else { LayoutKind::Seed };
-        Self { root: root.to_path_buf(), kind }
+        let seed =
+            root.join(".pact/decomposition").is_dir() || root.join(".pact/contracts").is_dir();
+        let newer =
+            root.join("decomposition/tree.json").is_file() || root.join("contracts").is_dir();
+        let kind = if !seed && newer {
+            LayoutKind::Root
+        } else {
+            LayoutKind::Seed
+        };
+        Self {
+            root: root.to_path_buf(),
+            kind,
+        }
     }
 
     fn deliverable(&self, rel: &str) -> PathBuf {
@@ -161,7 +170,9 @@ impl Layout {
             (Seed, ["implementations", cid, "src", _, ..]) | (Root, ["src", cid, _, ..]) => {
                 (DocKind::Implementation, owned(cid))
             }
-            (_, ["implementations", cid, "test_results.json"]) => (DocKind::TestResults, owned(cid)),
+            (_, ["implementations", cid, "test_results.json"]) => {
+                (DocKind::TestResults, owned(cid))
+            }
             _ => return None,
         };
         Some(found)

@@ -11,8 +11,8 @@ use crate::config::{Config, ConfigError};
 use crate::ids::{IdError, check_component_id};
 use crate::json::{self, JsonError};
 use crate::model::{
-    AuditEntry, ComponentContract, ContractTestSuite, DecompositionTree, EngineeringDecision, InterviewResult,
-    RunState, TestResults,
+    AuditEntry, ComponentContract, ContractTestSuite, DecompositionTree, EngineeringDecision,
+    InterviewResult, RunState, TestResults,
 };
 use fsio::{FileLock, write_atomic};
 use serde::Serialize;
@@ -24,12 +24,22 @@ use thiserror::Error;
 pub enum StoreError {
     #[error("{0}: no such directory")]
     NoProject(PathBuf),
-    #[error("{0}: not a Pact project (no task.md, pact.yaml or .pact/ here); run `pact init {0}` to create one")]
+    #[error(
+        "{0}: not a Pact project (no task.md, pact.yaml or .pact/ here); run `pact init {0}` to create one"
+    )]
     NotAProject(PathBuf),
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}:{line}:{column}: {message}")]
-    Json { path: PathBuf, line: u32, column: u32, message: String },
+    Json {
+        path: PathBuf,
+        line: u32,
+        column: u32,
+        message: String,
+    },
     #[error(transparent)]
     Id(#[from] IdError),
     #[error(transparent)]
@@ -38,11 +48,19 @@ pub enum StoreError {
 
 impl StoreError {
     fn io(path: &Path, source: std::io::Error) -> Self {
-        Self::Io { path: path.to_path_buf(), source }
+        Self::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
     pub fn json(path: &Path, text: &str, e: &JsonError) -> Self {
         let pos = crate::text::LineIndex::new(text).line_col(text, e.range.start);
-        Self::Json { path: path.to_path_buf(), line: pos.line, column: pos.column, message: e.message.clone() }
+        Self::Json {
+            path: path.to_path_buf(),
+            line: pos.line,
+            column: pos.column,
+            message: e.message.clone(),
+        }
     }
 }
 
@@ -66,18 +84,25 @@ impl Project {
         if !dir.is_dir() {
             return Err(StoreError::NoProject(dir.to_path_buf()));
         }
-        let looks = ["task.md", "pact.yaml", ".pact"].iter().any(|n| dir.join(n).exists())
+        let looks = ["task.md", "pact.yaml", ".pact"]
+            .iter()
+            .any(|n| dir.join(n).exists())
             || dir.join("decomposition/tree.json").is_file();
         if !looks {
             return Err(StoreError::NotAProject(dir.to_path_buf()));
         }
-        Ok(Self { layout: Layout::detect(dir) })
+        Ok(Self {
+            layout: Layout::detect(dir),
+        })
     }
 
     /// Scaffolds a project; never overwrites a file that exists. Returns the files it wrote.
     pub fn init(dir: &Path, budget: f64) -> Result<(Self, Vec<PathBuf>)> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
-        let layout = Layout { root: dir.to_path_buf(), kind: LayoutKind::Seed };
+        let layout = Layout {
+            root: dir.to_path_buf(),
+            kind: LayoutKind::Seed,
+        };
         let yaml = format!("budget: {budget:?}\n");
         let files = [
             (layout.task_md(), TASK_TEMPLATE.to_string()),
@@ -94,7 +119,12 @@ impl Project {
         }
         let pact = layout.pact_dir();
         std::fs::create_dir_all(&pact).map_err(|e| StoreError::io(&pact, e))?;
-        Ok((Self { layout: Layout::detect(dir) }, written))
+        Ok((
+            Self {
+                layout: Layout::detect(dir),
+            },
+            written,
+        ))
     }
 
     pub fn root(&self) -> &Path {
@@ -117,7 +147,9 @@ impl Project {
             Err(e) => return Err(StoreError::io(path, e)),
         };
         let text = json::decode(&bytes).map_err(|e| StoreError::json(path, "", &e))?;
-        json::parse(text).map(Some).map_err(|e| StoreError::json(path, text, &e))
+        json::parse(text)
+            .map(Some)
+            .map_err(|e| StoreError::json(path, text, &e))
     }
 
     fn write_json<T: Serialize>(&self, path: &Path, value: &T) -> Result<()> {
@@ -155,7 +187,8 @@ impl Project {
     /// Appends to audit.jsonl under its lock (one JSON object a line, as the original).
     pub fn append_audit(&self, entry: &AuditEntry) -> Result<()> {
         let path = self.layout.audit();
-        let line = serde_json::to_string(entry).map_err(|e| StoreError::io(&path, std::io::Error::other(e)))?;
+        let line = serde_json::to_string(entry)
+            .map_err(|e| StoreError::io(&path, std::io::Error::other(e)))?;
         let _guard = self.lock(&self.layout.audit_lock())?;
         fsio::append_line(&path, &line).map_err(|e| StoreError::io(&path, e))
     }
@@ -165,7 +198,9 @@ impl Project {
         let path = self.layout.audit();
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((Vec::new(), Vec::new()));
+            }
             Err(e) => return Err(StoreError::io(&path, e)),
         };
         let text = String::from_utf8_lossy(&bytes);
@@ -208,7 +243,9 @@ impl Project {
         self.write_json(&self.layout.tree(), tree)
     }
     pub fn load_decisions(&self) -> Result<Vec<EngineeringDecision>> {
-        Ok(self.read_json(&self.layout.decisions())?.unwrap_or_default())
+        Ok(self
+            .read_json(&self.layout.decisions())?
+            .unwrap_or_default())
     }
     pub fn save_decisions(&self, d: &[EngineeringDecision]) -> Result<()> {
         self.write_json(&self.layout.decisions(), &d)
@@ -227,7 +264,10 @@ impl Project {
     pub fn save_contract(&self, c: &ComponentContract) -> Result<()> {
         check_component_id(&c.component_id)?;
         self.write_json(&self.layout.contract(&c.component_id), c)?;
-        let hist = self.layout.contract_history_dir(&c.component_id).join(format!("{}.json", stamp()));
+        let hist = self
+            .layout
+            .contract_history_dir(&c.component_id)
+            .join(format!("{}.json", stamp()));
         self.write_json(&hist, c)
     }
     pub fn load_suite(&self, cid: &str) -> Result<Option<ContractTestSuite>> {
@@ -269,7 +309,10 @@ fn stamp() -> String {
 
 /// `YYYY-mm-ddTHH:MM:SS` in UTC (civil-from-days; no time-zone database needed).
 fn format_utc(t: std::time::SystemTime, sep: &str) -> String {
-    let secs = t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -280,7 +323,12 @@ fn format_utc(t: std::time::SystemTime, sep: &str) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}{sep}{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}{sep}{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]
@@ -296,10 +344,16 @@ mod tests {
     #[test]
     fn init_never_overwrites() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| StoreError::io(Path::new("tmp"), e))?;
-        std::fs::write(dir.path().join("task.md"), "mine").map_err(|e| StoreError::io(dir.path(), e))?;
+        std::fs::write(dir.path().join("task.md"), "mine")
+            .map_err(|e| StoreError::io(dir.path(), e))?;
         let (_, written) = Project::init(dir.path(), 10.0)?;
         assert_eq!(written.len(), 3);
-        assert_eq!(std::fs::read_to_string(dir.path().join("task.md")).ok().as_deref(), Some("mine"));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("task.md"))
+                .ok()
+                .as_deref(),
+            Some("mine")
+        );
         Ok(())
     }
 
@@ -307,7 +361,10 @@ mod tests {
     fn state_updates_survive_concurrent_writers() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| StoreError::io(Path::new("tmp"), e))?;
         let (p, _) = Project::init(dir.path(), 1.0)?;
-        p.save_state(&serde_json::from_str(r#"{"id":"x","project_dir":"."}"#).map_err(|e| StoreError::io(dir.path(), e.into()))?)?;
+        p.save_state(
+            &serde_json::from_str(r#"{"id":"x","project_dir":"."}"#)
+                .map_err(|e| StoreError::io(dir.path(), e.into()))?,
+        )?;
         std::thread::scope(|s| {
             for _ in 0..4 {
                 s.spawn(|| {
