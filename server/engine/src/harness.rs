@@ -1,0 +1,386 @@
+//! Runs a component's contract tests against its implementation and reads the outcome.
+//!
+//! The code under test is untrusted (an LLM wrote it), so every run: works on a fresh copy of
+//! the locked test files in a temp dir; gets a clean environment (no API keys, no user site
+//! packages); runs in its own process group, killed whole on timeout or cancellation; has its
+//! output capped. Results come from the runner's JUnit XML, not from scraping text.
+
+use pact_core::model::{TestFailure, TestLanguage, TestResults};
+use quick_xml::events::Event;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use thiserror::Error;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Error)]
+pub enum HarnessError {
+    #[error("cannot prepare the test run: {0}")]
+    Setup(#[from] std::io::Error),
+    #[error("cannot start {program}: {source} (is it installed?)")]
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("test run cancelled")]
+    Cancelled,
+}
+
+#[derive(Debug, Clone)]
+pub struct HarnessOptions {
+    pub timeout: Duration,
+    /// Bytes kept of each of stdout and stderr.
+    pub output_cap: usize,
+    pub python: String,
+    pub node: String,
+    /// vitest's binary, for TypeScript suites.
+    pub vitest: String,
+}
+
+impl Default for HarnessOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(120),
+            output_cap: 64 * 1024,
+            python: "python3".into(),
+            node: "node".into(),
+            vitest: "vitest".into(),
+        }
+    }
+}
+
+/// What to run: the locked test files and the source directories the tests import from
+/// (the component's `src/` first, then its dependencies').
+#[derive(Debug, Clone)]
+pub struct TestJob {
+    pub language: TestLanguage,
+    pub test_files: Vec<PathBuf>,
+    pub src_dirs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TestRun {
+    pub results: TestResults,
+    pub stdout: String,
+    pub stderr: String,
+    pub timed_out: bool,
+    pub duration: Duration,
+}
+
+/// Runs `job`; a timeout or a crash of the runner is a result (errors > 0), not an `Err`.
+pub async fn run(
+    job: &TestJob,
+    opts: &HarnessOptions,
+    cancel: &CancellationToken,
+) -> Result<TestRun, HarnessError> {
+    let work = tempfile::Builder::new().prefix("pact-run-").tempdir()?;
+    let mut copies = Vec::new();
+    for f in &job.test_files {
+        let name = f
+            .file_name()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("contract_test"));
+        let to = work.path().join(name);
+        std::fs::copy(f, &to)?;
+        copies.push(to);
+    }
+    let report = work.path().join("junit.xml");
+    let (program, mut cmd) = command(job, opts, work.path(), &copies, &report)?;
+    cmd.current_dir(work.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    #[cfg(unix)]
+    cmd.process_group(0);
+    let started = Instant::now();
+    let mut child = cmd.spawn().map_err(|source| HarnessError::Spawn {
+        program: program.clone(),
+        source,
+    })?;
+    let pgid = child.id();
+    let out = tokio::spawn(read_capped(child.stdout.take(), opts.output_cap));
+    let err = tokio::spawn(read_capped(child.stderr.take(), opts.output_cap));
+    let (timed_out, cancelled) = tokio::select! {
+        _ = child.wait() => (false, false),
+        _ = tokio::time::sleep(opts.timeout) => (true, false),
+        _ = cancel.cancelled() => (false, true),
+    };
+    if timed_out || cancelled {
+        kill_group(pgid);
+        let _ = child.kill().await;
+    }
+    let _ = child.wait().await;
+    let stdout = out.await.unwrap_or_default();
+    let stderr = err.await.unwrap_or_default();
+    if cancelled {
+        return Err(HarnessError::Cancelled);
+    }
+    let duration = started.elapsed();
+    let mut results = std::fs::read_to_string(&report)
+        .ok()
+        .map(|xml| parse_junit(&xml))
+        .unwrap_or_default();
+    if timed_out {
+        results.errors += 1;
+        results.failure_details.push(TestFailure {
+            test_id: "<timeout>".into(),
+            error_message: format!(
+                "the test run exceeded its {}s timeout and was killed",
+                opts.timeout.as_secs()
+            ),
+            ..Default::default()
+        });
+    } else if results.total == 0 {
+        // Nothing ran: a collection error (import or syntax error), or the runner crashed.
+        results.errors += 1;
+        results.failure_details.push(TestFailure {
+            test_id: "<collection>".into(),
+            error_message: format!("no test ran; {program} said:\n{}", tail(&stdout, &stderr)),
+            stdout: stdout.clone(),
+            stderr: stderr.clone(),
+            ..Default::default()
+        });
+    }
+    results.timestamp = pact_core::store::now_iso();
+    Ok(TestRun {
+        results,
+        stdout,
+        stderr,
+        timed_out,
+        duration,
+    })
+}
+
+/// The runner command for the job's language, with a clean environment.
+fn command(
+    job: &TestJob,
+    opts: &HarnessOptions,
+    work: &Path,
+    files: &[PathBuf],
+    report: &Path,
+) -> Result<(String, tokio::process::Command), HarnessError> {
+    let path_list = std::env::join_paths(&job.src_dirs)
+        .map_err(|e| HarnessError::Setup(std::io::Error::other(e)))?;
+    let (program, mut cmd) = match job.language {
+        TestLanguage::Python => {
+            // An explicit config file stops pytest from picking up one the code under test wrote.
+            let ini = work.join("pytest.ini");
+            std::fs::write(&ini, "[pytest]\n")?;
+            let mut c = tokio::process::Command::new(&opts.python);
+            c.args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "-c"])
+                .arg(&ini)
+                .arg("--rootdir")
+                .arg(work)
+                .arg(format!("--junitxml={}", report.display()))
+                .args(files);
+            c.env("PYTHONPATH", &path_list)
+                .env("PYTHONDONTWRITEBYTECODE", "1")
+                .env("PYTHONNOUSERSITE", "1");
+            (opts.python.clone(), c)
+        }
+        TestLanguage::JavaScript => {
+            let mut c = tokio::process::Command::new(&opts.node);
+            c.arg("--test")
+                .arg("--test-reporter=junit")
+                .arg(format!("--test-reporter-destination={}", report.display()))
+                .args(files);
+            c.env("NODE_PATH", &path_list);
+            (opts.node.clone(), c)
+        }
+        TestLanguage::TypeScript => {
+            let mut c = tokio::process::Command::new(&opts.vitest);
+            c.args(["run", "--reporter=junit"])
+                .arg(format!("--outputFile={}", report.display()))
+                .arg("--root")
+                .arg(work)
+                .args(files);
+            c.env("NODE_PATH", &path_list);
+            (opts.vitest.clone(), c)
+        }
+    };
+    // Untrusted code sees no secrets: only what a test runner needs.
+    cmd.env_clear();
+    for key in ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT"] {
+        if let Some(v) = std::env::var_os(key) {
+            cmd.env(key, v);
+        }
+    }
+    match job.language {
+        TestLanguage::Python => {
+            cmd.env("PYTHONPATH", &path_list)
+                .env("PYTHONDONTWRITEBYTECODE", "1")
+                .env("PYTHONNOUSERSITE", "1");
+        }
+        _ => {
+            cmd.env("NODE_PATH", &path_list);
+        }
+    }
+    Ok((program, cmd))
+}
+
+#[cfg(unix)]
+fn kill_group(pid: Option<u32>) {
+    if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
+        // SAFETY: killpg only sends a signal; the group was created for this run (process_group(0)).
+        unsafe {
+            libc::killpg(pid, libc::SIGKILL);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn kill_group(_pid: Option<u32>) {}
+
+async fn read_capped<R: AsyncRead + Unpin>(r: Option<R>, cap: usize) -> String {
+    let Some(mut r) = r else { return String::new() };
+    let mut kept = Vec::with_capacity(cap.min(8192));
+    let mut buf = [0u8; 8192];
+    let mut dropped = 0usize;
+    loop {
+        match r.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let room = cap.saturating_sub(kept.len());
+                kept.extend_from_slice(&buf[..n.min(room)]);
+                dropped += n.saturating_sub(room);
+            }
+        }
+    }
+    let mut s = String::from_utf8_lossy(&kept).into_owned();
+    if dropped > 0 {
+        s.push_str(&format!("\n[… {dropped} more bytes of output dropped]"));
+    }
+    s
+}
+
+fn tail(stdout: &str, stderr: &str) -> String {
+    let both = format!("{stdout}\n{stderr}");
+    let lines: Vec<&str> = both.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+/// Reads JUnit XML as pytest, node:test and vitest write it. A skipped test does not pass:
+/// tests are law, so a skip counts as a failure.
+pub fn parse_junit(xml: &str) -> TestResults {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut r = TestResults::default();
+    let mut current: Option<(String, Option<(String, String)>)> = None; // (id, (kind, message))
+    let mut in_outcome = false;
+    let mut outcome_text = String::new();
+    let attr = |e: &quick_xml::events::BytesStart, name: &[u8]| -> String {
+        e.attributes()
+            .flatten()
+            .find(|a| a.key.as_ref() == name)
+            .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
+            .unwrap_or_default()
+    };
+    loop {
+        let ev = match reader.read_event() {
+            Ok(ev) => ev,
+            Err(_) => break,
+        };
+        match ev {
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"testcase" => {
+                let class = attr(&e, b"classname");
+                let name = attr(&e, b"name");
+                let id = if class.is_empty() {
+                    name
+                } else {
+                    format!("{class}::{name}")
+                };
+                finish(&mut r, current.take());
+                // A self-closed <testcase/> is finished when the next one starts or at the end.
+                current = Some((id, None));
+            }
+            Event::Start(e) | Event::Empty(e)
+                if matches!(e.name().as_ref(), b"failure" | b"error" | b"skipped") =>
+            {
+                let kind = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                let message = attr(&e, b"message");
+                if let Some((_, outcome)) = current.as_mut() {
+                    if outcome.is_none() {
+                        *outcome = Some((kind, message));
+                    }
+                }
+                in_outcome = true;
+                outcome_text.clear();
+            }
+            Event::Text(t) if in_outcome => {
+                if let Ok(s) = t.decode() {
+                    outcome_text.push_str(&s);
+                }
+            }
+            Event::End(e) if matches!(e.name().as_ref(), b"failure" | b"error" | b"skipped") => {
+                in_outcome = false;
+                if let Some((_, Some((_, msg)))) = current.as_mut() {
+                    let detail = outcome_text.trim();
+                    if !detail.is_empty() && !msg.contains(detail) {
+                        if !msg.is_empty() {
+                            msg.push('\n');
+                        }
+                        msg.push_str(&detail.chars().take(4000).collect::<String>());
+                    }
+                }
+            }
+            Event::End(e) if e.name().as_ref() == b"testcase" => finish(&mut r, current.take()),
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    finish(&mut r, current.take());
+    r
+}
+
+fn finish(r: &mut TestResults, case: Option<(String, Option<(String, String)>)>) {
+    let Some((id, outcome)) = case else { return };
+    r.total += 1;
+    match outcome {
+        None => r.passed += 1,
+        Some((kind, message)) => {
+            if kind == "error" {
+                r.errors += 1;
+            } else {
+                r.failed += 1;
+            }
+            let message = if kind == "skipped" {
+                format!("skipped (a skipped test does not pass): {message}")
+            } else {
+                message
+            };
+            r.failure_details.push(TestFailure {
+                test_id: id,
+                error_message: message,
+                ..Default::default()
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn junit_from_pytest_and_node() {
+        let pytest = r#"<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" errors="0" failures="1" skipped="1" tests="4">
+<testcase classname="contract_test" name="test_a" time="0.001" />
+<testcase classname="contract_test" name="test_b" time="0.001"><failure message="assert 1 == 2">def test_b():
+&gt;   assert 1 == 2</failure></testcase>
+<testcase classname="contract_test" name="test_c" time="0.0"><skipped type="pytest.skip" message="nope">skip</skipped></testcase>
+<testcase classname="contract_test" name="test_d" time="0.0"><error message="fixture broke" /></testcase>
+</testsuite></testsuites>"#;
+        let r = parse_junit(pytest);
+        assert_eq!((r.total, r.passed, r.failed, r.errors), (4, 1, 2, 1));
+        assert_eq!(r.failure_details[0].test_id, "contract_test::test_b");
+        assert!(
+            r.failure_details[0]
+                .error_message
+                .starts_with("assert 1 == 2")
+        );
+        assert!(r.failure_details[1].error_message.starts_with("skipped"));
+        assert!(!r.all_passed());
+        assert_eq!(parse_junit("not xml <<<").total, 0);
+    }
+}
