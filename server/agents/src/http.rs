@@ -1,0 +1,354 @@
+//! The HTTP round trip shared by the API providers: JSON in and out, timeouts, retries, and the
+//! mapping of HTTP failures to errors that say what to do. Keys travel only in headers marked
+//! sensitive, so they never show up in `Debug` output or logs.
+
+use crate::error::{AgentError, Result};
+use crate::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use serde_json::Value;
+use std::time::Duration;
+
+/// Connect and whole-request limits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub request: Duration,
+}
+
+impl Default for Timeouts {
+    /// 10 min for the whole request, as the original's SDK clients: long structured answers
+    /// from large models take minutes.
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            request: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Settings every HTTP provider takes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HttpOptions {
+    pub timeouts: Timeouts,
+    pub retry: RetryPolicy,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Transport {
+    client: reqwest::Client,
+    backend: String,
+    /// The environment variable the key came from, named in auth errors.
+    key_var: String,
+    options: HttpOptions,
+}
+
+impl Transport {
+    /// A client for `base_url`. A server on this machine (Ollama, a mock) is reached directly,
+    /// never through an `HTTP(S)_PROXY` from the environment.
+    pub(crate) fn new(
+        backend: &str,
+        key_var: &str,
+        base_url: &str,
+        options: HttpOptions,
+    ) -> Result<Self> {
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(options.timeouts.connect)
+            .user_agent(concat!("pact/", env!("CARGO_PKG_VERSION")));
+        if is_loopback(base_url) {
+            builder = builder.no_proxy();
+        }
+        let client = builder.build().map_err(|e| {
+            AgentError::Config(format!("{backend}: cannot set up the HTTP client: {e}"))
+        })?;
+        Ok(Self {
+            client,
+            backend: backend.to_string(),
+            key_var: key_var.to_string(),
+            options,
+        })
+    }
+
+    /// Builds a header map; `sensitive` values are hidden from `Debug`.
+    pub(crate) fn headers(&self, pairs: &[(&'static str, &str, bool)]) -> Result<HeaderMap> {
+        let mut map = HeaderMap::new();
+        map.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        for (name, value, sensitive) in pairs {
+            let mut v = HeaderValue::from_str(value).map_err(|_| {
+                AgentError::Config(format!(
+                    "{}: the value for header `{name}` has characters HTTP does not allow{}",
+                    self.backend,
+                    if *sensitive {
+                        format!(" (check {})", self.key_var)
+                    } else {
+                        String::new()
+                    }
+                ))
+            })?;
+            v.set_sensitive(*sensitive);
+            map.insert(HeaderName::from_static(name), v);
+        }
+        Ok(map)
+    }
+
+    /// POSTs `body`, retrying per the policy; returns the parsed JSON of a 2xx answer.
+    pub(crate) async fn post_json(
+        &self,
+        url: &str,
+        headers: HeaderMap,
+        body: &Value,
+    ) -> Result<Value> {
+        let bytes = serde_json::to_vec(body).map_err(|e| {
+            AgentError::Config(format!("{}: cannot encode the request: {e}", self.backend))
+        })?;
+        let policy = &self.options.retry;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let sent = self
+                .client
+                .post(url)
+                .timeout(self.options.timeouts.request)
+                .headers(headers.clone())
+                .body(bytes.clone())
+                .send()
+                .await;
+            let (retry_after, failure) = match sent {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let retry_after = parse_retry_after(resp.headers());
+                    let text = match resp.text().await {
+                        Ok(t) => t,
+                        Err(e) => {
+                            let err = self.transport_error(&e, attempt);
+                            if matches!(err, AgentError::Connection { .. })
+                                && attempt <= policy.max_retries
+                            {
+                                self.pause(attempt, None, &err).await;
+                                continue;
+                            }
+                            return Err(err);
+                        }
+                    };
+                    if (200..300).contains(&status) {
+                        return serde_json::from_str(&text).map_err(|e| AgentError::Protocol {
+                            backend: self.backend.clone(),
+                            message: format!(
+                                "the response is not JSON ({e}): {}",
+                                clip(&text, 300)
+                            ),
+                        });
+                    }
+                    let err = self.status_error(status, &text, attempt);
+                    if !is_retryable_status(status) {
+                        return Err(err);
+                    }
+                    (retry_after, err)
+                }
+                Err(e) => {
+                    let err = self.transport_error(&e, attempt);
+                    if !matches!(err, AgentError::Connection { .. }) {
+                        return Err(err);
+                    }
+                    (None, err)
+                }
+            };
+            if attempt > policy.max_retries {
+                return Err(failure);
+            }
+            self.pause(attempt, retry_after, &failure).await;
+        }
+    }
+
+    async fn pause(&self, attempt: u32, retry_after: Option<Duration>, why: &AgentError) {
+        let delay = self.options.retry.delay(attempt - 1, retry_after);
+        tracing::warn!(backend = %self.backend, attempt, delay_ms = delay.as_millis() as u64, "retrying: {why}");
+        tokio::time::sleep(delay).await;
+    }
+
+    fn status_error(&self, status: u16, body: &str, attempts: u32) -> AgentError {
+        let message = error_message(body);
+        let backend = self.backend.clone();
+        // Gemini answers a bad key with 400 INVALID_ARGUMENT "API key not valid".
+        let bad_key = status == 400 && message.to_ascii_lowercase().contains("api key");
+        match status {
+            401 | 403 => AgentError::Auth {
+                backend,
+                var: self.key_var.clone(),
+                status,
+                message,
+            },
+            _ if bad_key => AgentError::Auth {
+                backend,
+                var: self.key_var.clone(),
+                status,
+                message,
+            },
+            429 => AgentError::RateLimited {
+                backend,
+                attempts,
+                message,
+            },
+            s if is_retryable_status(s) => AgentError::Server {
+                backend,
+                status,
+                attempts,
+                message,
+            },
+            _ => AgentError::BadRequest {
+                backend,
+                status,
+                message,
+            },
+        }
+    }
+
+    fn transport_error(&self, e: &reqwest::Error, attempts: u32) -> AgentError {
+        let backend = self.backend.clone();
+        if e.is_timeout() && !e.is_connect() {
+            return AgentError::Timeout {
+                backend,
+                seconds: self.options.timeouts.request.as_secs_f64(),
+            };
+        }
+        if e.is_builder() {
+            return AgentError::Config(format!("{backend}: invalid request URL or setting: {e}"));
+        }
+        AgentError::Connection {
+            backend,
+            attempts,
+            message: error_chain(e),
+        }
+    }
+}
+
+/// The provider's own message: `error.message` (Anthropic, OpenAI, Gemini), `message`, or text.
+fn error_message(body: &str) -> String {
+    if let Ok(v) = serde_json::from_str::<Value>(body) {
+        let msg = v
+            .pointer("/error/message")
+            .or_else(|| v.get("message"))
+            .or_else(|| v.get("error").filter(|e| e.is_string()))
+            .and_then(Value::as_str);
+        if let Some(m) = msg {
+            return clip(m, 500);
+        }
+    }
+    let t = body.trim();
+    if t.is_empty() {
+        "(empty response body)".to_string()
+    } else {
+        clip(t, 500)
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        let m = inner.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        source = inner.source();
+    }
+    s
+}
+
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        s.chars().take(max).collect::<String>() + "..."
+    }
+}
+
+fn is_loopback(url: &str) -> bool {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .is_some_and(|h| {
+            let h = h.trim_start_matches('[').trim_end_matches(']');
+            h.eq_ignore_ascii_case("localhost")
+                || h.parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        })
+}
+
+/// `base` without a trailing slash, joined to `path`.
+pub(crate) fn join_url(base: &str, path: &str) -> String {
+    format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        path.trim_start_matches('/')
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_error_messages_are_extracted() {
+        assert_eq!(
+            error_message(
+                r#"{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}"#
+            ),
+            "invalid x-api-key"
+        );
+        assert_eq!(
+            error_message(
+                r#"{"error":{"code":400,"message":"API key not valid","status":"INVALID_ARGUMENT"}}"#
+            ),
+            "API key not valid"
+        );
+        assert_eq!(error_message("  "), "(empty response body)");
+        assert_eq!(
+            error_message("<html>bad gateway</html>"),
+            "<html>bad gateway</html>"
+        );
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        assert!(is_loopback("http://127.0.0.1:11434/v1"));
+        assert!(is_loopback("http://localhost:8080"));
+        assert!(is_loopback("http://[::1]:1234/v1"));
+        assert!(!is_loopback("https://api.openai.com/v1"));
+        assert!(!is_loopback("not a url"));
+    }
+
+    #[test]
+    fn urls_join_cleanly() {
+        assert_eq!(
+            join_url("http://h/v1/", "/chat/completions"),
+            "http://h/v1/chat/completions"
+        );
+        assert_eq!(join_url("http://h", "v1/messages"), "http://h/v1/messages");
+    }
+
+    #[test]
+    fn sensitive_headers_do_not_leak_in_debug() -> Result<()> {
+        let t = Transport::new(
+            "anthropic",
+            "ANTHROPIC_API_KEY",
+            "https://api.anthropic.com",
+            HttpOptions::default(),
+        )?;
+        let h = t.headers(&[
+            ("x-api-key", "sk-secret-123", true),
+            ("anthropic-version", "2023-06-01", false),
+        ])?;
+        let shown = format!("{h:?}");
+        assert!(!shown.contains("sk-secret-123"), "{shown}");
+        assert!(shown.contains("2023-06-01"));
+        let bad = t.headers(&[("x-api-key", "bad\nkey", true)]);
+        assert!(
+            bad.err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+                .contains("ANTHROPIC_API_KEY")
+        );
+        Ok(())
+    }
+}
