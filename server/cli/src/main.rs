@@ -62,6 +62,64 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the pipeline: interview → (shape) → decompose → contracts → tests → validate →
+    /// implement → integrate. Resumes where the last run stopped.
+    Run {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[command(flatten)]
+        opts: cmd::run::RunOpts,
+        /// Advance one phase only.
+        #[arg(long)]
+        once: bool,
+        /// Forget the run state (state.json) and start over; artifacts stay.
+        #[arg(long)]
+        force_new: bool,
+        /// Stop after the plan (contracts and tests), whatever pact.yaml says.
+        #[arg(long, conflicts_with = "implement")]
+        plan_only: bool,
+        /// Implement even if pact.yaml says plan_only.
+        #[arg(long)]
+        implement: bool,
+    },
+    /// Build (or rebuild) one component from its contract and tests.
+    Build {
+        dir: PathBuf,
+        component: String,
+        #[command(flatten)]
+        opts: cmd::run::RunOpts,
+        /// Several agents implement it; the best attempt wins.
+        #[arg(long)]
+        competitive: bool,
+        /// Number of competing agents.
+        #[arg(long, default_value_t = 2)]
+        agents: u32,
+    },
+    /// Run the interview phase only and show its questions.
+    Interview {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[command(flatten)]
+        opts: cmd::run::RunOpts,
+    },
+    /// Answer the interview's questions (interactively, or from a JSON/YAML file).
+    Answer {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// A mapping of question (text or 1-based number) to answer.
+        #[arg(long)]
+        answers: Option<PathBuf>,
+    },
+    /// Accept the interview's assumptions as answers and let the run go on.
+    Approve {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Check each configured backend with a tiny request: model, latency, prices.
+    Ping {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// Regenerate design.md from the tree, decisions and failures.
     Design {
         #[arg(default_value = ".")]
@@ -79,6 +137,34 @@ fn main() -> ExitCode {
         Command::Tree { dir } => cmd::status::tree(&dir),
         Command::Log { dir, tail, json } => cmd::log::run(&dir, tail, json),
         Command::Design { dir } => cmd::design::run(&dir),
+        Command::Run {
+            dir,
+            opts,
+            once,
+            force_new,
+            plan_only,
+            implement,
+        } => cmd::run::run(
+            &dir,
+            &opts,
+            cmd::run::RunFlags {
+                once,
+                force_new,
+                plan_only,
+                implement,
+            },
+        ),
+        Command::Build {
+            dir,
+            component,
+            opts,
+            competitive,
+            agents,
+        } => cmd::run::build(&dir, &component, &opts, competitive.then_some(agents)),
+        Command::Interview { dir, opts } => cmd::interview::interview(&dir, &opts),
+        Command::Answer { dir, answers } => cmd::interview::answer(&dir, answers.as_deref()),
+        Command::Approve { dir } => cmd::interview::approve(&dir),
+        Command::Ping { dir } => cmd::run::ping(&dir),
     };
     match result {
         Ok(code) => code,

@@ -143,6 +143,13 @@ pub async fn run(
             ..Default::default()
         });
     }
+    // Temp paths differ per run; keep messages stable (they go back into prompts and replays).
+    let here = work.path().to_string_lossy().into_owned();
+    for f in &mut results.failure_details {
+        f.error_message = f.error_message.replace(&here, "<tests>");
+        f.stdout = f.stdout.replace(&here, "<tests>");
+        f.stderr = f.stderr.replace(&here, "<tests>");
+    }
     results.timestamp = pact_core::store::now_iso();
     Ok(TestRun {
         results,

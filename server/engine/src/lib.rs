@@ -1,6 +1,16 @@
 //! The pipeline engine: the phases that take `task.md` to implementations passing their contract
 //! tests, the harness that runs those tests, and the locks and guards that keep tests law.
+//! A library: the CLI and the language server both drive it and listen to its [`events`].
 
+pub mod build;
+pub mod engine;
+pub mod events;
 pub mod guard;
 pub mod harness;
+pub mod joblock;
 pub mod lock;
+pub mod phases;
+pub mod roles;
+pub mod stubs;
+
+pub use engine::{Backends, Engine, EngineError, Outcome, SameForAll};

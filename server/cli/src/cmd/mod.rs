@@ -2,7 +2,9 @@
 
 pub mod design;
 pub mod init;
+pub mod interview;
 pub mod log;
+pub mod run;
 pub mod status;
 pub mod validate;
 

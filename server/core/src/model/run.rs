@@ -100,6 +100,45 @@ fn interview() -> Phase {
 }
 
 impl RunState {
+    /// A fresh run: active, in the interview phase, nothing spent.
+    pub fn new(id: impl Into<String>, project_dir: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            project_dir: project_dir.into(),
+            status: RunStatus::Active,
+            phase: Phase::Interview,
+            component_tasks: Vec::new(),
+            interview_result: None,
+            total_cost_usd: 0.0,
+            total_tokens: 0,
+            last_check_in: String::new(),
+            created_at: String::new(),
+            completed_at: String::new(),
+            pause_reason: String::new(),
+            phase_cycles: 0,
+            health_snapshot: Default::default(),
+            extra: Default::default(),
+        }
+    }
+
+    /// The task entry of a component, created if missing.
+    pub fn task_mut(&mut self, cid: &str) -> &mut ComponentTask {
+        let i = match self.component_tasks.iter().position(|t| t.component_id == cid) {
+            Some(i) => i,
+            None => {
+                self.component_tasks.push(ComponentTask {
+                    component_id: cid.to_string(),
+                    status: TaskStatus::Pending,
+                    attempts: 0,
+                    last_error: String::new(),
+                    extra: Default::default(),
+                });
+                self.component_tasks.len() - 1
+            }
+        };
+        &mut self.component_tasks[i]
+    }
+
     pub fn task(&self, cid: &str) -> Option<&ComponentTask> {
         self.component_tasks.iter().find(|t| t.component_id == cid)
     }

@@ -1,0 +1,803 @@
+//! Implementing components: the code agent's attempt loop, competitive attempts, parallel
+//! scheduling in dependency order, and the checks that make "implemented" mean "its locked
+//! tests ran and all passed".
+
+use crate::engine::{Engine, EngineError, Result, log_key};
+use crate::events::Event;
+use crate::harness::{self, TestJob};
+use crate::phases::{language, set_node_status};
+use crate::{guard, lock, roles, stubs};
+use pact_core::config::Config;
+use pact_core::model::{
+    ComponentContract, ImplementationStatus, TaskStatus, TestLanguage, TestResults,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BuildMode {
+    pub parallel: bool,
+    pub max_concurrent: usize,
+    /// Number of competing attempts per component (1 = not competitive).
+    pub agents: u32,
+    pub max_attempts: u32,
+}
+
+impl BuildMode {
+    pub fn from_config(c: &Config) -> Self {
+        Self {
+            parallel: c.parallel_components(),
+            max_concurrent: c.max_concurrent_agents() as usize,
+            agents: if c.competitive_implementations() {
+                c.competitive_agents()
+            } else {
+                1
+            },
+            max_attempts: c.max_implementation_attempts().max(1),
+        }
+    }
+}
+
+/// `metadata.json` of an implementation: what it was built from, so a resumed run can tell
+/// finished work from stale work.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImplMetadata {
+    pub component_id: String,
+    pub status: String,
+    pub attempts: u32,
+    pub contract_version: i64,
+    pub src_hash: String,
+    pub test_hash: String,
+    pub winner_attempt: String,
+    pub timestamp: String,
+}
+
+/// Builds `ids` (skipping those already built from the current tests), each after the
+/// components it depends on. Returns the ids that failed.
+pub async fn build_many(e: &Engine, ids: &[String], mode: BuildMode) -> Result<Vec<String>> {
+    let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
+    let mut deps: HashMap<String, Vec<String>> = HashMap::new();
+    for id in ids {
+        let d = dependencies(e, id)?;
+        deps.insert(
+            id.clone(),
+            d.into_iter()
+                .filter(|x| wanted.contains(x.as_str()))
+                .collect(),
+        );
+    }
+    let mut done: HashSet<String> = HashSet::new();
+    let mut failed: Vec<String> = Vec::new();
+    let mut pending: Vec<String> = ids.to_vec();
+    let limit = if mode.parallel {
+        mode.max_concurrent.max(1)
+    } else {
+        1
+    };
+    let sem = Arc::new(tokio::sync::Semaphore::new(limit));
+    let mut running = tokio::task::JoinSet::new();
+    loop {
+        e.check_cancel()?;
+        // Anything whose dependency failed cannot be built now.
+        let mut blocked = Vec::new();
+        pending.retain(|id| {
+            let bad = deps
+                .get(id)
+                .is_some_and(|d| d.iter().any(|x| failed.contains(x)));
+            if bad {
+                blocked.push(id.clone());
+            }
+            !bad
+        });
+        for id in blocked {
+            mark_failed(e, &id, "a dependency failed to build")?;
+            failed.push(id);
+        }
+        let ready: Vec<String> = pending
+            .iter()
+            .filter(|id| {
+                deps.get(*id)
+                    .is_none_or(|d| d.iter().all(|x| done.contains(x)))
+            })
+            .cloned()
+            .collect();
+        for id in ready {
+            if running.len() >= limit {
+                break;
+            }
+            pending.retain(|p| *p != id);
+            let e2 = e.clone();
+            let permit = sem
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|err| EngineError::Invalid(err.to_string()))?;
+            running.spawn(async move {
+                let r = build_component(&e2, &id, mode).await;
+                drop(permit);
+                (id, r)
+            });
+        }
+        let Some(joined) = running.join_next().await else {
+            if pending.is_empty() {
+                break;
+            }
+            // Nothing runs and nothing is ready: a dependency cycle among what is left.
+            for id in std::mem::take(&mut pending) {
+                mark_failed(e, &id, "its dependencies form a cycle")?;
+                failed.push(id);
+            }
+            break;
+        };
+        let (id, r) =
+            joined.map_err(|err| EngineError::Invalid(format!("a build task panicked: {err}")))?;
+        match r {
+            Ok(true) => {
+                done.insert(id);
+            }
+            Ok(false) => failed.push(id),
+            Err(err) => {
+                running.abort_all();
+                return Err(err);
+            }
+        }
+    }
+    Ok(failed)
+}
+
+fn mark_failed(e: &Engine, cid: &str, why: &str) -> Result<()> {
+    e.update(|s| {
+        let t = s.task_mut(cid);
+        t.status = TaskStatus::Failed;
+        t.last_error = why.to_string();
+    })?;
+    set_node_status(e, cid, ImplementationStatus::Failed)
+}
+
+/// A component's dependencies: its contract's `dependencies` plus its tree children.
+pub(crate) fn dependencies(e: &Engine, cid: &str) -> Result<Vec<String>> {
+    let mut out: Vec<String> = e
+        .project
+        .load_contract(cid)?
+        .map(|c| c.dependencies)
+        .unwrap_or_default();
+    if let Some(t) = e.project.load_tree()? {
+        if let Some(n) = t.nodes.get(cid) {
+            for c in &n.children {
+                if !out.contains(c) {
+                    out.push(c.clone());
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `src/` of the component and of everything it depends on, transitively: what its tests import.
+fn src_dirs(e: &Engine, cid: &str, own: &Path) -> Result<Vec<PathBuf>> {
+    let mut dirs = vec![own.to_path_buf()];
+    let mut seen: HashSet<String> = HashSet::from([cid.to_string()]);
+    let mut queue = dependencies(e, cid)?;
+    while let Some(d) = queue.pop() {
+        if pact_core::ids::check_component_id(&d).is_err() || !seen.insert(d.clone()) {
+            continue;
+        }
+        dirs.push(e.project.layout.implementation_src(&d));
+        queue.extend(dependencies(e, &d)?);
+    }
+    Ok(dirs)
+}
+
+/// sha256 over a directory's files (names and contents), stable across runs.
+pub fn hash_dir(dir: &Path) -> String {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                if entry.file_name() != "__pycache__" {
+                    stack.push(p);
+                }
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                files.insert(
+                    p.strip_prefix(dir)
+                        .unwrap_or(&p)
+                        .to_string_lossy()
+                        .into_owned(),
+                    lock::sha256_hex(&bytes),
+                );
+            }
+        }
+    }
+    lock::sha256_hex(format!("{files:?}").as_bytes())
+}
+
+fn lock_hash(l: &lock::TestLock) -> String {
+    lock::sha256_hex(format!("{:?}", l.files).as_bytes())
+}
+
+/// Whether the component is already built from its current tests (resume skips it).
+fn already_built(e: &Engine, cid: &str) -> Result<bool> {
+    let meta_path = e
+        .project
+        .layout
+        .implementation_dir(cid)
+        .join("metadata.json");
+    let Some(text) = e.project.read_text(&meta_path)? else {
+        return Ok(false);
+    };
+    let Ok(meta) = serde_json::from_str::<ImplMetadata>(&text) else {
+        return Ok(false);
+    };
+    let Ok((l, _)) = lock::verified_tests(&e.project, cid) else {
+        return Ok(false);
+    };
+    let results_ok = e
+        .project
+        .load_test_results(cid)?
+        .is_some_and(|r| r.all_passed());
+    Ok(meta.status == "passed"
+        && results_ok
+        && meta.test_hash == lock_hash(&l)
+        && meta.src_hash == hash_dir(&e.project.layout.implementation_src(cid)))
+}
+
+/// Builds one component (`pact build`): `true` when its locked tests all pass.
+pub async fn build_component(e: &Engine, cid: &str, mode: BuildMode) -> Result<bool> {
+    pact_core::ids::check_component_id(cid).map_err(|err| EngineError::Invalid(err.to_string()))?;
+    if already_built(e, cid)? {
+        e.emit(Event::Component {
+            phase: "implement".into(),
+            component: cid.into(),
+            step: "up to date".into(),
+        });
+        return Ok(true);
+    }
+    let contract = e.project.load_contract(cid)?.ok_or_else(|| {
+        EngineError::Invalid(format!(
+            "component '{cid}' has no contract; decompose first"
+        ))
+    })?;
+    let suite = e.project.load_suite(cid)?.ok_or_else(|| {
+        EngineError::Invalid(format!(
+            "component '{cid}' has no test suite; decompose first"
+        ))
+    })?;
+    let lang = language(e);
+    let (test_lock, test_files) = match lock::verified_tests(&e.project, cid) {
+        Ok(x) => x,
+        Err(lock::LockError::NotLocked { .. }) => {
+            // Tests made by another tool (or before locking existed): lock what is there now.
+            let f = e.project.layout.tests_dir(cid).join(lang.test_file_name());
+            lock::lock_tests(&e.project, cid, suite.contract_version, &[f])?;
+            e.audit("test_lock", format!("{cid}: locked existing tests"))?;
+            lock::verified_tests(&e.project, cid)?
+        }
+        Err(err) => {
+            e.audit("test_tampered", err.to_string())?;
+            return Err(err.into());
+        }
+    };
+    let drift = lock::drifted_files(&e.project, cid, &test_lock);
+    if !drift.is_empty() {
+        e.audit(
+            "test_drift",
+            format!(
+                "{cid}: {} differ from the locked tests; the locked copy runs",
+                drift.join(", ")
+            ),
+        )?;
+    }
+    let test_code: String = test_files
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect::<Vec<_>>()
+        .join("\n");
+    e.update(|s| s.task_mut(cid).status = TaskStatus::Implementing)?;
+    e.emit(Event::Component {
+        phase: "implement".into(),
+        component: cid.into(),
+        step: "implement".into(),
+    });
+    let root = e
+        .project
+        .load_tree()?
+        .map(|t| t.root_id)
+        .unwrap_or_default();
+    let key = log_key(&e.project, &root, cid);
+    let ctx = Ctx {
+        e,
+        cid,
+        contract: &contract,
+        suite: &suite,
+        test_code: &test_code,
+        test_files: &test_files,
+        lang,
+        key: &key,
+    };
+
+    let agents = mode.agents.max(1);
+    let (best, attempts_used) = if agents == 1 {
+        let src = e.project.layout.implementation_src(cid);
+        let r = ctx.iterate(&src, mode.max_attempts, "").await?;
+        let n = r.attempts;
+        (Some((String::new(), r)), n)
+    } else {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..agents {
+            let id: String =
+                std::iter::repeat_with(|| fastrand::alphanumeric().to_ascii_lowercase())
+                    .take(8)
+                    .collect();
+            let dir = e.project.layout.attempts_dir(cid).join(&id);
+            let owned = OwnedCtx::from(&ctx);
+            let max = mode.max_attempts;
+            set.spawn(async move {
+                let ctx = owned.borrow();
+                let r = ctx.iterate(&dir.join("src"), max, &id).await;
+                if let Ok(r) = &r {
+                    let meta = serde_json::json!({"attempt_id": id, "passed": r.results.passed, "total": r.results.total,
+                        "duration_ms": r.millis, "attempts": r.attempts});
+                    let _ = std::fs::write(dir.join("metadata.json"), serde_json::to_string_pretty(&meta).unwrap_or_default());
+                    let _ = std::fs::write(dir.join("test_results.json"), serde_json::to_string_pretty(&r.results).unwrap_or_default());
+                }
+                (id, r)
+            });
+        }
+        let mut best: Option<(String, AttemptResult)> = None;
+        let mut used = 0;
+        while let Some(j) = set.join_next().await {
+            let (id, r) =
+                j.map_err(|err| EngineError::Invalid(format!("an attempt panicked: {err}")))?;
+            let r = r?;
+            used += r.attempts;
+            // Pass rate first, then speed.
+            let better = best.as_ref().is_none_or(|(_, b)| score(&r) > score(b));
+            if better {
+                best = Some((id, r));
+            }
+        }
+        if let Some((id, r)) = &best {
+            let src = e.project.layout.implementation_src(cid);
+            replace_dir(
+                &e.project.layout.attempts_dir(cid).join(id).join("src"),
+                &src,
+            )?;
+            e.audit(
+                "competitive_resolution",
+                format!(
+                    "{cid}: attempt {id} won with {}/{} passed",
+                    r.results.passed, r.results.total
+                ),
+            )?;
+        }
+        (best, used)
+    };
+    let Some((winner, result)) = best else {
+        return Ok(false);
+    };
+    let passed = result.results.all_passed();
+    e.project.save_test_results(cid, &result.results)?;
+    e.emit(Event::TestsRan {
+        component: cid.into(),
+        passed: result.results.passed,
+        total: result.results.total,
+    });
+    let src = e.project.layout.implementation_src(cid);
+    let meta = ImplMetadata {
+        component_id: cid.into(),
+        status: if passed {
+            "passed".into()
+        } else {
+            "failed".into()
+        },
+        attempts: attempts_used,
+        contract_version: contract.version,
+        src_hash: hash_dir(&src),
+        test_hash: lock_hash(&test_lock),
+        winner_attempt: winner,
+        timestamp: pact_core::store::now_iso(),
+    };
+    let text =
+        serde_json::to_string_pretty(&meta).map_err(|err| EngineError::Invalid(err.to_string()))?;
+    e.project.write_text(
+        &e.project
+            .layout
+            .implementation_dir(cid)
+            .join("metadata.json"),
+        &text,
+    )?;
+    let last_error = result
+        .results
+        .failure_details
+        .first()
+        .map(|f| format!("{} failed", f.test_id))
+        .or_else(|| result.rejected.last().cloned())
+        .unwrap_or_default();
+    e.update(|s| {
+        let t = s.task_mut(cid);
+        t.attempts += attempts_used;
+        t.status = if passed {
+            TaskStatus::Completed
+        } else {
+            TaskStatus::Failed
+        };
+        t.last_error = if passed {
+            String::new()
+        } else {
+            last_error.clone()
+        };
+    })?;
+    set_node_status(
+        e,
+        cid,
+        if passed {
+            ImplementationStatus::Tested
+        } else {
+            ImplementationStatus::Failed
+        },
+    )?;
+    let detail = format!(
+        "{cid}: {}/{} passed{}",
+        result.results.passed,
+        result.results.total,
+        if agents > 1 {
+            format!(" (competitive, {agents} agents)")
+        } else {
+            String::new()
+        }
+    );
+    e.audit("build", detail)?;
+    Ok(passed)
+}
+
+fn score(r: &AttemptResult) -> (u64, i64) {
+    let rate = if r.results.total == 0 {
+        0
+    } else {
+        r.results.passed * 1_000_000 / r.results.total
+    };
+    (rate, -(r.millis as i64))
+}
+
+struct AttemptResult {
+    results: TestResults,
+    attempts: u32,
+    millis: u128,
+    rejected: Vec<String>,
+}
+
+struct Ctx<'a> {
+    e: &'a Engine,
+    cid: &'a str,
+    contract: &'a ComponentContract,
+    suite: &'a pact_core::model::ContractTestSuite,
+    test_code: &'a str,
+    test_files: &'a [PathBuf],
+    lang: TestLanguage,
+    key: &'a str,
+}
+
+/// What a spawned competitive attempt owns (tasks cannot borrow from the caller).
+struct OwnedCtx {
+    e: Engine,
+    cid: String,
+    contract: ComponentContract,
+    suite: pact_core::model::ContractTestSuite,
+    test_code: String,
+    test_files: Vec<PathBuf>,
+    lang: TestLanguage,
+    key: String,
+}
+
+impl From<&Ctx<'_>> for OwnedCtx {
+    fn from(c: &Ctx<'_>) -> Self {
+        Self {
+            e: c.e.clone(),
+            cid: c.cid.into(),
+            contract: c.contract.clone(),
+            suite: c.suite.clone(),
+            test_code: c.test_code.into(),
+            test_files: c.test_files.to_vec(),
+            lang: c.lang,
+            key: c.key.into(),
+        }
+    }
+}
+
+impl OwnedCtx {
+    fn borrow(&self) -> Ctx<'_> {
+        Ctx {
+            e: &self.e,
+            cid: &self.cid,
+            contract: &self.contract,
+            suite: &self.suite,
+            test_code: &self.test_code,
+            test_files: &self.test_files,
+            lang: self.lang,
+            key: &self.key,
+        }
+    }
+}
+
+impl Ctx<'_> {
+    /// Asks, writes, tests — until the tests pass or `max` attempts are spent.
+    async fn iterate(&self, src: &Path, max: u32, attempt_id: &str) -> Result<AttemptResult> {
+        let e = self.e;
+        let started = Instant::now();
+        let stub = stubs::render(self.contract, self.lang);
+        let deps: Vec<(ComponentContract, String)> = self
+            .contract
+            .dependencies
+            .iter()
+            .filter_map(|d| e.project.load_contract(d).ok().flatten())
+            .map(|c| {
+                let s = stubs::render(&c, self.lang);
+                (c, s)
+            })
+            .collect();
+        let learnings = learnings_for(e, self.cid);
+        let mut last: Option<TestResults> = None;
+        let mut rejected: Vec<String> = Vec::new();
+        let mut all_rejections = Vec::new();
+        for k in 1..=max {
+            e.check_cancel()?;
+            e.emit(Event::Attempt {
+                component: self.cid.into(),
+                attempt: k,
+                of: max,
+            });
+            let brief = roles::CodeBrief {
+                contract: self.contract,
+                suite: self.suite,
+                test_code: self.test_code,
+                stub: &stub,
+                deps: deps.iter().map(|(c, s)| (c, s.clone())).collect(),
+                sops: &e
+                    .project
+                    .read_text(&e.project.layout.sops_md())?
+                    .unwrap_or_default(),
+                log_key: self.key,
+                failures: last.as_ref(),
+                rejected: &rejected,
+                learnings: &learnings,
+            };
+            let answer = e
+                .backends
+                .for_role(roles::CODE_AUTHOR)?
+                .complete(&roles::code(&brief), &e.cancel)
+                .await?;
+            let _ = e.sync_spend();
+            rejected = match write_files(&answer.value, src, self.cid, self.lang, self.key) {
+                Ok(()) => guard::audit_src_dir(src),
+                Err(reasons) => reasons,
+            };
+            if !rejected.is_empty() {
+                let why = rejected.join("; ");
+                e.audit(
+                    "implementation_rejected",
+                    format!(
+                        "{}{}: {why}",
+                        self.cid,
+                        if attempt_id.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (attempt {attempt_id})")
+                        }
+                    ),
+                )?;
+                all_rejections.extend(rejected.clone());
+                continue;
+            }
+            let job = TestJob {
+                language: self.lang,
+                test_files: self.test_files.to_vec(),
+                src_dirs: src_dirs(e, self.cid, src)?,
+            };
+            // Tests run from the verified locked copy every time.
+            lock::verified_tests(&e.project, self.cid)?;
+            let run = harness::run(&job, &e.harness, &e.cancel).await?;
+            e.emit(Event::TestsRan {
+                component: self.cid.into(),
+                passed: run.results.passed,
+                total: run.results.total,
+            });
+            e.audit(
+                "test_run",
+                format!(
+                    "{}: {}/{} passed (attempt {k})",
+                    self.cid, run.results.passed, run.results.total
+                ),
+            )?;
+            let passed = run.results.all_passed();
+            last = Some(run.results);
+            if passed {
+                return Ok(AttemptResult {
+                    results: last.unwrap_or_default(),
+                    attempts: k,
+                    millis: started.elapsed().as_millis(),
+                    rejected: all_rejections,
+                });
+            }
+        }
+        let mut results = last.unwrap_or_default();
+        if results.total == 0 && results.failure_details.is_empty() && !all_rejections.is_empty() {
+            results.errors = 1;
+            results.failure_details.push(pact_core::model::TestFailure {
+                test_id: "<rejected>".into(),
+                error_message: all_rejections.join("; "),
+                ..Default::default()
+            });
+        }
+        Ok(AttemptResult {
+            results,
+            attempts: max,
+            millis: started.elapsed().as_millis(),
+            rejected: all_rejections,
+        })
+    }
+}
+
+fn learnings_for(e: &Engine, cid: &str) -> Vec<String> {
+    let Ok(Some(text)) = e.project.read_text(&e.project.layout.learnings()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("component_id").and_then(Value::as_str) == Some(cid))
+        .filter_map(|v| {
+            let cat = v
+                .get("category")
+                .and_then(Value::as_str)
+                .unwrap_or("note")
+                .to_string();
+            v.get("lesson")
+                .and_then(Value::as_str)
+                .map(|l| format!("On {cat}: {l}"))
+        })
+        .collect();
+    let keep = out.len().saturating_sub(10);
+    out.drain(..keep);
+    out
+}
+
+/// Writes the agent's files into `src` (replacing what was there). Refuses the whole answer if
+/// any file would land outside `src/` or change how tests run.
+fn write_files(
+    answer: &Value,
+    src: &Path,
+    cid: &str,
+    lang: TestLanguage,
+    key: &str,
+) -> std::result::Result<(), Vec<String>> {
+    let files = answer
+        .get("files")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut refused = Vec::new();
+    let mut plan = Vec::new();
+    for f in &files {
+        let path = f.get("path").and_then(Value::as_str).unwrap_or("");
+        let path = path.strip_prefix("src/").unwrap_or(path);
+        let content = f.get("content").and_then(Value::as_str).unwrap_or("");
+        match guard::check_generated_path(path) {
+            Some(why) => refused.push(why),
+            None => plan.push((path.to_string(), content.to_string())),
+        }
+    }
+    if plan.is_empty() && refused.is_empty() {
+        refused.push("the answer contained no files".into());
+    }
+    if !refused.is_empty() {
+        return Err(refused);
+    }
+    let main = match lang {
+        TestLanguage::Python => format!("{cid}.py"),
+        TestLanguage::TypeScript => format!("{cid}.ts"),
+        TestLanguage::JavaScript => format!("{cid}.js"),
+    };
+    // Every implementation carries its log key, even if the agent forgot it.
+    if !plan.iter().any(|(_, c)| c.contains(key)) {
+        if let Some((_, c)) = plan.iter_mut().find(|(p, _)| *p == main) {
+            let line = match lang {
+                TestLanguage::Python => {
+                    format!("PACT_LOG_KEY = \"{key}\"  # attributes log lines to this component\n")
+                }
+                _ => format!(
+                    "export const PACT_LOG_KEY = \"{key}\"; // attributes log lines to this component\n"
+                ),
+            };
+            *c = insert_after_docstring(c, &line, lang);
+        }
+    }
+    let io = |e: std::io::Error| vec![format!("cannot write the implementation: {e}")];
+    if src.exists() {
+        std::fs::remove_dir_all(src).map_err(io)?;
+    }
+    for (p, c) in plan {
+        let to = src.join(&p);
+        pact_core::store::fsio::write_atomic(&to, c.as_bytes()).map_err(io)?;
+    }
+    Ok(())
+}
+
+/// Keeps a module docstring and `from __future__` imports first, where Python requires them.
+fn insert_after_docstring(code: &str, line: &str, lang: TestLanguage) -> String {
+    if lang != TestLanguage::Python {
+        return format!("{line}{code}");
+    }
+    let mut offset = 0;
+    let mut in_doc = false;
+    for l in code.split_inclusive('\n') {
+        let t = l.trim();
+        if in_doc {
+            offset += l.len();
+            if t.ends_with("\"\"\"") || t.ends_with("'''") {
+                in_doc = false;
+            }
+            continue;
+        }
+        if offset == 0 && (t.starts_with("\"\"\"") || t.starts_with("'''")) {
+            offset += l.len();
+            let body = &t[3..];
+            in_doc = !(body.ends_with("\"\"\"") || body.ends_with("'''"));
+            continue;
+        }
+        if t.starts_with("from __future__") || t.starts_with('#') && offset == 0 {
+            offset += l.len();
+            continue;
+        }
+        break;
+    }
+    format!("{}{line}{}", &code[..offset], &code[offset..])
+}
+
+fn replace_dir(from: &Path, to: &Path) -> Result<()> {
+    let io = |err: std::io::Error| {
+        EngineError::Invalid(format!("cannot promote the winning attempt: {err}"))
+    };
+    if to.exists() {
+        std::fs::remove_dir_all(to).map_err(io)?;
+    }
+    let mut stack = vec![from.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).map_err(io)?.flatten() {
+            let p = entry.path();
+            let rel = p.strip_prefix(from).unwrap_or(&p);
+            if p.is_dir() {
+                stack.push(p.clone());
+            } else {
+                pact_core::store::fsio::write_atomic(
+                    &to.join(rel),
+                    &std::fs::read(&p).map_err(io)?,
+                )
+                .map_err(io)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_key_goes_after_the_docstring() {
+        let code = "\"\"\"Doc.\"\"\"\nfrom __future__ import annotations\nimport os\n";
+        let out = insert_after_docstring(code, "KEY = 1\n", TestLanguage::Python);
+        assert_eq!(
+            out,
+            "\"\"\"Doc.\"\"\"\nfrom __future__ import annotations\nKEY = 1\nimport os\n"
+        );
+        let out = insert_after_docstring("import os\n", "KEY = 1\n", TestLanguage::Python);
+        assert_eq!(out, "KEY = 1\nimport os\n");
+    }
+}

@@ -1,0 +1,289 @@
+//! The engine: owns a project, its configuration, the agents and the event sink, and advances
+//! the run one phase at a time. Every step persists what it made before the next begins, so a
+//! run killed at any moment resumes where it stopped without redoing finished work.
+
+use crate::events::{Event, Sink};
+use crate::harness::HarnessOptions;
+use pact_agents::{AgentError, Backend, BudgetTracker, Router};
+use pact_core::config::Config;
+use pact_core::model::{Phase, RunState, RunStatus};
+use pact_core::store::{Project, StoreError};
+use std::sync::Arc;
+use thiserror::Error;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Agent(#[from] AgentError),
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
+    #[error(transparent)]
+    Harness(#[from] crate::harness::HarnessError),
+    #[error(transparent)]
+    Job(#[from] crate::joblock::JobError),
+    #[error("cancelled; the project is consistent and `pact run` resumes it")]
+    Cancelled,
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl EngineError {
+    pub fn is_cancelled(&self) -> bool {
+        matches!(
+            self,
+            EngineError::Cancelled | EngineError::Agent(AgentError::Cancelled)
+        ) || matches!(
+            self,
+            EngineError::Harness(crate::harness::HarnessError::Cancelled)
+        )
+    }
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// Where each role's backend comes from: the configured router, or one backend for all roles.
+pub trait Backends: Send + Sync {
+    fn for_role(&self, role: &str) -> Result<Arc<dyn Backend>, AgentError>;
+    fn budget(&self) -> Option<Arc<BudgetTracker>>;
+}
+
+impl Backends for Router {
+    fn for_role(&self, role: &str) -> Result<Arc<dyn Backend>, AgentError> {
+        self.backend_for(role)
+    }
+    fn budget(&self) -> Option<Arc<BudgetTracker>> {
+        Router::budget(self)
+    }
+}
+
+/// Every role answered by the same backend (tests, scripted runs).
+pub struct SameForAll {
+    pub backend: Arc<dyn Backend>,
+    pub budget: Option<Arc<BudgetTracker>>,
+}
+
+impl Backends for SameForAll {
+    fn for_role(&self, _role: &str) -> Result<Arc<dyn Backend>, AgentError> {
+        Ok(self.backend.clone())
+    }
+    fn budget(&self) -> Option<Arc<BudgetTracker>> {
+        self.budget.clone()
+    }
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Advanced { to: Phase },
+    Paused { reason: String },
+    Completed,
+    Failed { reason: String },
+    BudgetExceeded,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    pub project: Project,
+    pub config: Config,
+    pub backends: Arc<dyn Backends>,
+    pub events: Sink,
+    pub cancel: CancellationToken,
+    pub harness: HarnessOptions,
+}
+
+impl Engine {
+    pub fn new(
+        project: Project,
+        config: Config,
+        backends: Arc<dyn Backends>,
+        events: Sink,
+    ) -> Self {
+        Self {
+            project,
+            config,
+            backends,
+            events,
+            cancel: CancellationToken::new(),
+            harness: HarnessOptions::default(),
+        }
+    }
+
+    pub fn emit(&self, e: Event) {
+        (self.events)(&e);
+    }
+
+    pub(crate) fn check_cancel(&self) -> Result<()> {
+        if self.cancel.is_cancelled() {
+            Err(EngineError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The run state, created on first use.
+    pub fn state(&self) -> Result<RunState> {
+        let created = self.project.update_state(|st| {
+            if st.is_none() {
+                *st = Some(new_state(&self.project));
+            }
+            st.clone()
+        })?;
+        created.ok_or_else(|| EngineError::Invalid("state.json could not be created".into()))
+    }
+
+    pub(crate) fn update(&self, f: impl FnOnce(&mut RunState)) -> Result<RunState> {
+        let st = self.project.update_state(|st| {
+            let s = st.get_or_insert_with(|| new_state(&self.project));
+            f(s);
+            s.last_check_in = pact_core::store::now_iso();
+            s.clone()
+        })?;
+        Ok(st)
+    }
+
+    pub(crate) fn audit(&self, action: &str, detail: impl Into<String>) -> Result<()> {
+        Ok(self.project.audit(action, detail)?)
+    }
+
+    /// Copies spend from the budget ledger into state.json and reports it.
+    pub(crate) fn sync_spend(&self) -> Result<()> {
+        let Some(b) = self.backends.budget() else {
+            return Ok(());
+        };
+        let ledger = b.ledger()?;
+        let spent = ledger.spent();
+        let tokens = ledger.total.tokens();
+        self.update(|s| {
+            s.total_cost_usd = spent;
+            s.total_tokens = tokens;
+        })?;
+        self.emit(Event::Spend {
+            spent_usd: spent,
+            budget_usd: b.budget(),
+        });
+        Ok(())
+    }
+
+    /// Advances one phase (`pact run --once`).
+    pub async fn step(&self) -> Result<Outcome> {
+        let state = self.state()?;
+        match state.status {
+            RunStatus::Completed => return Ok(Outcome::Completed),
+            RunStatus::Failed => {
+                return Ok(Outcome::Failed {
+                    reason: state.pause_reason,
+                });
+            }
+            RunStatus::BudgetExceeded => return Ok(Outcome::BudgetExceeded),
+            RunStatus::Active | RunStatus::Paused => {}
+        }
+        let phase = state.phase;
+        self.emit(Event::PhaseStarted {
+            phase: phase.to_string(),
+        });
+        let result = crate::phases::run_phase(self, phase).await;
+        let outcome = match result {
+            Ok(o) => o,
+            Err(EngineError::Agent(e)) if e.is_budget() => {
+                self.update(|s| {
+                    s.status = RunStatus::BudgetExceeded;
+                    s.pause_reason = "Budget cap reached".into();
+                })?;
+                self.audit("budget_exceeded", e.to_string())?;
+                Outcome::BudgetExceeded
+            }
+            Err(e) if e.is_cancelled() => {
+                self.audit("cancelled", format!("phase {phase}"))?;
+                return Err(EngineError::Cancelled);
+            }
+            Err(e) => return Err(e),
+        };
+        let _ = self.sync_spend();
+        self.emit(Event::PhaseFinished {
+            phase: phase.to_string(),
+        });
+        match &outcome {
+            Outcome::Advanced { to } => {
+                self.update(|s| {
+                    s.phase = *to;
+                    s.status = RunStatus::Active;
+                    s.pause_reason.clear();
+                })?;
+            }
+            Outcome::Paused { reason } => {
+                self.update(|s| {
+                    s.status = RunStatus::Paused;
+                    s.pause_reason = reason.clone();
+                })?;
+                self.emit(Event::Paused {
+                    reason: reason.clone(),
+                });
+            }
+            Outcome::Completed => {
+                self.update(|s| {
+                    s.phase = Phase::Complete;
+                    s.status = RunStatus::Completed;
+                    s.completed_at = pact_core::store::now_iso();
+                    s.pause_reason.clear();
+                })?;
+            }
+            Outcome::Failed { reason } => {
+                self.update(|s| {
+                    s.status = RunStatus::Failed;
+                    s.pause_reason = reason.clone();
+                    s.completed_at = pact_core::store::now_iso();
+                })?;
+            }
+            Outcome::BudgetExceeded => {}
+        }
+        Ok(outcome)
+    }
+
+    /// Runs until the run completes, fails, pauses or runs out of budget.
+    pub async fn run(&self) -> Result<Outcome> {
+        // A paused run resumes when asked to run again (answers given, plan approved, …).
+        self.update(|s| {
+            if s.status == RunStatus::Paused {
+                s.status = RunStatus::Active;
+            }
+        })?;
+        loop {
+            self.check_cancel()?;
+            match self.step().await? {
+                Outcome::Advanced { .. } => continue,
+                other => return Ok(other),
+            }
+        }
+    }
+}
+
+fn new_state(project: &Project) -> RunState {
+    let id: String = std::iter::repeat_with(|| fastrand::alphanumeric().to_ascii_lowercase())
+        .take(12)
+        .collect();
+    let dir = project
+        .root()
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(".")
+        .to_string();
+    let mut s = RunState::new(id, dir);
+    s.created_at = pact_core::store::now_iso();
+    s
+}
+
+/// `PACT:<project hash>:<component>`: the key generated code puts in its log lines, so the
+/// Sentinel can attribute a production error to the component that logged it. The hash is of
+/// the project's name and root component: stable across runs, rebuilds and machines.
+pub fn log_key(project: &Project, root_id: &str, cid: &str) -> String {
+    let name = project
+        .root()
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
+    let h = crate::lock::sha256_hex(format!("{name}\0{root_id}").as_bytes());
+    format!("PACT:{}:{cid}", &h[..8])
+}

@@ -1,0 +1,344 @@
+//! Interface stubs (`interface.py` / `.ts` / `.js`): the contract rendered as code, for agents
+//! and humans to read. Functions only raise, so a test that passes against a stub tests nothing.
+
+use pact_core::model::{ComponentContract, FunctionContract, TestLanguage, TypeKind};
+use std::fmt::Write;
+
+pub fn render(c: &ComponentContract, lang: TestLanguage) -> String {
+    match lang {
+        TestLanguage::Python => python(c),
+        TestLanguage::TypeScript => typescript(c, true),
+        TestLanguage::JavaScript => typescript(c, false),
+    }
+}
+
+pub fn file_name(lang: TestLanguage) -> &'static str {
+    match lang {
+        TestLanguage::Python => "interface.py",
+        TestLanguage::TypeScript => "interface.ts",
+        TestLanguage::JavaScript => "interface.js",
+    }
+}
+
+fn python(c: &ComponentContract) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# === {} ({}) v{} ===",
+        c.name, c.component_id, c.version
+    );
+    if !c.dependencies.is_empty() {
+        let _ = writeln!(s, "#  Dependencies: {}", c.dependencies.join(", "));
+    }
+    let _ = writeln!(
+        s,
+        "\"\"\"{}\"\"\"\n",
+        c.description.replace("\"\"\"", "'''")
+    );
+    s.push_str("from __future__ import annotations\n\nfrom dataclasses import dataclass, field\nfrom enum import Enum\nfrom typing import Any, Optional\n\n");
+    for inv in &c.invariants {
+        let _ = writeln!(s, "# Invariant: {inv}");
+    }
+    for t in &c.types {
+        match t.kind {
+            TypeKind::Enum => {
+                let _ = writeln!(s, "\nclass {}(Enum):", t.name);
+                if !t.description.is_empty() {
+                    let _ = writeln!(s, "    \"\"\"{}\"\"\"", t.description);
+                }
+                for v in &t.variants {
+                    let _ = writeln!(s, "    {} = \"{v}\"", py_ident(v));
+                }
+                if t.variants.is_empty() {
+                    s.push_str("    pass\n");
+                }
+            }
+            TypeKind::Struct => {
+                let _ = writeln!(s, "\n@dataclass\nclass {}:", t.name);
+                if !t.description.is_empty() {
+                    let _ = writeln!(s, "    \"\"\"{}\"\"\"", t.description);
+                }
+                // Required fields first: dataclasses refuse a default before a non-default.
+                let mut fields: Vec<_> = t.fields.iter().collect();
+                fields.sort_by_key(|f| !f.required);
+                for f in fields {
+                    let default = if f.required {
+                        String::new()
+                    } else {
+                        " = None".to_string()
+                    };
+                    let _ = writeln!(
+                        s,
+                        "    {}: {}{default}  # {}",
+                        f.name, f.type_ref, f.description
+                    );
+                }
+                if t.fields.is_empty() {
+                    s.push_str("    pass\n");
+                }
+            }
+            TypeKind::List => {
+                let _ = writeln!(
+                    s,
+                    "\n{} = list[{}]",
+                    t.name,
+                    if t.item_type.is_empty() {
+                        "Any"
+                    } else {
+                        &t.item_type
+                    }
+                );
+            }
+            TypeKind::Optional => {
+                let inner = t.inner_types.first().map(String::as_str).unwrap_or("Any");
+                let _ = writeln!(s, "\n{} = Optional[{inner}]", t.name);
+            }
+            TypeKind::Union => {
+                let _ = writeln!(
+                    s,
+                    "\n{} = {}",
+                    t.name,
+                    if t.inner_types.is_empty() {
+                        "Any".to_string()
+                    } else {
+                        t.inner_types.join(" | ")
+                    }
+                );
+            }
+            TypeKind::Primitive => {
+                let _ = writeln!(s, "\n{} = Any  # primitive", t.name);
+            }
+        }
+    }
+    for f in &c.functions {
+        s.push('\n');
+        python_fn(&mut s, f);
+    }
+    let exports: Vec<String> = c
+        .types
+        .iter()
+        .map(|t| format!("\"{}\"", t.name))
+        .chain(c.functions.iter().map(|f| format!("\"{}\"", f.name)))
+        .collect();
+    let _ = writeln!(
+        s,
+        "\n# ── REQUIRED EXPORTS ──\n# __all__ = [{}]",
+        exports.join(", ")
+    );
+    s
+}
+
+fn python_fn(s: &mut String, f: &FunctionContract) {
+    let kw = if f.is_async == Some(true) {
+        "async def"
+    } else {
+        "def"
+    };
+    let args: Vec<String> = f
+        .inputs
+        .iter()
+        .map(|i| {
+            if i.required {
+                format!("{}: {}", i.name, i.type_ref)
+            } else {
+                format!("{}: {} = None", i.name, i.type_ref)
+            }
+        })
+        .collect();
+    let _ = writeln!(
+        s,
+        "{kw} {}({}) -> {}:",
+        f.name,
+        args.join(", "),
+        f.output_type
+    );
+    let _ = writeln!(s, "    \"\"\"{}", f.description);
+    if !f.preconditions.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n    Preconditions:\n{}",
+            f.preconditions
+                .iter()
+                .map(|p| format!("    - {p}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    if !f.postconditions.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n    Postconditions:\n{}",
+            f.postconditions
+                .iter()
+                .map(|p| format!("    - {p}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    if !f.error_cases.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n    Errors:\n{}",
+            f.error_cases
+                .iter()
+                .map(|e| format!("    - {} ({}): {}", e.name, e.error_type, e.condition))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n    Idempotent: {}\n    \"\"\"",
+        if f.idempotent { "yes" } else { "no" }
+    );
+    s.push_str("    raise NotImplementedError\n");
+}
+
+fn py_ident(v: &str) -> String {
+    let mut out: String = v
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.chars().next().is_none_or(|c| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
+fn ts_type(t: &str) -> String {
+    let t = t.trim();
+    if let Some(inner) = t.strip_prefix("list[").and_then(|r| r.strip_suffix(']')) {
+        return format!("{}[]", ts_type(inner));
+    }
+    if let Some(inner) = t
+        .strip_prefix("Optional[")
+        .and_then(|r| r.strip_suffix(']'))
+    {
+        return format!("{} | undefined", ts_type(inner));
+    }
+    match t {
+        "str" => "string".into(),
+        "int" | "float" => "number".into(),
+        "bool" => "boolean".into(),
+        "None" => "null".into(),
+        "dict" => "Record<string, unknown>".into(),
+        "list" => "unknown[]".into(),
+        "any" | "Any" | "object" => "unknown".into(),
+        "bytes" => "Uint8Array".into(),
+        other => other.into(),
+    }
+}
+
+fn typescript(c: &ComponentContract, typed: bool) -> String {
+    let mut s = format!(
+        "// === {} ({}) v{} ===\n// {}\n",
+        c.name, c.component_id, c.version, c.description
+    );
+    for t in &c.types {
+        if !typed {
+            let _ = writeln!(s, "// type {} ({})", t.name, t.kind.as_str());
+            continue;
+        }
+        match t.kind {
+            TypeKind::Enum => {
+                let _ = writeln!(
+                    s,
+                    "export type {} = {};",
+                    t.name,
+                    t.variants
+                        .iter()
+                        .map(|v| format!("\"{v}\""))
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                );
+            }
+            TypeKind::Struct => {
+                let _ = writeln!(s, "export interface {} {{", t.name);
+                for f in &t.fields {
+                    let _ = writeln!(
+                        s,
+                        "  {}{}: {};",
+                        f.name,
+                        if f.required { "" } else { "?" },
+                        ts_type(&f.type_ref)
+                    );
+                }
+                s.push_str("}\n");
+            }
+            _ => {
+                let _ = writeln!(
+                    s,
+                    "export type {} = {};",
+                    t.name,
+                    ts_type(if t.item_type.is_empty() {
+                        "Any"
+                    } else {
+                        &t.item_type
+                    })
+                );
+            }
+        }
+    }
+    for f in &c.functions {
+        let args: Vec<String> = f
+            .inputs
+            .iter()
+            .map(|i| {
+                if typed {
+                    format!(
+                        "{}{}: {}",
+                        i.name,
+                        if i.required { "" } else { "?" },
+                        ts_type(&i.type_ref)
+                    )
+                } else {
+                    i.name.clone()
+                }
+            })
+            .collect();
+        let ret = if typed {
+            format!(": {}", ts_type(&f.output_type))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            "/** {} */\nexport function {}({}){ret} {{\n  throw new Error(\"not implemented\");\n}}",
+            f.description,
+            f.name,
+            args.join(", ")
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_stub_parses_and_only_raises() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/reference/sample/.pact/contracts/counter/interface.json"
+        ))
+        .unwrap_or_default();
+        let c: ComponentContract = pact_core::json::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+        let stub = render(&c, TestLanguage::Python);
+        let a = pact_core::testcode::analyze(TestLanguage::Python, &stub);
+        assert!(a.parses(), "{:?}\n{stub}", a.syntax_errors);
+        assert!(stub.contains("def top_n("));
+        assert!(stub.contains("raise NotImplementedError"));
+        let ts = render(&c, TestLanguage::TypeScript);
+        assert!(
+            pact_core::testcode::analyze(TestLanguage::TypeScript, &ts).parses(),
+            "{ts}"
+        );
+    }
+}
