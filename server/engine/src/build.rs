@@ -4,7 +4,7 @@
 
 use crate::engine::{Engine, EngineError, Result, log_key};
 use crate::events::Event;
-use crate::harness::{self, TestJob};
+use crate::harness::TestJob;
 use crate::phases::{language, set_node_status};
 use crate::{guard, lock, roles, stubs};
 use pact_core::config::Config;
@@ -601,7 +601,7 @@ impl Ctx<'_> {
             };
             // Tests run from the verified locked copy every time.
             lock::verified_tests(&e.project, self.cid)?;
-            let run = harness::run(&job, &e.harness, &e.cancel).await?;
+            let run = e.runner.run(&job, &e.harness, &e.cancel).await?;
             e.emit(Event::TestsRan {
                 component: self.cid.into(),
                 passed: run.results.passed,

@@ -92,6 +92,7 @@ pub struct Engine {
     pub events: Sink,
     pub cancel: CancellationToken,
     pub harness: HarnessOptions,
+    pub runner: Arc<dyn crate::harness::TestRunner>,
 }
 
 impl Engine {
@@ -108,6 +109,7 @@ impl Engine {
             events,
             cancel: CancellationToken::new(),
             harness: HarnessOptions::default(),
+            runner: Arc::new(crate::harness::Subprocess),
         }
     }
 

@@ -68,6 +68,33 @@ pub struct TestRun {
     pub duration: Duration,
 }
 
+/// Runs contract tests. The engine calls it through this trait so benchmarks and tests can
+/// measure the engine without the cost of real test processes.
+#[async_trait::async_trait]
+pub trait TestRunner: Send + Sync {
+    async fn run(
+        &self,
+        job: &TestJob,
+        opts: &HarnessOptions,
+        cancel: &CancellationToken,
+    ) -> Result<TestRun, HarnessError>;
+}
+
+/// The real runner: pytest, node:test or vitest in a fenced subprocess.
+pub struct Subprocess;
+
+#[async_trait::async_trait]
+impl TestRunner for Subprocess {
+    async fn run(
+        &self,
+        job: &TestJob,
+        opts: &HarnessOptions,
+        cancel: &CancellationToken,
+    ) -> Result<TestRun, HarnessError> {
+        run(job, opts, cancel).await
+    }
+}
+
 /// Runs `job`; a timeout or a crash of the runner is a result (errors > 0), not an `Err`.
 pub async fn run(
     job: &TestJob,

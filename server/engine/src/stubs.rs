@@ -211,16 +211,33 @@ fn py_ident(v: &str) -> String {
     out
 }
 
+/// A Python-style type ref as TypeScript: `dict[str, list[Foo]]` → `Record<string, Foo[]>`.
 fn ts_type(t: &str) -> String {
     let t = t.trim();
-    if let Some(inner) = t.strip_prefix("list[").and_then(|r| r.strip_suffix(']')) {
-        return format!("{}[]", ts_type(inner));
+    let union = split_top(t, '|');
+    if union.len() > 1 {
+        return union
+            .iter()
+            .map(|u| ts_type(u))
+            .collect::<Vec<_>>()
+            .join(" | ");
     }
-    if let Some(inner) = t
-        .strip_prefix("Optional[")
-        .and_then(|r| r.strip_suffix(']'))
-    {
-        return format!("{} | undefined", ts_type(inner));
+    if let (Some(open), true) = (t.find('['), t.ends_with(']')) {
+        let base = &t[..open];
+        let args: Vec<String> = split_top(&t[open + 1..t.len() - 1], ',')
+            .iter()
+            .map(|a| ts_type(a))
+            .collect();
+        let arg = |i: usize| args.get(i).cloned().unwrap_or_else(|| "unknown".into());
+        return match base {
+            "list" | "List" | "Sequence" | "Iterable" => format!("{}[]", wrap(&arg(0))),
+            "dict" | "Dict" | "Mapping" => format!("Record<{}, {}>", arg(0), arg(1)),
+            "Optional" => format!("{} | undefined", arg(0)),
+            "Union" => args.join(" | "),
+            "set" | "frozenset" => format!("Set<{}>", arg(0)),
+            "tuple" => format!("[{}]", args.join(", ")),
+            _ => format!("{base}<{}>", args.join(", ")),
+        };
     }
     match t {
         "str" => "string".into(),
@@ -233,6 +250,33 @@ fn ts_type(t: &str) -> String {
         "bytes" => "Uint8Array".into(),
         other => other.into(),
     }
+}
+
+/// `A | B` inside an array type needs parentheses: `(A | B)[]`.
+fn wrap(t: &str) -> String {
+    if t.contains(' ') {
+        format!("({t})")
+    } else {
+        t.to_string()
+    }
+}
+
+fn split_top(s: &str, sep: char) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in s.char_indices() {
+        match c {
+            '[' | '(' => depth += 1,
+            ']' | ')' => depth -= 1,
+            c if c == sep && depth == 0 => {
+                out.push(s[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(s[start..].trim());
+    out
 }
 
 fn typescript(c: &ComponentContract, typed: bool) -> String {

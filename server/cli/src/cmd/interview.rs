@@ -143,17 +143,21 @@ pub fn approve(dir: &Path) -> anyhow::Result<ExitCode> {
 }
 
 /// An answers file: a JSON or YAML mapping of question (text or 1-based number) → answer.
+/// Answers are read as text (`yes` stays "yes", not a boolean).
 fn parse_answers(text: &str) -> Result<Vec<(String, String)>, String> {
-    let mut ignored = Vec::new();
-    let v: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(text) {
-        Ok(v) => v,
-        Err(_) => pact_core::config::parse_yaml(text, Path::new("answers"), &[], &mut ignored)
-            .map_err(|e| e.to_string())?,
-    };
-    Ok(v.into_iter()
-        .map(|(k, v)| match v {
-            serde_json::Value::String(s) => (k, s),
-            other => (k, other.to_string()),
-        })
-        .collect())
+    if let Ok(v) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text) {
+        return Ok(v
+            .into_iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => (k, s),
+                other => (k, other.to_string()),
+            })
+            .collect());
+    }
+    let map: Vec<(String, String)> =
+        serde_saphyr::from_str::<indexmap::IndexMap<String, String>>(text)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .collect();
+    Ok(map)
 }

@@ -1,0 +1,522 @@
+//! The pipeline end to end with scripted agents and real pytest: every phase, bad answers at
+//! each step, parallel and competitive builds, resume after a kill, and budget exhaustion.
+
+#[path = "support/keyed.rs"]
+mod keyed;
+#[path = "support/script.rs"]
+mod script;
+
+use keyed::Keyed;
+use pact_core::model::{RunStatus, TaskStatus};
+use pact_core::store::Project;
+use pact_engine::build::{BuildMode, build_component};
+use pact_engine::events::{self, Event};
+use pact_engine::{Engine, Outcome, SameForAll};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+fn sample() -> PathBuf {
+    repo().join("tests/fixtures/reference/sample")
+}
+
+/// A fresh copy of the example project (named like it, so log keys match the recording).
+fn project(yaml_extra: &str) -> (tempfile::TempDir, Project) {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("wordfreq");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    for f in ["task.md", "sops.md"] {
+        std::fs::copy(repo().join("examples/wordfreq").join(f), dir.join(f)).expect("copy");
+    }
+    std::fs::write(
+        dir.join("pact.yaml"),
+        format!("budget: 5.0\nlanguage: python\n{yaml_extra}"),
+    )
+    .expect("yaml");
+    let p = Project::open(&dir).expect("open");
+    (tmp, p)
+}
+
+/// Every answer of a good run, keyed by role and component.
+fn good_answers() -> Keyed {
+    let k = Keyed::new();
+    let s = sample();
+    k.push("interviewer", "", script::interview());
+    k.push("decomposer", "", script::decomposition(&s));
+    for cid in script::ORDER {
+        k.push("contract_author", cid, script::contract(&s, cid));
+        k.push("test_author", cid, script::tests(&s, cid));
+        k.push("code_author", cid, script::code(&s, cid));
+    }
+    k
+}
+
+fn engine(p: &Project, k: Arc<Keyed>) -> (Engine, Arc<std::sync::Mutex<Vec<Event>>>) {
+    let (sink, store) = events::collect();
+    let budget = k.budget.clone();
+    let e = Engine::new(
+        p.clone(),
+        p.config().expect("config"),
+        Arc::new(SameForAll { backend: k, budget }),
+        sink,
+    );
+    (e, store)
+}
+
+fn all_passed(p: &Project) -> bool {
+    script::ORDER.iter().all(|c| {
+        p.load_test_results(c)
+            .ok()
+            .flatten()
+            .is_some_and(|r| r.all_passed())
+    })
+}
+
+fn audit_actions(p: &Project) -> Vec<(String, String)> {
+    p.read_audit()
+        .map(|(e, _)| e.into_iter().map(|e| (e.action, e.detail)).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_parallel_run_completes_with_real_pytest() {
+    let (_t, p) = project("parallel_components: true\nmax_concurrent_agents: 4\n");
+    let k = Arc::new(good_answers());
+    let (e, events) = engine(&p, k.clone());
+    let outcome = e.run().await.expect("run");
+    assert_eq!(outcome, Outcome::Completed);
+    assert!(all_passed(&p));
+    assert_eq!(k.total_calls(), 14, "one call per artifact, nothing redone");
+    let st = p.load_state().expect("state").expect("some");
+    assert_eq!(st.status, RunStatus::Completed);
+    assert!(
+        st.component_tasks
+            .iter()
+            .all(|t| t.status == TaskStatus::Completed),
+        "{:?}",
+        st.component_tasks
+    );
+    // Tests are locked, implementations carry their log key, design.md is written.
+    assert!(
+        p.layout
+            .pact_dir()
+            .join("locks/counter/lock.json")
+            .is_file()
+    );
+    let code = std::fs::read_to_string(p.layout.implementation_src("counter").join("counter.py"))
+        .expect("code");
+    assert!(code.contains("PACT_LOG_KEY = \"PACT:"), "{code}");
+    assert!(
+        std::fs::read_to_string(p.layout.design_md())
+            .expect("design")
+            .contains("Word Counter")
+    );
+    let ev = events.lock().expect("events").clone();
+    let phases: Vec<String> = ev
+        .iter()
+        .filter_map(|e| match e {
+            Event::PhaseStarted { phase } => Some(phase.clone()),
+            _ => None,
+        })
+        .collect();
+    for want in [
+        "interview",
+        "shape",
+        "decompose",
+        "validate",
+        "implement",
+        "integrate",
+    ] {
+        assert!(
+            phases.iter().any(|p| p == want),
+            "{want} missing from {phases:?}"
+        );
+    }
+    assert!(ev.iter().any(|e| matches!(e, Event::TestsRan { component, passed: 6, total: 6 } if component == "counter")));
+    // Code agents only ever saw contracts of their dependencies, never other implementations.
+    for req in k.calls_for("code_author", "wordfreq") {
+        let text: String = req.messages.iter().map(|m| m.content.clone()).collect();
+        assert!(
+            !text.contains("def count_tokens(tokens):"),
+            "the parent saw a child's implementation"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contract_failing_the_gate_is_revised_with_the_findings() {
+    let (_t, p) = project("plan_only: true\n");
+    let k = good_answers();
+    let mut bad = script::contract(&sample(), "counter");
+    bad["functions"][0]["inputs"][0]["type_ref"] = json!("list[Tokn]");
+    // First answer bad, then the good one (pushed by good_answers) — re-queue in that order.
+    let good = script::contract(&sample(), "counter");
+    let k2 = Keyed::new();
+    for (role, cid, v) in [
+        ("interviewer", "", script::interview()),
+        ("decomposer", "", script::decomposition(&sample())),
+    ] {
+        k2.push(role, cid, v);
+    }
+    for cid in script::ORDER {
+        if cid == "counter" {
+            k2.push("contract_author", cid, bad.clone());
+        }
+        k2.push(
+            "contract_author",
+            cid,
+            if cid == "counter" {
+                good.clone()
+            } else {
+                script::contract(&sample(), cid)
+            },
+        );
+        k2.push("test_author", cid, script::tests(&sample(), cid));
+    }
+    drop(k);
+    let k = Arc::new(k2);
+    let (e, _) = engine(&p, k.clone());
+    let outcome = e.run().await.expect("run");
+    assert!(
+        matches!(&outcome, Outcome::Paused { reason } if reason.starts_with("Plan-only mode")),
+        "{outcome:?}"
+    );
+    let asks = k.calls_for("contract_author", "counter");
+    assert_eq!(asks.len(), 2);
+    let second: String = asks[1].messages.iter().map(|m| m.content.clone()).collect();
+    assert!(
+        second.contains("type_ref 'list[Tokn]' not defined in component 'counter'"),
+        "{second}"
+    );
+    assert!(pact_core::gate::validate(&p.docs()).passed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contract_that_never_passes_pauses_with_a_clear_reason() {
+    let (_t, p) = project("max_plan_revisions: 1\n");
+    let k = Keyed::new();
+    k.push("interviewer", "", script::interview());
+    k.push("decomposer", "", script::decomposition(&sample()));
+    let mut bad = script::contract(&sample(), "tokenizer");
+    bad["functions"] =
+        json!([{"name": "tokenize", "description": "", "inputs": [], "output_type": "Tokens"}]);
+    k.push("contract_author", "tokenizer", bad);
+    let k = Arc::new(k);
+    let (e, _) = engine(&p, k.clone());
+    let outcome = e.run().await.expect("run");
+    let Outcome::Paused { reason } = outcome else {
+        panic!("expected a pause, got {outcome:?}")
+    };
+    assert!(
+        reason.contains("Contract for 'tokenizer' still fails the gate after 1 revision(s)"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("output_type 'Tokens' not defined"),
+        "{reason}"
+    );
+    assert_eq!(k.calls_for("contract_author", "tokenizer").len(), 2);
+    assert_eq!(
+        p.load_state().expect("state").map(|s| s.status),
+        Some(RunStatus::Paused)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_code_that_does_not_parse_or_cannot_fail_is_regenerated() {
+    let (_t, p) = project("plan_only: true\n");
+    let k = good_answers();
+    let mut broken = script::tests(&sample(), "formatter");
+    broken["generated_code"] =
+        json!("from formatter import *\n\ndef test_tc001_x(:\n    assert 1\n");
+    let mut toothless = script::tests(&sample(), "formatter");
+    toothless["generated_code"] =
+        json!("from formatter import *\n\ndef test_tc001_x():\n    format_report([], 'text')\n");
+    let k2 = Keyed::new();
+    k2.push("interviewer", "", script::interview());
+    k2.push("decomposer", "", script::decomposition(&sample()));
+    for cid in script::ORDER {
+        k2.push("contract_author", cid, script::contract(&sample(), cid));
+        if cid == "formatter" {
+            k2.push("test_author", cid, broken.clone());
+            k2.push("test_author", cid, toothless.clone());
+        }
+        k2.push("test_author", cid, script::tests(&sample(), cid));
+    }
+    drop(k);
+    let k = Arc::new(k2);
+    let (e, _) = engine(&p, k.clone());
+    e.run().await.expect("run");
+    let asks = k.calls_for("test_author", "formatter");
+    assert_eq!(asks.len(), 3, "syntax error, then toothless, then good");
+    let texts: Vec<String> = asks
+        .iter()
+        .map(|r| r.messages.iter().map(|m| m.content.clone()).collect())
+        .collect();
+    assert!(texts[1].contains("syntax error"), "{}", texts[1]);
+    assert!(texts[2].contains("has no assertion"), "{}", texts[2]);
+}
+
+fn wrong_counter() -> Value {
+    script::files(&[(
+        "counter.py",
+        "from collections import Counter\nfrom dataclasses import dataclass\n\n@dataclass(frozen=True)\nclass Token:\n    text: str\n    position: int\n\n@dataclass(frozen=True)\nclass WordCount:\n    word: str\n    count: int\n\ndef count_tokens(tokens):\n    return {}\n\ndef top_n(counts, n):\n    return []\n",
+    )])
+}
+
+/// A project already planned (contracts, tests, locks), ready to build.
+async fn planned(yaml: &str) -> (tempfile::TempDir, Project) {
+    let (t, p) = project(&format!("plan_only: true\n{yaml}"));
+    let (e, _) = engine(&p, Arc::new(good_answers()));
+    let o = e.run().await.expect("plan");
+    assert!(matches!(o, Outcome::Paused { .. }), "{o:?}");
+    (t, p)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_implementation_is_retried_with_its_failures() {
+    let (_t, p) = planned("").await;
+    let k = Keyed::new();
+    k.push("code_author", "counter", wrong_counter());
+    k.push("code_author", "counter", script::code(&sample(), "counter"));
+    let k = Arc::new(k);
+    let (e, _) = engine(&p, k.clone());
+    let ok = build_component(&e, "counter", BuildMode::from_config(&e.config))
+        .await
+        .expect("build");
+    assert!(ok);
+    let asks = k.calls_for("code_author", "counter");
+    assert_eq!(asks.len(), 2);
+    let second: String = asks[1].messages.iter().map(|m| m.content.clone()).collect();
+    assert!(
+        second.contains("Your previous implementation passed 1/6 tests"),
+        "{second}"
+    );
+    assert_eq!(
+        p.load_state()
+            .expect("s")
+            .and_then(|s| s.task("counter").map(|t| t.attempts)),
+        Some(2)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_implementation_that_touches_tests_or_the_harness_is_rejected() {
+    let (_t, p) = planned("").await;
+    let good = script::code(&sample(), "counter");
+    let good_code = good["files"][0]["content"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let k = Keyed::new();
+    k.push(
+        "code_author",
+        "counter",
+        script::files(&[
+            ("counter.py", &good_code),
+            (
+                "../tests/contract_test.py",
+                "def test_x():\n    assert True\n",
+            ),
+        ]),
+    );
+    k.push(
+        "code_author",
+        "counter",
+        script::files(&[
+            ("counter.py", &good_code),
+            ("conftest.py", "import pytest\n"),
+        ]),
+    );
+    k.push(
+        "code_author",
+        "counter",
+        script::files(&[
+            ("counter.py", &good_code),
+            ("test_counter.py", "def test_ok():\n    assert True\n"),
+        ]),
+    );
+    k.push("code_author", "counter", good);
+    let k = Arc::new(k);
+    let (e, _) = engine(&p, k.clone());
+    let mode = BuildMode {
+        max_attempts: 4,
+        ..BuildMode::from_config(&e.config)
+    };
+    assert!(build_component(&e, "counter", mode).await.expect("build"));
+    let rejected: Vec<String> = audit_actions(&p)
+        .into_iter()
+        .filter(|(a, _)| a == "implementation_rejected")
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(rejected.len(), 3, "{rejected:?}");
+    assert!(rejected[0].contains("reaches outside the component's src/"));
+    assert!(rejected[1].contains("conftest.py"));
+    assert!(rejected[2].contains("is a test file"));
+    // The locked tests were never touched.
+    assert!(pact_engine::lock::verified_tests(&p, "counter").is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn competitive_mode_keeps_every_attempt_and_promotes_the_best() {
+    let (_t, p) = planned("").await;
+    let k = Keyed::new();
+    k.push("code_author", "counter", wrong_counter());
+    k.push("code_author", "counter", script::code(&sample(), "counter"));
+    let k = Arc::new(k);
+    let (e, _) = engine(&p, k.clone());
+    let mode = BuildMode {
+        agents: 2,
+        max_attempts: 1,
+        parallel: false,
+        max_concurrent: 4,
+    };
+    assert!(build_component(&e, "counter", mode).await.expect("build"));
+    let attempts: Vec<_> = std::fs::read_dir(p.layout.attempts_dir("counter"))
+        .expect("attempts")
+        .flatten()
+        .collect();
+    assert_eq!(attempts.len(), 2);
+    for a in &attempts {
+        assert!(a.path().join("src/counter.py").is_file());
+        assert!(a.path().join("test_results.json").is_file());
+    }
+    assert!(
+        audit_actions(&p)
+            .iter()
+            .any(|(a, d)| a == "competitive_resolution" && d.contains("won with 6/6"))
+    );
+    assert_eq!(
+        p.load_test_results("counter").expect("r").map(|r| r.passed),
+        Some(6)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_killed_at_any_point_resumes_without_redoing_finished_work() {
+    // Kill (cancel) after the k-th event, then resume with a fresh engine, as a new process would.
+    let reference_events = {
+        let (_t, p) = project("");
+        let (e, ev) = engine(&p, Arc::new(good_answers()));
+        assert_eq!(e.run().await.expect("run"), Outcome::Completed);
+        let n = ev.lock().expect("ev").len();
+        n
+    };
+    for k_at in (1..reference_events).step_by(3) {
+        let (_t, p) = project("");
+        let k = Arc::new(good_answers());
+        let (sink, _) = events::collect();
+        let mut e = Engine::new(
+            p.clone(),
+            p.config().expect("c"),
+            Arc::new(SameForAll {
+                backend: k.clone(),
+                budget: None,
+            }),
+            sink,
+        );
+        let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let cancel = e.cancel.clone();
+        let c2 = count.clone();
+        e.events = Arc::new(move |_: &Event| {
+            if c2.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == k_at {
+                cancel.cancel();
+            }
+        });
+        let first = e.run().await;
+        if let Err(err) = &first {
+            assert!(err.is_cancelled(), "kill at {k_at}: {err}");
+        }
+        let (e2, _) = engine(&p, k.clone());
+        let outcome = e2.run().await.expect("resume");
+        assert_eq!(outcome, Outcome::Completed, "kill at event {k_at}");
+        assert!(all_passed(&p), "kill at event {k_at}");
+        // At most the one call in flight at the kill is asked again.
+        assert!(
+            k.total_calls() <= 15,
+            "kill at event {k_at}: {} calls",
+            k.total_calls()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn running_out_of_budget_mid_run_stops_with_budget_exceeded() {
+    let (_t, p) = project("");
+    let mut k = good_answers();
+    k.cost_per_call = 0.5;
+    k.budget = Some(Arc::new(pact_agents::BudgetTracker::for_project(
+        p.root(),
+        2.2,
+    )));
+    let k = Arc::new(k);
+    let (e, _) = engine(&p, k.clone());
+    let outcome = e.run().await.expect("run");
+    assert_eq!(outcome, Outcome::BudgetExceeded);
+    let st = p.load_state().expect("s").expect("state");
+    assert_eq!(st.status, RunStatus::BudgetExceeded);
+    assert!(st.total_cost_usd <= 2.2 + 1e-9, "{}", st.total_cost_usd);
+    assert_eq!(k.total_calls(), 4);
+    // A budget-exceeded run does not go on by itself.
+    assert_eq!(e.step().await.expect("step"), Outcome::BudgetExceeded);
+    assert!(
+        audit_actions(&p)
+            .iter()
+            .any(|(a, _)| a == "budget_exceeded")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interview_questions_pause_until_approved() {
+    let (_t, p) = project("plan_only: true\n");
+    let k = good_answers();
+    let mut iv = script::interview();
+    iv["questions"] = json!(["Should numbers count as words?"]);
+    iv["assumptions"] = json!(["No"]);
+    let k2 = Keyed::new();
+    k2.push("interviewer", "", iv);
+    drop(k);
+    let (e, _) = engine(&p, Arc::new(k2));
+    let o = e.run().await.expect("run");
+    assert!(
+        matches!(&o, Outcome::Paused { reason } if reason.starts_with("Interview questions pending")),
+        "{o:?}"
+    );
+    let mut i = p.load_interview().expect("i").expect("some");
+    pact_engine::phases::approve(&mut i);
+    assert_eq!(
+        i.user_answers
+            .get("Should numbers count as words?")
+            .map(String::as_str),
+        Some("No")
+    );
+    p.save_interview(&i).expect("save");
+    let (e, _) = engine(&p, Arc::new(good_answers()));
+    let o = e.run().await.expect("run");
+    assert!(
+        matches!(&o, Outcome::Paused { reason } if reason.starts_with("Plan-only")),
+        "{o:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unusable_decomposition_is_a_clear_error() {
+    let (_t, p) = project("");
+    let k = Keyed::new();
+    k.push("interviewer", "", script::interview());
+    k.push("decomposer", "", json!({"root_id": "a", "components": [{"component_id": "../etc", "name": "x", "description": "", "children": []}, {"component_id": "b", "name": "b", "description": "", "children": []}], "decisions": []}));
+    let (e, _) = engine(&p, Arc::new(k));
+    let err = e
+        .run()
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("unusable component id") && err.contains("../etc"),
+        "{err}"
+    );
+}

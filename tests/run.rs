@@ -1,0 +1,168 @@
+//! The pipeline from the command line: the offline example end to end under real pytest, a
+//! kill -9 at any moment then a resume, a refused second job, `pact build`, and the interview.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+use support::*;
+
+fn example() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("wordfreq");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/wordfreq"),
+        &dir,
+    );
+    let _ = std::fs::remove_dir_all(dir.join(".pact"));
+    let _ = std::fs::remove_file(dir.join("design.md"));
+    (tmp, dir)
+}
+
+fn status_json(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join(".pact/state.json")).expect("state.json");
+    serde_json::from_str(&text).expect("json")
+}
+
+fn all_tests_pass(dir: &Path) -> bool {
+    ["tokenizer", "counter", "formatter", "wordfreq"]
+        .iter()
+        .all(|c| {
+            std::fs::read_to_string(
+                dir.join(format!(".pact/implementations/{c}/test_results.json")),
+            )
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .is_some_and(|r| {
+                r["total"].as_u64().unwrap_or(0) > 0 && r["failed"] == 0 && r["errors"] == 0
+            })
+        })
+}
+
+#[test]
+fn the_offline_example_runs_every_phase_and_passes_under_pytest() {
+    let (_t, dir) = example();
+    let run = pact(&["run", dir.to_str().unwrap_or(".")]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("Run complete"), "{}", run.stdout);
+    assert_eq!(status_json(&dir)["status"], "completed");
+    assert!(all_tests_pass(&dir));
+    let v = validate_json(&dir).1;
+    assert_eq!(v["passed"], true, "{v:#}");
+    // Running again is a no-op: nothing to redo.
+    let again = pact(&["run", dir.to_str().unwrap_or(".")]);
+    assert_eq!(again.code, 0);
+    assert!(again.stdout.contains("Run complete"));
+}
+
+#[test]
+fn a_run_killed_at_any_moment_resumes_to_completion() {
+    for delay_ms in [30u64, 120, 250, 400, 600] {
+        let (_t, dir) = example();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pact"))
+            .args(["run"])
+            .arg(&dir)
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        // SIGKILL: no cleanup code runs, as when a machine dies.
+        let _ = child.kill();
+        let _ = child.wait();
+        let run = pact(&["run", dir.to_str().unwrap_or(".")]);
+        assert_eq!(
+            run.code, 0,
+            "killed after {delay_ms} ms:\n{}\n{}",
+            run.stdout, run.stderr
+        );
+        assert_eq!(
+            status_json(&dir)["status"],
+            "completed",
+            "killed after {delay_ms} ms"
+        );
+        assert!(all_tests_pass(&dir), "killed after {delay_ms} ms");
+        // Every JSON document is whole (atomic writes).
+        assert_eq!(
+            validate_json(&dir).1["passed"],
+            true,
+            "killed after {delay_ms} ms"
+        );
+    }
+}
+
+#[test]
+fn a_second_job_on_the_same_project_is_refused_with_the_holder() {
+    let (_t, dir) = example();
+    let project = pact_core::store::Project::open(&dir).expect("open");
+    let _held = pact_engine::joblock::acquire(&project, "pact run (editor)").expect("lock");
+    let run = pact(&["run", dir.to_str().unwrap_or(".")]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("another job is running on this project: pact run (editor)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !dir.join(".pact/state.json").exists(),
+        "the refused job changed nothing"
+    );
+}
+
+#[test]
+fn plan_only_then_build_one_component() {
+    let (_t, dir) = example();
+    let d = dir.to_str().unwrap_or(".");
+    let run = pact(&["run", d, "--plan-only"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("Plan-only mode"), "{}", run.stdout);
+    assert!(!dir.join(".pact/implementations/tokenizer/src").exists());
+    let build = pact(&["build", d, "tokenizer"]);
+    assert_eq!(build.code, 0, "{}\n{}", build.stdout, build.stderr);
+    assert!(
+        build
+            .stdout
+            .contains("SUCCESS: tokenizer passes 7/7 contract tests"),
+        "{}",
+        build.stdout
+    );
+    let bad = pact(&["build", d, "../etc"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("not allowed"), "{}", bad.stderr);
+}
+
+#[test]
+fn interview_answers_from_a_file_approve_the_interview() {
+    let (_t, dir) = example();
+    std::fs::create_dir_all(dir.join(".pact/decomposition")).expect("mkdir");
+    std::fs::write(
+        dir.join(".pact/decomposition/interview.json"),
+        r#"{"risks": [], "ambiguities": [], "questions": ["Count numbers as words?", "Case-sensitive?"], "assumptions": ["no", "no"], "user_answers": {}, "approved": false}"#,
+    )
+    .expect("write");
+    let answers = dir.join("answers.yaml");
+    std::fs::write(&answers, "1: yes\n\"Case-sensitive?\": no\n").expect("write");
+    let run = pact(&[
+        "answer",
+        dir.to_str().unwrap_or("."),
+        "--answers",
+        answers.to_str().unwrap_or(""),
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let i: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(".pact/decomposition/interview.json")).expect("read"),
+    )
+    .expect("json");
+    assert_eq!(i["approved"], true);
+    assert_eq!(i["user_answers"]["Count numbers as words?"], "yes");
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, "7: maybe\n").expect("write");
+    let run = pact(&[
+        "answer",
+        dir.to_str().unwrap_or("."),
+        "--answers",
+        bad.to_str().unwrap_or(""),
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no question \"7\""), "{}", run.stderr);
+}
