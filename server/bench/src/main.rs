@@ -6,6 +6,7 @@
 //!     target/release/pact-bench validate --components 1000,5000
 //!     target/release/pact-bench gen /tmp/p1000 --components 1000
 
+mod engine_bench;
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,15 @@ enum Cmd {
         components: usize,
         #[arg(long, default_value_t = 42)]
         seed: u64,
+    },
+    /// Time the implement phase with a model that answers after a fixed delay.
+    Engine {
+        #[arg(long, default_value_t = 16)]
+        components: usize,
+        #[arg(long, default_value_t = 200)]
+        delay_ms: u64,
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
     },
     /// Time `pact validate` on generated projects of these sizes.
     Validate {
@@ -54,6 +64,10 @@ fn main() -> anyhow::Result<()> {
                 dir.display(),
                 human(dir_size(&dir))
             );
+        }
+        Cmd::Engine { components, delay_ms, concurrency } => {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+            rt.block_on(engine_bench::run(components, delay_ms, concurrency))?;
         }
         Cmd::Validate {
             components,

@@ -125,6 +125,8 @@ enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
+    /// Run the language server over stdio.
+    Lsp,
 }
 
 fn main() -> ExitCode {
@@ -165,6 +167,7 @@ fn main() -> ExitCode {
         Command::Answer { dir, answers } => cmd::interview::answer(&dir, answers.as_deref()),
         Command::Approve { dir } => cmd::interview::approve(&dir),
         Command::Ping { dir } => cmd::run::ping(&dir),
+        Command::Lsp => Ok(pact_lsp::run_stdio()),
     };
     match result {
         Ok(code) => code,

@@ -200,6 +200,16 @@ pub fn status(dir: &Path, component: Option<&str>) -> anyhow::Result<ExitCode> {
         }
         None => println!("Run:     not started (budget ${:.2})", config.budget()),
     }
+    let ledger = pact_agents::BudgetLedger::load(&project.layout.budget())?;
+    if ledger.total.calls > 0 {
+        println!("\nSpend (budget.json): ${:.4} in {} calls", ledger.spent(), ledger.total.calls);
+        for (title, lines) in [("by role", &ledger.by_role), ("by phase", &ledger.by_phase), ("by component", &ledger.by_component)] {
+            let parts: Vec<String> = lines.iter().map(|(k, l)| format!("{k} ${:.4}", l.cost_usd)).collect();
+            if !parts.is_empty() {
+                println!("  {title}: {}", parts.join(", "));
+            }
+        }
+    }
     if let Some(tree) = project.load_tree()? {
         println!("\nComponents:");
         for r in rows(&project, &tree)? {
