@@ -165,15 +165,14 @@ pub(crate) fn dependencies(e: &Engine, cid: &str) -> Result<Vec<String>> {
         .load_contract(cid)?
         .map(|c| c.dependencies)
         .unwrap_or_default();
-    if let Some(t) = e.project.load_tree()? {
-        if let Some(n) = t.nodes.get(cid) {
+    if let Some(t) = e.project.load_tree()?
+        && let Some(n) = t.nodes.get(cid) {
             for c in &n.children {
                 if !out.contains(c) {
                     out.push(c.clone());
                 }
             }
         }
-    }
     Ok(out)
 }
 
@@ -457,11 +456,7 @@ pub async fn build_component(e: &Engine, cid: &str, mode: BuildMode) -> Result<b
 }
 
 fn score(r: &AttemptResult) -> (u64, i64) {
-    let rate = if r.results.total == 0 {
-        0
-    } else {
-        r.results.passed * 1_000_000 / r.results.total
-    };
+    let rate = (r.results.passed * 1_000_000).checked_div(r.results.total).unwrap_or(0);
     (rate, -(r.millis as i64))
 }
 
@@ -704,8 +699,8 @@ fn write_files(
         TestLanguage::JavaScript => format!("{cid}.js"),
     };
     // Every implementation carries its log key, even if the agent forgot it.
-    if !plan.iter().any(|(_, c)| c.contains(key)) {
-        if let Some((_, c)) = plan.iter_mut().find(|(p, _)| *p == main) {
+    if !plan.iter().any(|(_, c)| c.contains(key))
+        && let Some((_, c)) = plan.iter_mut().find(|(p, _)| *p == main) {
             let line = match lang {
                 TestLanguage::Python => {
                     format!("PACT_LOG_KEY = \"{key}\"  # attributes log lines to this component\n")
@@ -716,7 +711,6 @@ fn write_files(
             };
             *c = insert_after_docstring(c, &line, lang);
         }
-    }
     let io = |e: std::io::Error| vec![format!("cannot write the implementation: {e}")];
     if src.exists() {
         std::fs::remove_dir_all(src).map_err(io)?;

@@ -310,11 +310,8 @@ pub fn parse_junit(xml: &str) -> TestResults {
             .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
             .unwrap_or_default()
     };
-    loop {
-        let ev = match reader.read_event() {
-            Ok(ev) => ev,
-            Err(_) => break,
-        };
+    // A malformed document ends the read; what was read so far counts.
+    while let Ok(ev) = reader.read_event() {
         match ev {
             Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"testcase" => {
                 let class = attr(&e, b"classname");
@@ -333,11 +330,10 @@ pub fn parse_junit(xml: &str) -> TestResults {
             {
                 let kind = String::from_utf8_lossy(e.name().as_ref()).into_owned();
                 let message = attr(&e, b"message");
-                if let Some((_, outcome)) = current.as_mut() {
-                    if outcome.is_none() {
+                if let Some((_, outcome)) = current.as_mut()
+                    && outcome.is_none() {
                         *outcome = Some((kind, message));
                     }
-                }
                 in_outcome = true;
                 outcome_text.clear();
             }

@@ -674,14 +674,12 @@ pub(crate) fn lang_name(l: TestLanguage) -> &'static str {
 }
 
 pub(crate) fn set_node_status(e: &Engine, cid: &str, status: ImplementationStatus) -> Result<()> {
-    if let Some(mut tree) = e.project.load_tree()? {
-        if let Some(n) = tree.nodes.get_mut(cid) {
-            if n.implementation_status != status {
+    if let Some(mut tree) = e.project.load_tree()?
+        && let Some(n) = tree.nodes.get_mut(cid)
+            && n.implementation_status != status {
                 n.implementation_status = status;
                 e.project.save_tree(&tree)?;
             }
-        }
-    }
     Ok(())
 }
 

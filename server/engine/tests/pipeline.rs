@@ -402,8 +402,8 @@ async fn a_run_killed_at_any_point_resumes_without_redoing_finished_work() {
         let (_t, p) = project("");
         let (e, ev) = engine(&p, Arc::new(good_answers()));
         assert_eq!(e.run().await.expect("run"), Outcome::Completed);
-        let n = ev.lock().expect("ev").len();
-        n
+        
+        ev.lock().expect("ev").len()
     };
     for k_at in (1..reference_events).step_by(3) {
         let (_t, p) = project("");
