@@ -1,0 +1,240 @@
+// The packaged bundle (dist/extension.js, with the real vscode-languageclient inside) in a
+// stand-in extension host (fake-vscode.cjs), driving a real language server process:
+//
+// - the stand-in server (editors/nvim/tests/fake_pact_lsp.py): commands, arguments, progress;
+// - the real `pact lsp` (PACT_BIN, default target/debug/pact): diagnostics on a broken
+//   contract, cleared by an edit, and Validate Project answered.
+//
+// Run after `npm run build` (and `cargo build -p pact-cli` for the second):
+//   node --test test/host/
+// Without the pact binary the second test is skipped, unless CI is set, where it fails.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const extensionDir = path.resolve(here, '../..');
+const repo = path.resolve(extensionDir, '../..');
+const bundle = path.join(extensionDir, 'dist/extension.js');
+
+// `require('vscode')` from the bundle gets the stand-in host.
+const fake = path.join(here, 'fake-vscode.cjs');
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  return request === 'vscode' ? fake : resolve.call(this, request, ...rest);
+};
+const require = createRequire(import.meta.url);
+const vscode = require('vscode');
+const host = vscode.__host;
+
+function waitFor(what, check, ms = 20000) {
+  const start = Date.now();
+  return new Promise((ok, fail) => {
+    const tick = () => {
+      let value;
+      try {
+        value = check();
+      } catch (e) {
+        value = undefined;
+        if (Date.now() - start > ms) return fail(e);
+      }
+      if (value) return ok(value);
+      if (Date.now() - start > ms) {
+        const log = host.outputs.map((o) => o.lines.join('\n')).join('\n');
+        return fail(new Error(`timed out waiting for ${what}\nmessages: ${JSON.stringify(host.messages)}\nlog:\n${log}`));
+      }
+      setTimeout(tick, 25);
+    };
+    tick();
+  });
+}
+
+const temps = [];
+
+/** A copy of the sample project whose `formatter` contract has a field of an unknown type. */
+function brokenProject() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pact-vscode-host-'));
+  temps.push(tmp);
+  const project = path.join(tmp, 'sample');
+  fs.cpSync(path.join(repo, 'tests/fixtures/reference/sample'), project, { recursive: true });
+  const contract = path.join(project, '.pact/contracts/formatter/interface.json');
+  const v = JSON.parse(fs.readFileSync(contract, 'utf8'));
+  v.types[0].fields.push({ name: 'ratio', type_ref: 'Percentage', required: true });
+  fs.writeFileSync(contract, JSON.stringify(v, null, 2));
+  const line = fs
+    .readFileSync(contract, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes('"type_ref": "Percentage"'));
+  return { tmp, project, contract, line };
+}
+
+function codeOf(d) {
+  return typeof d.code === 'object' && d.code !== null ? d.code.value : d.code;
+}
+
+function reset(tmp, serverPath) {
+  host.config = { 'pact.path': serverPath, 'pact.backend': 'replay', 'pact.budget': 4, 'pact.trace.server': 'off' };
+  host.workspaceFolders = [tmp];
+  host.documents.length = 0;
+  host.messages.length = 0;
+  host.answers.length = 0;
+  host.statusItems.length = 0;
+  host.outputs.length = 0;
+  host.progress.length = 0;
+  host.diagnostics.clear();
+  host.commands.clear();
+  host.activeTextEditor = undefined;
+}
+
+let ext;
+before(() => {
+  assert.ok(fs.existsSync(bundle), `${bundle} is missing: npm run build first`);
+  ext = require(bundle);
+});
+after(async () => {
+  await ext.deactivate();
+  for (const t of temps) fs.rmSync(t, { recursive: true, force: true });
+});
+
+test('with the stand-in server: commands, arguments, progress, status bar', async () => {
+  const { tmp, project, contract, line } = brokenProject();
+  const log = path.join(tmp, 'server.jsonl');
+  const server = path.join(tmp, 'pact');
+  const python = process.env.PYTHON || 'python3';
+  fs.writeFileSync(
+    server,
+    `#!/bin/sh\nFAKE_PACT_LOG='${log}' exec ${python} '${path.join(repo, 'editors/nvim/tests/fake_pact_lsp.py')}'\n`,
+  );
+  fs.chmodSync(server, 0o755);
+  reset(tmp, server);
+  const received = (method) =>
+    fs.existsSync(log)
+      ? fs
+          .readFileSync(log, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l))
+          .filter((m) => m.method === method)
+      : [];
+
+  await ext.activate({ subscriptions: [] });
+  const status = host.statusItems[0];
+  assert.equal(host.contexts.get('pact.active'), true);
+  assert.equal(status.text, '$(debug-pause) Pact: implement · $0.42/$4.00');
+
+  const init = await waitFor('initialize', () => received('initialize')[0]);
+  assert.deepEqual(init.params.initializationOptions, {
+    pact: { backend: 'replay', model: null, budget: 4, trace: 'off' },
+  });
+
+  // Diagnostics from the server arrive through the real client's diagnostic collection.
+  const doc = host.openDocument(contract, 'json');
+  const diags = await waitFor('diagnostics', () => {
+    const d = host.diagnosticsFor(contract);
+    return d.length > 0 ? d : undefined;
+  });
+  assert.equal(codeOf(diags[0]), 'unresolved-type');
+  assert.equal(diags[0].range.start.line, line);
+  // A file outside any project is not sent to the server.
+  const outside = path.join(tmp, 'outside.json');
+  fs.writeFileSync(outside, '{"type_ref": "Percentage"}');
+  host.openDocument(outside, 'json');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(
+    received('textDocument/didOpen').some((m) => m.params.textDocument.uri.endsWith('outside.json')),
+    false,
+  );
+
+  // Validate: the answer is reported; the server's progress showed in the status bar.
+  host.activeTextEditor = { document: doc };
+  await host.commands.get('pact.ui.validate')();
+  await waitFor('validate message', () =>
+    host.messages.find((m) => m.msg === 'Pact: Validation failed: Contract validation failed with 1 error(s)'),
+  );
+  assert.ok(
+    status.history.some((t) => t.startsWith('$(sync~spin) Pact: pact.validate')),
+    `status bar never showed the job: ${JSON.stringify(status.history)}`,
+  );
+  assert.ok(host.progress.length > 0, "the client's own progress UI was not used");
+  await waitFor('status bar idle again', () => status.text.startsWith('$(debug-pause) Pact: implement'));
+
+  // Context menu on the contract: regenerate tests asks, then sends confirmed: true.
+  host.answers.push('Regenerate Tests');
+  await host.commands.get('pact.ui.regenerateTests')(vscode.Uri.file(contract));
+  // Build competitively from the palette, with the agents asked for.
+  host.answers.push('3');
+  await host.commands.get('pact.ui.buildCompetitive')();
+  const sent = received('workspace/executeCommand').map((m) => [m.params.command, m.params.arguments[0]]);
+  assert.deepEqual(sent, [
+    ['pact.validate', { project }],
+    ['pact.regenerateTests', { project, component: 'formatter', confirmed: true }],
+    ['pact.build', { project, component: 'formatter', competitive: true, agents: 3 }],
+  ]);
+
+  // A failing server command is reported.
+  await host.commands.get('pact.ui.stop')();
+  assert.ok(host.messages.some((m) => m.level === 'error' && m.msg === 'Pact: Stop Run failed: no run in progress'));
+
+  // Settings changes reach the server.
+  host.config['pact.model'] = 'claude-opus-4-6';
+  host.events.config.fire({ affectsConfiguration: (s) => s === 'pact' || s === 'pact.model' });
+  const change = await waitFor('didChangeConfiguration', () =>
+    received('workspace/didChangeConfiguration').find((m) => m.params.settings?.pact?.model === 'claude-opus-4-6'),
+  );
+  assert.deepEqual(change.params.settings.pact, { backend: 'replay', model: 'claude-opus-4-6', budget: 4, trace: 'off' });
+
+  await ext.deactivate();
+  await waitFor('shutdown', () => received('shutdown').length > 0);
+});
+
+function pactBinary() {
+  const bin = process.env.PACT_BIN || path.join(repo, 'target/debug/pact');
+  try {
+    execFileSync(bin, ['lsp', '--help'], { stdio: 'ignore' });
+    return bin;
+  } catch {
+    return undefined;
+  }
+}
+
+const bin = pactBinary();
+const skip = !bin && !process.env.CI ? 'no pact binary with `pact lsp` (cargo build -p pact-cli, or set PACT_BIN)' : false;
+
+test('with `pact lsp`: diagnostics on a broken contract, cleared by an edit; validate answered', { skip }, async () => {
+  assert.ok(bin, 'CI is set but there is no pact binary with `pact lsp`: build it first or set PACT_BIN');
+  const { tmp, contract, line } = brokenProject();
+  reset(tmp, bin);
+  await ext.activate({ subscriptions: [] });
+
+  const doc = host.openDocument(contract, 'json');
+  const diags = await waitFor('unresolved-type diagnostic', () => {
+    const found = host.diagnosticsFor(contract).filter((x) => codeOf(x) === 'unresolved-type');
+    return found.length > 0 ? found : undefined;
+  });
+  const d = diags[0];
+  assert.match(d.message, /'Percentage'/);
+  assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
+  assert.equal(d.range.start.line, line);
+  const col = fs.readFileSync(contract, 'utf8').split('\n')[line].indexOf('Percentage');
+  assert.ok(d.range.start.character <= col && d.range.end.character >= col + 'Percentage'.length);
+
+  // Fix it in the editor only (unsaved): the diagnostic goes.
+  host.changeDocument(doc, doc.getText().replace('"Percentage"', '"str"'));
+  await waitFor('diagnostic cleared', () =>
+    host.diagnosticsFor(contract).every((x) => codeOf(x) !== 'unresolved-type'),
+  );
+
+  await host.commands.get('pact.ui.validate')();
+  assert.equal(
+    host.messages.filter((m) => m.level === 'error').length,
+    0,
+    `errors: ${JSON.stringify(host.messages)}`,
+  );
+  await ext.deactivate();
+});
