@@ -120,10 +120,128 @@ enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
+    /// Mutate accepted implementations and report how many mutants the contract tests kill.
+    Mutate {
+        dir: PathBuf,
+        component: Option<String>,
+        /// At most this many mutants per component.
+        #[arg(long)]
+        max: Option<usize>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record evidence that components are done (hashes of contract, tests, implementation and
+    /// the test counts), or re-check that record.
+    Certify {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Re-check an existing certification instead of writing one.
+        #[arg(long)]
+        verify: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Regenerate design.md from the tree, decisions and failures.
     Design {
         #[arg(default_value = ".")]
         dir: PathBuf,
+    },
+    /// Health of the run: metrics from its records, findings against the thresholds, remedies.
+    Health {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the pipeline in the background, waiting for directives (`pact signal`) while paused.
+    Daemon {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[command(flatten)]
+        opts: cmd::run::RunOpts,
+        /// Seconds to wait for a directive while paused before exiting.
+        #[arg(long, default_value_t = 600)]
+        max_idle: u64,
+        /// Stop after the plan, whatever pact.yaml says.
+        #[arg(long, conflicts_with = "implement")]
+        plan_only: bool,
+        /// Implement even if pact.yaml says plan_only.
+        #[arg(long)]
+        implement: bool,
+    },
+    /// Send a directive to the daemon: resume it, apply a remedy, change a setting.
+    Signal {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// A JSON directive, e.g. '{"type":"apply_remedy","remedy":"max_plan_revisions","value":1}'.
+        #[arg(long, conflicts_with = "msg")]
+        directive: Option<String>,
+        /// A bare directive word (default: resume).
+        #[arg(long)]
+        msg: Option<String>,
+    },
+    /// Stop the daemon between phases.
+    Stop {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Return at once instead of waiting for the daemon to exit.
+        #[arg(long)]
+        no_wait: bool,
+        /// Seconds to wait for it.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+    },
+    /// Watch production: tail logs, watch processes, receive webhooks; file and fix incidents.
+    Watch {
+        dirs: Vec<PathBuf>,
+        #[command(flatten)]
+        opts: cmd::run::RunOpts,
+        /// Stop after this many seconds.
+        #[arg(long, value_name = "SECS")]
+        once_for: Option<f64>,
+        /// Address the webhook binds to (default 127.0.0.1).
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<std::net::IpAddr>,
+        /// Seconds between process scans.
+        #[arg(long, default_value_t = 10.0)]
+        process_interval: f64,
+    },
+    /// Report a production error by hand; it is attributed, triaged and remediated like any other.
+    Report {
+        dir: PathBuf,
+        /// The error text.
+        #[arg(required = true, num_args = 1..)]
+        error: Vec<String>,
+        /// The PACT log key of the line, if known.
+        #[arg(long)]
+        log_key: Option<String>,
+        #[command(flatten)]
+        opts: cmd::run::RunOpts,
+    },
+    /// List open incidents (escalated ones need a human), or the last 50 with --all.
+    Incidents {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one incident: status, signals, diagnostic report.
+    Incident {
+        dir: PathBuf,
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Audit task.md against the implementations: each requirement covered, partial or a gap.
+    Audit {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[command(flatten)]
+        opts: cmd::run::RunOpts,
+        #[arg(long)]
+        json: bool,
     },
     /// Run the language server over stdio.
     Lsp,
@@ -139,6 +257,8 @@ fn main() -> ExitCode {
         Command::Tree { dir } => cmd::status::tree(&dir),
         Command::Log { dir, tail, json } => cmd::log::run(&dir, tail, json),
         Command::Design { dir } => cmd::design::run(&dir),
+        Command::Mutate { dir, component, max, json } => cmd::integrity::mutate(&dir, component.as_deref(), max, json),
+        Command::Certify { dir, verify, json } => cmd::integrity::certify(&dir, verify, json),
         Command::Run {
             dir,
             opts,
@@ -167,6 +287,54 @@ fn main() -> ExitCode {
         Command::Answer { dir, answers } => cmd::interview::answer(&dir, answers.as_deref()),
         Command::Approve { dir } => cmd::interview::approve(&dir),
         Command::Ping { dir } => cmd::run::ping(&dir),
+        Command::Health { dir, json } => cmd::health::run(&dir, json),
+        Command::Daemon {
+            dir,
+            opts,
+            max_idle,
+            plan_only,
+            implement,
+        } => cmd::daemon::run(
+            &dir,
+            &opts,
+            cmd::daemon::DaemonFlags {
+                max_idle,
+                plan_only,
+                implement,
+            },
+        ),
+        Command::Signal { dir, directive, msg } => {
+            cmd::daemon::signal(&dir, directive.as_deref(), msg.as_deref())
+        }
+        Command::Stop {
+            dir,
+            no_wait,
+            timeout,
+        } => cmd::daemon::stop(&dir, no_wait, timeout),
+        Command::Watch {
+            dirs,
+            opts,
+            once_for,
+            bind,
+            process_interval,
+        } => cmd::sentinel::watch(
+            &dirs,
+            &opts,
+            cmd::sentinel::WatchFlags {
+                once_for,
+                bind,
+                process_interval,
+            },
+        ),
+        Command::Report {
+            dir,
+            error,
+            log_key,
+            opts,
+        } => cmd::sentinel::report(&dir, &error.join(" "), log_key.as_deref(), &opts),
+        Command::Incidents { dir, all, json } => cmd::sentinel::incidents(&dir, all, json),
+        Command::Incident { dir, id, json } => cmd::sentinel::incident(&dir, &id, json),
+        Command::Audit { dir, opts, json } => cmd::audit::run(&dir, &opts, json),
         Command::Lsp => Ok(pact_lsp::run_stdio()),
     };
     match result {

@@ -197,6 +197,14 @@ project_config! {
     monitoring_error_patterns: Vec<String> = vec![s("ERROR"), s("CRITICAL"), s("Traceback")],
     monitoring_auto_remediate: Option<bool> = None,
     monitoring_budget: Option<MonitoringBudget> = None,
+    /// Tests must fail against the interface stub before they are accepted (default on).
+    red_first: Option<bool> = None,
+    /// The test author also writes a held-out suite the code agent never sees (default on).
+    held_out_tests: Option<bool> = None,
+    /// Suites whose mutation score is below this are flagged as weak (default 0.6).
+    mutation_threshold: Option<f64> = None,
+    /// At most this many mutants per component (default 40).
+    max_mutants: Option<u32> = None,
     // Keys of the original's later versions, accepted so their projects load without warnings.
     processing_register: String = String::new(),
     package_namespace: String = String::new(),
@@ -320,6 +328,18 @@ impl Config {
         self.project
             .shaping_budget_pct
             .unwrap_or(self.global.shaping_budget_pct)
+    }
+    pub fn red_first(&self) -> bool {
+        self.project.red_first.unwrap_or(true)
+    }
+    pub fn held_out_tests(&self) -> bool {
+        self.project.held_out_tests.unwrap_or(true)
+    }
+    pub fn mutation_threshold(&self) -> f64 {
+        self.project.mutation_threshold.unwrap_or(0.6)
+    }
+    pub fn max_mutants(&self) -> usize {
+        self.project.max_mutants.unwrap_or(40) as usize
     }
     pub fn build_mode(&self) -> &str {
         self.project

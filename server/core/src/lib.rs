@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod design;
+pub mod digest;
 pub mod gate;
 pub mod ids;
 pub mod json;

@@ -75,6 +75,12 @@ pub fn analyze(lang: TestLanguage, text: &str) -> TestAnalysis {
     let Some(tree) = parse(lang, text) else {
         return TestAnalysis::default();
     };
+    analyze_tree(lang, &tree, text)
+}
+
+/// [`analyze`] on a tree already parsed from `text` (the language server re-parses open test
+/// files incrementally and analyzes the result). Same answer as [`analyze`] on the same text.
+pub fn analyze_tree(lang: TestLanguage, tree: &Tree, text: &str) -> TestAnalysis {
     let root = tree.root_node();
     let syntax_errors = if root.has_error() {
         syntax_errors(root, text)

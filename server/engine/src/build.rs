@@ -8,12 +8,10 @@ use crate::harness::TestJob;
 use crate::phases::{language, set_node_status};
 use crate::{guard, lock, roles, stubs};
 use pact_core::config::Config;
-use pact_core::model::{
-    ComponentContract, ImplementationStatus, TaskStatus, TestLanguage, TestResults,
-};
+use pact_core::model::{ComponentContract, ImplementationStatus, PassCount, TaskStatus, TestLanguage, TestResults};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -54,6 +52,12 @@ pub struct ImplMetadata {
     pub test_hash: String,
     pub winner_attempt: String,
     pub timestamp: String,
+    /// Held-out tests: the code agent never saw them.
+    #[serde(default)]
+    pub hidden: Option<pact_core::model::PassCount>,
+    /// Visible pass rate minus held-out pass rate: a positive gap suggests tests were gamed.
+    #[serde(default)]
+    pub gaming_gap: f64,
 }
 
 /// Builds `ids` (skipping those already built from the current tests), each after the
@@ -177,7 +181,7 @@ pub(crate) fn dependencies(e: &Engine, cid: &str) -> Result<Vec<String>> {
 }
 
 /// `src/` of the component and of everything it depends on, transitively: what its tests import.
-fn src_dirs(e: &Engine, cid: &str, own: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn src_dirs(e: &Engine, cid: &str, own: &Path) -> Result<Vec<PathBuf>> {
     let mut dirs = vec![own.to_path_buf()];
     let mut seen: HashSet<String> = HashSet::from([cid.to_string()]);
     let mut queue = dependencies(e, cid)?;
@@ -191,33 +195,10 @@ fn src_dirs(e: &Engine, cid: &str, own: &Path) -> Result<Vec<PathBuf>> {
     Ok(dirs)
 }
 
-/// sha256 over a directory's files (names and contents), stable across runs.
-pub fn hash_dir(dir: &Path) -> String {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                if entry.file_name() != "__pycache__" {
-                    stack.push(p);
-                }
-            } else if let Ok(bytes) = std::fs::read(&p) {
-                files.insert(
-                    p.strip_prefix(dir)
-                        .unwrap_or(&p)
-                        .to_string_lossy()
-                        .into_owned(),
-                    lock::sha256_hex(&bytes),
-                );
-            }
-        }
-    }
-    lock::sha256_hex(format!("{files:?}").as_bytes())
-}
+pub use pact_core::digest::hash_dir;
 
 fn lock_hash(l: &lock::TestLock) -> String {
-    lock::sha256_hex(format!("{:?}", l.files).as_bytes())
+    l.test_hash()
 }
 
 /// Whether the component is already built from its current tests (resume skips it).
@@ -380,7 +361,13 @@ pub async fn build_component(e: &Engine, cid: &str, mode: BuildMode) -> Result<b
     let Some((winner, result)) = best else {
         return Ok(false);
     };
-    let passed = result.results.all_passed();
+    let hidden_ok = result.hidden.is_none_or(|h| h.total > 0 && h.passed == h.total);
+    let passed = result.results.all_passed() && hidden_ok;
+    let rate = |p: u64, t: u64| if t == 0 { 0.0 } else { p as f64 / t as f64 };
+    let gaming_gap = result.hidden.map_or(0.0, |h| rate(result.results.passed, result.results.total) - rate(h.passed, h.total));
+    if gaming_gap > 0.0 {
+        e.audit("gaming_signal", format!("{cid}: visible pass rate exceeds held-out by {:.0} points", gaming_gap * 100.0))?;
+    }
     e.project.save_test_results(cid, &result.results)?;
     e.emit(Event::TestsRan {
         component: cid.into(),
@@ -401,6 +388,8 @@ pub async fn build_component(e: &Engine, cid: &str, mode: BuildMode) -> Result<b
         test_hash: lock_hash(&test_lock),
         winner_attempt: winner,
         timestamp: pact_core::store::now_iso(),
+        hidden: result.hidden,
+        gaming_gap,
     };
     let text =
         serde_json::to_string_pretty(&meta).map_err(|err| EngineError::Invalid(err.to_string()))?;
@@ -462,6 +451,7 @@ fn score(r: &AttemptResult) -> (u64, i64) {
 
 struct AttemptResult {
     results: TestResults,
+    hidden: Option<PassCount>,
     attempts: u32,
     millis: u128,
     rejected: Vec<String>,
@@ -540,6 +530,9 @@ impl Ctx<'_> {
         let mut last: Option<TestResults> = None;
         let mut rejected: Vec<String> = Vec::new();
         let mut all_rejections = Vec::new();
+        let mut hidden_failed: Option<PassCount> = None;
+        let mut last_hidden: Option<PassCount> = None;
+        let hidden_files = lock::verified_hidden(&e.project, self.cid)?;
         for k in 1..=max {
             e.check_cancel()?;
             e.emit(Event::Attempt {
@@ -561,6 +554,7 @@ impl Ctx<'_> {
                 failures: last.as_ref(),
                 rejected: &rejected,
                 learnings: &learnings,
+                hidden_failed,
             };
             let answer = e
                 .backends
@@ -569,7 +563,11 @@ impl Ctx<'_> {
                 .await?;
             let _ = e.sync_spend();
             rejected = match write_files(&answer.value, src, self.cid, self.lang, self.key) {
-                Ok(()) => guard::audit_src_dir(src),
+                Ok(()) => {
+                    let mut r = guard::audit_src_dir(src);
+                    r.extend(crate::integrity::diff_audit(src, self.contract, self.test_code, self.lang));
+                    r
+                }
                 Err(reasons) => reasons,
             };
             if !rejected.is_empty() {
@@ -609,11 +607,22 @@ impl Ctx<'_> {
                     self.cid, run.results.passed, run.results.total
                 ),
             )?;
-            let passed = run.results.all_passed();
+            let mut passed = run.results.all_passed();
             last = Some(run.results);
+            // The held-out suite decides too; the agent learns only how many it failed.
+            if passed && !hidden_files.is_empty() {
+                let job = TestJob { test_files: lock::verified_hidden(&e.project, self.cid)?, ..job };
+                let hidden = e.runner.run(&job, &e.harness, &e.cancel).await?.results;
+                let count = PassCount { passed: hidden.passed, total: hidden.total };
+                e.audit("hidden_test_run", format!("{}: {}/{} held-out tests passed (attempt {k})", self.cid, hidden.passed, hidden.total))?;
+                last_hidden = Some(count);
+                passed = hidden.all_passed();
+                hidden_failed = (!passed).then_some(count);
+            }
             if passed {
                 return Ok(AttemptResult {
                     results: last.unwrap_or_default(),
+                    hidden: last_hidden,
                     attempts: k,
                     millis: started.elapsed().as_millis(),
                     rejected: all_rejections,
@@ -630,6 +639,7 @@ impl Ctx<'_> {
             });
         }
         Ok(AttemptResult {
+            hidden: last_hidden,
             results,
             attempts: max,
             millis: started.elapsed().as_millis(),

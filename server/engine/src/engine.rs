@@ -241,6 +241,8 @@ impl Engine {
             }
             Outcome::BudgetExceeded => {}
         }
+        // Health: snapshot after every step; a critical condition pauses the run.
+        let outcome = crate::health::after_step(self, &state, phase, outcome)?;
         Ok(outcome)
     }
 

@@ -62,6 +62,8 @@ pub struct TestJob {
 #[derive(Debug, Clone)]
 pub struct TestRun {
     pub results: TestResults,
+    /// Every test that ran, by id (`module::name`), in report order.
+    pub cases: Vec<String>,
     pub stdout: String,
     pub stderr: String,
     pub timed_out: bool,
@@ -145,10 +147,7 @@ pub async fn run(
         return Err(HarnessError::Cancelled);
     }
     let duration = started.elapsed();
-    let mut results = std::fs::read_to_string(&report)
-        .ok()
-        .map(|xml| parse_junit(&xml))
-        .unwrap_or_default();
+    let (mut results, cases) = std::fs::read_to_string(&report).ok().map(|xml| parse_junit_cases(&xml)).unwrap_or_default();
     if timed_out {
         results.errors += 1;
         results.failure_details.push(TestFailure {
@@ -180,6 +179,7 @@ pub async fn run(
     results.timestamp = pact_core::store::now_iso();
     Ok(TestRun {
         results,
+        cases,
         stdout,
         stderr,
         timed_out,
@@ -298,8 +298,14 @@ fn tail(stdout: &str, stderr: &str) -> String {
 /// Reads JUnit XML as pytest, node:test and vitest write it. A skipped test does not pass:
 /// tests are law, so a skip counts as a failure.
 pub fn parse_junit(xml: &str) -> TestResults {
+    parse_junit_cases(xml).0
+}
+
+/// [`parse_junit`], plus the id of every test case that ran.
+pub fn parse_junit_cases(xml: &str) -> (TestResults, Vec<String>) {
     let mut reader = quick_xml::Reader::from_str(xml);
     let mut r = TestResults::default();
+    let mut cases: Vec<String> = Vec::new();
     let mut current: Option<(String, Option<(String, String)>)> = None; // (id, (kind, message))
     let mut in_outcome = false;
     let mut outcome_text = String::new();
@@ -321,6 +327,7 @@ pub fn parse_junit(xml: &str) -> TestResults {
                 } else {
                     format!("{class}::{name}")
                 };
+                cases.push(id.clone());
                 finish(&mut r, current.take());
                 // A self-closed <testcase/> is finished when the next one starts or at the end.
                 current = Some((id, None));
@@ -360,7 +367,7 @@ pub fn parse_junit(xml: &str) -> TestResults {
         }
     }
     finish(&mut r, current.take());
-    r
+    (r, cases)
 }
 
 fn finish(r: &mut TestResults, case: Option<(String, Option<(String, String)>)>) {

@@ -2,15 +2,21 @@
 //! tests, the harness that runs those tests, and the locks and guards that keep tests law.
 //! A library: the CLI and the language server both drive it and listen to its [`events`].
 
+pub mod audit_spec;
 pub mod build;
+pub mod daemon;
+pub mod directive;
 pub mod engine;
 pub mod events;
 pub mod guard;
 pub mod harness;
+pub mod health;
+pub mod integrity;
 pub mod joblock;
 pub mod lock;
 pub mod phases;
 pub mod roles;
+pub mod sentinel;
 pub mod stubs;
 
 pub use engine::{Backends, Engine, EngineError, Outcome, SameForAll};

@@ -185,6 +185,23 @@ id. Test only through the contract's interface. Never skip a test.")
     req
 }
 
+/// The held-out suite: written like the visible one, but with different inputs, and never shown
+/// to the code agent. Its pass rate against the visible one's is a gaming signal.
+pub fn hidden_tests(contract: &ComponentContract, language: TestLanguage, stub: &str, visible_names: &[String], findings: &[String]) -> LlmRequest {
+    let cid = &contract.component_id;
+    let mut req = tests(contract, language, stub, &[]);
+    req.schema_name = "HeldOutTestSuite".into();
+    req = req.user(format!(
+        "Now write a second, independent suite for `{cid}` that will be held out: the implementer never sees it. \
+Use different inputs and cases from the visible tests ({}). Name tests `test_h<NNN>_<what>`.",
+        visible_names.join(", ")
+    ));
+    if !findings.is_empty() {
+        req = req.user(format!("The previous held-out tests were refused:\n- {}\nFix every finding.", findings.join("\n- ")));
+    }
+    req
+}
+
 pub fn code_schema() -> Value {
     json!({"type": "object", "required": ["files"], "properties": {
         "files": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["path", "content"],
@@ -205,6 +222,8 @@ pub struct CodeBrief<'a> {
     pub failures: Option<&'a TestResults>,
     pub rejected: &'a [String],
     pub learnings: &'a [String],
+    /// Counts only: held-out tests are never shown.
+    pub hidden_failed: Option<pact_core::model::PassCount>,
 }
 
 pub fn code(b: &CodeBrief) -> LlmRequest {
@@ -244,6 +263,14 @@ Do not special-case test inputs: implement the contract. Log errors with the com
         req = req.user(format!(
             "Your previous answer was rejected:\n- {}",
             b.rejected.join("\n- ")
+        ));
+    }
+    if let Some(h) = b.hidden_failed {
+        req = req.user(format!(
+            "Your previous implementation passed every visible test but failed {} of {} held-out tests, which you cannot see: \
+implement the contract in general, not the visible cases.",
+            h.total - h.passed,
+            h.total
         ));
     }
     if let Some(r) = b.failures {

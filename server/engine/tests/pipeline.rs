@@ -5,81 +5,17 @@
 mod keyed;
 #[path = "support/script.rs"]
 mod script;
+#[path = "support/setup.rs"]
+mod setup;
 
 use keyed::Keyed;
+use setup::*;
 use pact_core::model::{RunStatus, TaskStatus};
-use pact_core::store::Project;
 use pact_engine::build::{BuildMode, build_component};
 use pact_engine::events::{self, Event};
 use pact_engine::{Engine, Outcome, SameForAll};
-use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use serde_json::json;
 use std::sync::Arc;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-fn sample() -> PathBuf {
-    repo().join("tests/fixtures/reference/sample")
-}
-
-/// A fresh copy of the example project (named like it, so log keys match the recording).
-fn project(yaml_extra: &str) -> (tempfile::TempDir, Project) {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = tmp.path().join("wordfreq");
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    for f in ["task.md", "sops.md"] {
-        std::fs::copy(repo().join("examples/wordfreq").join(f), dir.join(f)).expect("copy");
-    }
-    std::fs::write(
-        dir.join("pact.yaml"),
-        format!("budget: 5.0\nlanguage: python\n{yaml_extra}"),
-    )
-    .expect("yaml");
-    let p = Project::open(&dir).expect("open");
-    (tmp, p)
-}
-
-/// Every answer of a good run, keyed by role and component.
-fn good_answers() -> Keyed {
-    let k = Keyed::new();
-    let s = sample();
-    k.push("interviewer", "", script::interview());
-    k.push("decomposer", "", script::decomposition(&s));
-    for cid in script::ORDER {
-        k.push("contract_author", cid, script::contract(&s, cid));
-        k.push("test_author", cid, script::tests(&s, cid));
-        k.push("code_author", cid, script::code(&s, cid));
-    }
-    k
-}
-
-fn engine(p: &Project, k: Arc<Keyed>) -> (Engine, Arc<std::sync::Mutex<Vec<Event>>>) {
-    let (sink, store) = events::collect();
-    let budget = k.budget.clone();
-    let e = Engine::new(
-        p.clone(),
-        p.config().expect("config"),
-        Arc::new(SameForAll { backend: k, budget }),
-        sink,
-    );
-    (e, store)
-}
-
-fn all_passed(p: &Project) -> bool {
-    script::ORDER.iter().all(|c| {
-        p.load_test_results(c)
-            .ok()
-            .flatten()
-            .is_some_and(|r| r.all_passed())
-    })
-}
-
-fn audit_actions(p: &Project) -> Vec<(String, String)> {
-    p.read_audit()
-        .map(|(e, _)| e.into_iter().map(|e| (e.action, e.detail)).collect())
-        .unwrap_or_default()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_parallel_run_completes_with_real_pytest() {
@@ -89,7 +25,7 @@ async fn a_full_parallel_run_completes_with_real_pytest() {
     let outcome = e.run().await.expect("run");
     assert_eq!(outcome, Outcome::Completed);
     assert!(all_passed(&p));
-    assert_eq!(k.total_calls(), 14, "one call per artifact, nothing redone");
+    assert_eq!(k.total_calls(), 18, "one call per artifact, nothing redone");
     let st = p.load_state().expect("state").expect("some");
     assert_eq!(st.status, RunStatus::Completed);
     assert!(
@@ -245,12 +181,13 @@ async fn test_code_that_does_not_parse_or_cannot_fail_is_regenerated() {
             k2.push("test_author", cid, toothless.clone());
         }
         k2.push("test_author", cid, script::tests(&sample(), cid));
+        k2.push("test_author", cid, script::hidden(cid));
     }
     drop(k);
     let k = Arc::new(k2);
     let (e, _) = engine(&p, k.clone());
     e.run().await.expect("run");
-    let asks = k.calls_for("test_author", "formatter");
+    let asks: Vec<_> = k.calls_for("test_author", "formatter").into_iter().filter(|r| r.schema_name == "ContractTestSuite").collect();
     assert_eq!(asks.len(), 3, "syntax error, then toothless, then good");
     let texts: Vec<String> = asks
         .iter()
@@ -258,22 +195,6 @@ async fn test_code_that_does_not_parse_or_cannot_fail_is_regenerated() {
         .collect();
     assert!(texts[1].contains("syntax error"), "{}", texts[1]);
     assert!(texts[2].contains("has no assertion"), "{}", texts[2]);
-}
-
-fn wrong_counter() -> Value {
-    script::files(&[(
-        "counter.py",
-        "from collections import Counter\nfrom dataclasses import dataclass\n\n@dataclass(frozen=True)\nclass Token:\n    text: str\n    position: int\n\n@dataclass(frozen=True)\nclass WordCount:\n    word: str\n    count: int\n\ndef count_tokens(tokens):\n    return {}\n\ndef top_n(counts, n):\n    return []\n",
-    )])
-}
-
-/// A project already planned (contracts, tests, locks), ready to build.
-async fn planned(yaml: &str) -> (tempfile::TempDir, Project) {
-    let (t, p) = project(&format!("plan_only: true\n{yaml}"));
-    let (e, _) = engine(&p, Arc::new(good_answers()));
-    let o = e.run().await.expect("plan");
-    assert!(matches!(o, Outcome::Paused { .. }), "{o:?}");
-    (t, p)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -395,18 +316,22 @@ async fn competitive_mode_keeps_every_attempt_and_promotes_the_best() {
     );
 }
 
+/// Red-first and held-out runs are tested on their own; here they would only add pytest runs.
+const FAST: &str = "red_first: false\nheld_out_tests: false\n";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_killed_at_any_point_resumes_without_redoing_finished_work() {
     // Kill (cancel) after the k-th event, then resume with a fresh engine, as a new process would.
     let reference_events = {
-        let (_t, p) = project("");
+        let (_t, p) = project(FAST);
         let (e, ev) = engine(&p, Arc::new(good_answers()));
         assert_eq!(e.run().await.expect("run"), Outcome::Completed);
         
         ev.lock().expect("ev").len()
     };
-    for k_at in (1..reference_events).step_by(3) {
-        let (_t, p) = project("");
+    // Six kill points spread over the whole run: every phase gets one.
+    for k_at in (1..reference_events).step_by((reference_events / 6).max(1)) {
+        let (_t, p) = project(FAST);
         let k = Arc::new(good_answers());
         let (sink, _) = events::collect();
         let mut e = Engine::new(

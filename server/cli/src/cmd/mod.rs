@@ -1,10 +1,15 @@
 //! One module per subcommand.
 
+pub mod audit;
+pub mod daemon;
 pub mod design;
+pub mod health;
 pub mod init;
+pub mod integrity;
 pub mod interview;
 pub mod log;
 pub mod run;
+pub mod sentinel;
 pub mod status;
 pub mod validate;
 

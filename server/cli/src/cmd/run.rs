@@ -174,6 +174,11 @@ fn print_outcome(project: &Project, outcome: &Outcome) -> anyhow::Result<ExitCod
     })
 }
 
+/// An engine without progress output (for commands that print their own results).
+pub fn quiet_engine(project: &Project, opts: &RunOpts) -> anyhow::Result<Engine> {
+    engine(project, opts, &ProgressBar::hidden())
+}
+
 pub fn run(dir: &Path, opts: &RunOpts, flags: RunFlags) -> anyhow::Result<ExitCode> {
     let project = super::open(dir)?;
     let _job = pact_engine::joblock::acquire(&project, "pact run")?;

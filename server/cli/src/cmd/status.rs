@@ -185,6 +185,12 @@ pub fn status(dir: &Path, component: Option<&str>) -> anyhow::Result<ExitCode> {
         return component_status(&project, cid);
     }
     println!("Project: {}", project.root().display());
+    let daemon = pact_engine::daemon::status(&project);
+    match (daemon.alive, daemon.pid) {
+        (true, Some(pid)) => println!("Daemon:  running (pid {pid})"),
+        (false, Some(pid)) => println!("Daemon:  not running (stale pid file for pid {pid})"),
+        _ => {}
+    }
     match project.load_state()? {
         Some(s) => {
             println!("Run:     {} — phase {}, status {}", s.id, s.phase, s.status);

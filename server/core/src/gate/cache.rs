@@ -35,6 +35,13 @@ impl AnalysisCache {
         Self::default()
     }
 
+    /// Records an analysis of `text` made elsewhere (the language server analyzes open test
+    /// files from incrementally re-parsed trees), so the next check of that exact text uses it
+    /// instead of parsing again. It must equal what [`testcode::analyze`] gives for the text.
+    pub fn insert(&mut self, lang: TestLanguage, text: &str, analysis: TestAnalysis) {
+        self.entries.insert(key(lang, text), analysis);
+    }
+
     /// Loads `dir/test-analysis.json` if it is there and current.
     pub fn open(dir: &Path) -> Self {
         let path = dir.join("test-analysis.json");

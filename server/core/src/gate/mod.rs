@@ -4,6 +4,7 @@
 
 mod cache;
 mod checks;
+mod integrity;
 mod typeref;
 
 pub use cache::AnalysisCache;
@@ -60,6 +61,12 @@ codes! {
     DependencyWithoutContract = "dependency-without-contract": "A dependency on a tree component that has no contract.",
     UnknownDependency = "unknown-dependency": "A dependency or id naming no component (treated as external).",
     DistantDependency = "distant-dependency": "A dependency outside the sibling/parent scope of the tree.",
+    VacuousTest = "vacuous-test": "A test that passes against the interface stub (whose functions only raise): it tests nothing.",
+    TestLockMismatch = "test-lock-mismatch": "A test file that differs from its locked copy; the locked copy is what runs.",
+    TestTampered = "test-tampered": "A locked test file whose content no longer matches the hash recorded when it was locked.",
+    StaleCertification = "stale-certification": "A certified component whose contract, tests or implementation changed since.",
+    SurvivingMutant = "surviving-mutant": "A change to the implementation that no contract test notices.",
+    WeakSuite = "weak-suite": "A test suite whose mutation score is below the configured threshold.",
 }
 
 /// Related information: another place that matters for a finding (e.g. other members of a cycle).
@@ -223,6 +230,7 @@ impl Scope {
 /// [`validate_with`] restricted to a [`Scope`]; findings outside it are not produced.
 pub fn validate_scoped(docs: &ProjectDocs, scope: &Scope, cache: &mut AnalysisCache) -> Report {
     let mut findings = checks::run(docs, scope, cache);
+    integrity::run(docs, scope, &mut findings);
     fill_positions(docs, &mut findings);
     Report { findings }
 }

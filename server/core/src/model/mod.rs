@@ -5,11 +5,13 @@
 //! original added after v0.3.0 are `Option`s written only when present.
 
 mod contract;
+mod integrity;
 mod run;
 mod suite;
 mod tree;
 
 pub use contract::*;
+pub use integrity::*;
 pub use run::*;
 pub use suite::*;
 pub use tree::*;

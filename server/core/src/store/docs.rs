@@ -5,7 +5,8 @@ use super::layout::{Layout, is_test_code};
 use crate::ids::{IdError, check_component_id};
 use crate::json::{self, JsonError, JsonErrorKind};
 use crate::model::{
-    ComponentContract, ContractTestSuite, DecompositionTree, TestLanguage, TestResults,
+    Certification, ComponentContract, ContractTestSuite, DecompositionTree, MutationRecord, RedFirstRecord,
+    TestLanguage, TestLock, TestResults,
 };
 use crate::text::TextRange;
 use indexmap::IndexMap;
@@ -104,6 +105,17 @@ pub struct ProjectDocs {
     pub test_results: IndexMap<String, Doc<TestResults>>,
     /// Directories whose names cannot be component ids; they are reported, never used as paths.
     pub bad_ids: Vec<(PathBuf, IdError)>,
+    /// Test locks, red-first and mutation records, by component.
+    pub integrity: IndexMap<String, Integrity>,
+    pub certification: Option<Certification>,
+}
+
+/// The integrity records of one component (see [`crate::model::TestLock`] and friends).
+#[derive(Debug, Clone, Default)]
+pub struct Integrity {
+    pub lock: Option<TestLock>,
+    pub red_first: Option<RedFirstRecord>,
+    pub mutation: Option<MutationRecord>,
 }
 
 fn load_doc<T: DeserializeOwned>(src: &dyn Source, path: PathBuf) -> Option<Doc<T>> {
@@ -126,6 +138,12 @@ struct Component {
     suite: Option<Doc<ContractTestSuite>>,
     files: Vec<TestFile>,
     results: Option<Doc<TestResults>>,
+    integrity: Integrity,
+}
+
+/// Integrity records are the engine's own bookkeeping: unreadable ones are treated as absent.
+fn record<T: DeserializeOwned>(src: &dyn Source, path: PathBuf) -> Option<T> {
+    load_doc::<T>(src, path).and_then(|d| d.value.ok())
 }
 
 impl ProjectDocs {
@@ -188,6 +206,11 @@ impl ProjectDocs {
                     suite: load_doc(src, layout.suite(&cid)),
                     files,
                     results: load_doc(src, layout.test_results(&cid)),
+                    integrity: Integrity {
+                        lock: record(src, layout.lock_dir(&cid).join("lock.json")),
+                        red_first: record(src, layout.integrity_dir(&cid).join("red_first.json")),
+                        mutation: record(src, layout.integrity_dir(&cid).join("mutation.json")),
+                    },
                 };
                 (cid, c)
             })
@@ -200,7 +223,10 @@ impl ProjectDocs {
             test_files: IndexMap::new(),
             test_results: IndexMap::new(),
             bad_ids,
+            integrity: IndexMap::new(),
+            certification: None,
         };
+        docs.certification = record(src, docs.layout.certification());
         for (cid, c) in loaded {
             if let Some(d) = c.contract {
                 docs.contracts.insert(cid.clone(), d);
@@ -212,7 +238,11 @@ impl ProjectDocs {
                 docs.test_files.insert(cid.clone(), c.files);
             }
             if let Some(d) = c.results {
-                docs.test_results.insert(cid, d);
+                docs.test_results.insert(cid.clone(), d);
+            }
+            let i = c.integrity;
+            if i.lock.is_some() || i.red_first.is_some() || i.mutation.is_some() {
+                docs.integrity.insert(cid, i);
             }
         }
         docs

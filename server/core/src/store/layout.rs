@@ -134,6 +134,21 @@ impl Layout {
     pub fn learnings(&self) -> PathBuf {
         self.deliverable("learnings").join("learnings.jsonl")
     }
+    /// Where tests are locked: hashes and the copy that runs (`.pact/locks/<cid>/`).
+    pub fn lock_dir(&self, cid: &str) -> PathBuf {
+        self.pact_dir().join("locks").join(cid)
+    }
+    /// The held-out suite no code agent sees (`.pact/hidden/<cid>/`).
+    pub fn hidden_dir(&self, cid: &str) -> PathBuf {
+        self.pact_dir().join("hidden").join(cid)
+    }
+    /// Red-first and mutation records (`.pact/integrity/<cid>/`).
+    pub fn integrity_dir(&self, cid: &str) -> PathBuf {
+        self.pact_dir().join("integrity").join(cid)
+    }
+    pub fn certification(&self) -> PathBuf {
+        self.pact_dir().join("certification.json")
+    }
     pub fn monitoring_dir(&self) -> PathBuf {
         self.pact_dir().join("monitoring")
     }

@@ -4,7 +4,7 @@ mod docs;
 pub mod fsio;
 mod layout;
 
-pub use docs::{Disk, Doc, ProjectDocs, Source, TestFile};
+pub use docs::{Disk, Doc, Integrity, ProjectDocs, Source, TestFile};
 pub use layout::{DocKind, Layout, LayoutKind, is_test_code};
 
 use crate::config::{Config, ConfigError};

@@ -1,0 +1,132 @@
+//! Findings from the integrity records: vacuous tests (red-first), locked tests that drifted or
+//! were tampered with, stale certifications, surviving mutants and weak suites.
+
+use super::{Code, Finding, Scope, Severity};
+use crate::digest::{hash_dir, hash_file, sha256_hex};
+use crate::json::{self, find_word};
+use crate::json_path;
+use crate::store::ProjectDocs;
+use crate::text::{LineCol, LineIndex, TextRange};
+
+pub(super) fn run(docs: &ProjectDocs, scope: &Scope, out: &mut Vec<Finding>) {
+    for (cid, rec) in docs.integrity.iter().filter(|(c, _)| scope.includes(c)) {
+        let Some(lock) = &rec.lock else { continue };
+        let lock_dir = docs.layout.lock_dir(cid);
+        let files = docs.test_files.get(cid.as_str());
+        for (name, expected) in &lock.files {
+            if hash_file(&lock_dir.join(name)).as_deref() != Some(expected.as_str()) {
+                out.push(
+                    Finding::error(Code::TestTampered, format!("Locked test file '{name}' of '{cid}' no longer matches its recorded hash; regenerate the tests to lock them again"))
+                        .at(&lock_dir.join(name), None)
+                        .of(cid),
+                );
+            }
+            if let Some(f) = files.into_iter().flatten().find(|f| f.path.file_name().and_then(|n| n.to_str()) == Some(name.as_str())) {
+                if sha256_hex(f.text.as_bytes()) != *expected {
+                    out.push(
+                        Finding::warning(Code::TestLockMismatch, format!("'{name}' of '{cid}' differs from its locked copy: the locked tests are the ones that run (tests are law; regenerate tests to change them)"))
+                            .at(&f.path, Some(TextRange::new(0, f.text.lines().next().map_or(0, str::len))))
+                            .of(cid),
+                    );
+                }
+            }
+        }
+        if let Some(red) = rec.red_first.as_ref().filter(|r| r.test_hash == lock.test_hash()) {
+            for id in &red.vacuous {
+                let test = id.rsplit("::").next().unwrap_or(id);
+                let located = files.into_iter().flatten().find_map(|f| {
+                    find_word(&f.text, &format!("def {test}")).map(|at| (f, TextRange::new(at + 4, at + 4 + test.len())))
+                });
+                let mut finding = Finding::error(
+                    Code::VacuousTest,
+                    format!("Test '{test}' of '{cid}' passes against the interface stub, whose functions only raise: it tests nothing"),
+                )
+                .of(cid);
+                if let Some((f, r)) = located {
+                    finding = finding.at(&f.path, Some(r));
+                } else if let Some(s) = docs.suites.get(cid.as_str()) {
+                    finding = finding.at(&s.path, json::locate(&s.text, &json_path!["generated_code"]));
+                }
+                out.push(finding);
+            }
+        }
+        if let Some(m) = &rec.mutation {
+            let src = docs.layout.implementation_src(cid);
+            if m.src_hash != hash_dir(&src) || m.test_hash != lock.test_hash() {
+                continue; // the record is about another implementation or other tests
+            }
+            for s in &m.survivors {
+                let path = src.join(&s.file);
+                let mut f = Finding::warning(
+                    Code::SurvivingMutant,
+                    format!(
+                        "Mutant survives: `{}` → `{}` ({}){} — no contract test of '{cid}' notices this change",
+                        s.original,
+                        s.mutated,
+                        s.operator,
+                        if s.function.is_empty() { String::new() } else { format!(" in `{}`", s.function) }
+                    ),
+                )
+                .at(&path, None)
+                .of(cid);
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    let idx = LineIndex::new(&text);
+                    let start = idx.offset(&text, s.line.saturating_sub(1) as usize, s.column.saturating_sub(1) as usize);
+                    let end = idx.offset(&text, s.line.saturating_sub(1) as usize, s.end_column.saturating_sub(1) as usize);
+                    f.range = Some(TextRange::new(start, end));
+                    f.start = Some(idx.line_col(&text, start));
+                    f.end = Some(idx.line_col(&text, end));
+                } else {
+                    f.start = Some(LineCol { line: s.line, column: s.column });
+                }
+                out.push(f);
+            }
+            if m.total > 0 && m.score < m.threshold {
+                if let Some(c) = docs.contracts.get(cid.as_str()) {
+                    out.push(
+                        Finding::warning(
+                            Code::WeakSuite,
+                            format!(
+                                "The tests of '{cid}' kill {:.0}% of mutants (threshold {:.0}%): {} of {} survive",
+                                m.score * 100.0,
+                                m.threshold * 100.0,
+                                m.total - m.killed,
+                                m.total
+                            ),
+                        )
+                        .at(&c.path, json::locate_key(&c.text, &json_path!["component_id"]))
+                        .of(cid),
+                    );
+                }
+            }
+        }
+    }
+    let Some(cert) = &docs.certification else { return };
+    for (cid, c) in cert.components.iter().filter(|(c, _)| scope.includes(c)) {
+        let mut changed = Vec::new();
+        let contract = docs.contracts.get(cid.as_str());
+        if contract.map(|d| sha256_hex(d.text.as_bytes())).as_deref() != Some(c.contract_hash.as_str()) {
+            changed.push("contract");
+        }
+        let lock = docs.integrity.get(cid.as_str()).and_then(|i| i.lock.as_ref());
+        if lock.map(|l| l.test_hash()).as_deref() != Some(c.test_hash.as_str()) {
+            changed.push("tests");
+        }
+        if hash_dir(&docs.layout.implementation_src(cid)) != c.src_hash {
+            changed.push("implementation");
+        }
+        if changed.is_empty() {
+            continue;
+        }
+        let mut f = Finding::new(
+            Severity::Warning,
+            Code::StaleCertification,
+            format!("The certification of '{cid}' is stale: its {} changed since; run `pact certify` again", changed.join(" and ")),
+        )
+        .of(cid);
+        if let Some(d) = contract {
+            f = f.at(&d.path, json::locate_key(&d.text, &json_path!["component_id"]));
+        }
+        out.push(f);
+    }
+}

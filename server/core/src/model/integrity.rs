@@ -1,0 +1,103 @@
+//! Integrity records: the evidence behind "tests are law". The engine writes them; the gate and
+//! the language server read them to show vacuous tests, weak suites and stale certifications.
+
+use serde::{Deserialize, Serialize};
+
+/// Tests run against the interface stub (whose functions only raise): any test that passes
+/// there tests nothing. `.pact/integrity/<cid>/red_first.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RedFirstRecord {
+    pub component_id: String,
+    /// sha256 of the locked test files this record is about (stale if they change).
+    pub test_hash: String,
+    pub total: u64,
+    /// Test ids (`module::test_name`) that passed against the stub.
+    pub vacuous: Vec<String>,
+    #[serde(default)]
+    pub hidden_vacuous: Vec<String>,
+    pub ran_at: String,
+}
+
+/// A mutant the tests did not kill.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Survivor {
+    /// Path relative to the implementation's `src/`.
+    pub file: String,
+    /// 1-based.
+    pub line: u32,
+    pub column: u32,
+    pub end_column: u32,
+    pub operator: String,
+    pub original: String,
+    pub mutated: String,
+    /// The contract function whose body holds the mutation, if any.
+    pub function: String,
+}
+
+/// `pact mutate`: how many mutants of the accepted implementation the contract tests kill.
+/// `.pact/integrity/<cid>/mutation.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MutationRecord {
+    pub component_id: String,
+    pub src_hash: String,
+    pub test_hash: String,
+    pub total: u64,
+    pub killed: u64,
+    pub score: f64,
+    pub threshold: f64,
+    pub survivors: Vec<Survivor>,
+    pub ran_at: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassCount {
+    pub passed: u64,
+    pub total: u64,
+}
+
+/// What a certified component was: every hash its verdict depends on, and the counts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CertifiedComponent {
+    pub contract_hash: String,
+    pub test_hash: String,
+    #[serde(default)]
+    pub hidden_test_hash: String,
+    pub src_hash: String,
+    pub visible: PassCount,
+    #[serde(default)]
+    pub hidden: Option<PassCount>,
+    #[serde(default)]
+    pub mutation_score: Option<f64>,
+}
+
+/// `pact certify`: `.pact/certification.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Certification {
+    pub version: u32,
+    pub certified_at: String,
+    pub components: indexmap::IndexMap<String, CertifiedComponent>,
+}
+
+/// `.pact/locks/<cid>/lock.json`: the hashes of a component's tests when they were generated.
+/// The files themselves are copied beside it (visible) and to `.pact/hidden/<cid>/` (held out).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TestLock {
+    pub component_id: String,
+    pub contract_version: i64,
+    /// File name → sha256 of the locked visible test files.
+    pub files: std::collections::BTreeMap<String, String>,
+    /// File name → sha256 of the held-out test files.
+    #[serde(default)]
+    pub hidden: std::collections::BTreeMap<String, String>,
+    pub locked_at: String,
+}
+
+impl TestLock {
+    /// One hash for the visible tests (what records and certifications refer to).
+    pub fn test_hash(&self) -> String {
+        crate::digest::sha256_hex(format!("{:?}", self.files).as_bytes())
+    }
+    pub fn hidden_hash(&self) -> String {
+        if self.hidden.is_empty() { String::new() } else { crate::digest::sha256_hex(format!("{:?}", self.hidden).as_bytes()) }
+    }
+}
