@@ -445,3 +445,81 @@ async fn an_unusable_decomposition_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shaping_writes_a_pitch_that_feeds_decomposition() {
+    let (_t, p) = project("shaping: true\nplan_only: true\nred_first: false\nheld_out_tests: false\n");
+    let k = good_answers();
+    k.push("shaper", "", json!({"problem": "Reports of word frequency", "appetite": "small", "breadboard": "text → tokens → counts → report",
+        "rabbit_holes": [{"description": "Unicode segmentation", "mitigation": "ASCII word pattern"}], "no_gos": ["stemming"]}));
+    let k = Arc::new(k);
+    let (e, _) = engine(&p, k.clone());
+    e.run().await.expect("run");
+    let pitch = std::fs::read_to_string(p.layout.decomposition_dir().join("pitch.json")).expect("pitch.json");
+    assert!(pitch.contains("\"status\": \"shaped\""), "{pitch}");
+    let decompose: String = k.calls_for("decomposer", "")[0].messages.iter().map(|m| m.content.clone()).collect();
+    assert!(decompose.contains("# Shaping pitch") && decompose.contains("stemming"), "{decompose}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unary_build_mode_needs_no_decomposer() {
+    let (_t, p) = project("build_mode: unary\nplan_only: true\nred_first: false\nheld_out_tests: false\n");
+    let k = Keyed::new();
+    k.push("interviewer", "", script::interview());
+    k.push("contract_author", "root", script::contract(&sample(), "wordfreq"));
+    k.push("test_author", "root", script::tests(&sample(), "wordfreq"));
+    let k = Arc::new(k);
+    let (e, _) = engine(&p, k.clone());
+    let o = e.run().await.expect("run");
+    assert!(matches!(&o, Outcome::Paused { reason } if reason.starts_with("Plan-only")), "{o:?}");
+    assert!(k.calls_for("decomposer", "").is_empty());
+    let tree = p.load_tree().expect("tree").expect("some");
+    assert_eq!(tree.nodes.keys().collect::<Vec<_>>(), vec!["root"]);
+    assert_eq!(tree.nodes["root"].name, "Main");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_is_diagnosed_then_retried_or_handed_to_a_human() {
+    // An implementation bug: diagnosed, recorded as a learning, and the next cycle fixes it.
+    let (_t, p) = project("max_implementation_attempts: 1\nred_first: false\nheld_out_tests: false\n");
+    let k = good_answers();
+    let k2 = Keyed::new();
+    k2.push("interviewer", "", script::interview());
+    k2.push("decomposer", "", script::decomposition(&sample()));
+    for cid in script::ORDER {
+        k2.push("contract_author", cid, script::contract(&sample(), cid));
+        k2.push("test_author", cid, script::tests(&sample(), cid));
+        if cid == "counter" {
+            k2.push("code_author", cid, wrong_counter());
+        }
+        k2.push("code_author", cid, script::code(&sample(), cid));
+    }
+    k2.push("trace_analyst", "counter", json!({"root_cause": "implementation_bug", "explanation": "count_tokens ignores its input", "suggested_fix": "count the token texts"}));
+    drop(k);
+    let k = Arc::new(k2);
+    let (e, _) = engine(&p, k.clone());
+    assert_eq!(e.run().await.expect("run"), Outcome::Completed);
+    assert!(all_passed(&p));
+    assert_eq!(k.calls_for("trace_analyst", "counter").len(), 1);
+    let learnings = std::fs::read_to_string(p.layout.learnings()).expect("learnings");
+    assert!(learnings.contains("count_tokens ignores its input"), "{learnings}");
+    // The retry was told what earlier agents learned.
+    let last: String = k.calls_for("code_author", "counter").last().map(|r| r.messages.iter().map(|m| m.content.clone()).collect()).unwrap_or_default();
+    assert!(last.contains("On failure_mode: count_tokens ignores its input"), "{last}");
+    assert_eq!(p.load_state().expect("s").map(|s| s.phase_cycles), Some(1));
+
+    // A contract bug is not something another attempt can fix: the run pauses for a human.
+    let (_t2, p2) = project("max_implementation_attempts: 1\nred_first: false\nheld_out_tests: false\n");
+    let k3 = Keyed::new();
+    k3.push("interviewer", "", script::interview());
+    k3.push("decomposer", "", script::decomposition(&sample()));
+    for cid in script::ORDER {
+        k3.push("contract_author", cid, script::contract(&sample(), cid));
+        k3.push("test_author", cid, script::tests(&sample(), cid));
+        k3.push("code_author", cid, if cid == "counter" { wrong_counter() } else { script::code(&sample(), cid) });
+    }
+    k3.push("trace_analyst", "counter", json!({"root_cause": "contract_bug", "explanation": "the contract never says how ties rank"}));
+    let (e, _) = engine(&p2, Arc::new(k3));
+    let o = e.run().await.expect("run");
+    assert!(matches!(&o, Outcome::Paused { reason } if reason.contains("counter: contract_bug")), "{o:?}");
+}
