@@ -303,6 +303,16 @@ pub fn now_iso() -> String {
     format_utc(std::time::SystemTime::now(), "T")
 }
 
+/// `YYYY-mm-ddTHH:MM:SSZ` (UTC, explicit zone) for records read by other tools.
+pub fn now_utc() -> String {
+    format!("{}Z", format_utc(std::time::SystemTime::now(), "T"))
+}
+
+/// [`now_utc`] for a given number of seconds since the Unix epoch.
+pub fn utc_from_secs(secs: u64) -> String {
+    format!("{}Z", format_utc(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs), "T"))
+}
+
 fn stamp() -> String {
     format_utc(std::time::SystemTime::now(), "_").replace(['-', ':'], "")
 }
@@ -339,6 +349,8 @@ mod tests {
     fn utc_formatting() {
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
         assert_eq!(format_utc(t, "T"), "2023-11-14T22:13:20");
+        assert_eq!(utc_from_secs(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc_from_secs(951_782_400), "2000-02-29T00:00:00Z");
     }
 
     #[test]
