@@ -466,3 +466,23 @@ fn unknown_fields_survive_a_save() {
     assert_eq!(saved["future_field"], json!({"x": [1, 2]}));
     assert_eq!(saved["functions"][0]["new_flag"], json!(true));
 }
+
+#[test]
+fn incomplete_contracts_are_errors() {
+    let (_tmp, dir) = copy_project("sample");
+    edit(&dir.join(".pact/contracts/tokenizer/interface.json"), |c| c["name"] = json!(""));
+    edit(&dir.join(".pact/contracts/formatter/interface.json"), |c| c["functions"] = json!([]));
+    edit(&dir.join(".pact/contracts/counter/interface.json"), |c| c["functions"][1]["output_type"] = json!(""));
+    let (code, v) = validate_json(&dir);
+    assert_eq!(code, 1);
+    let msgs: Vec<&str> = with_code(&v, "incomplete-contract").iter().filter_map(|d| d["message"].as_str()).collect();
+    assert_eq!(
+        msgs,
+        vec![
+            "Contract missing name",
+            "Function 'top_n' in 'counter' missing output_type",
+            "Contract 'formatter' has no functions defined"
+        ],
+        "{v:#}"
+    );
+}
