@@ -174,8 +174,18 @@ fn certify_verify_and_mutate_from_the_command_line() {
     assert_eq!(pact(&["run", d]).code, 0);
     let cert = pact(&["certify", d]);
     assert_eq!(cert.code, 0, "{}\n{}", cert.stdout, cert.stderr);
-    assert_eq!(cert.stdout.matches("CERTIFIED ").count(), 4, "{}", cert.stdout);
-    assert!(cert.stdout.contains("CERTIFIED counter: 6/6 tests, held-out 3/3"), "{}", cert.stdout);
+    assert_eq!(
+        cert.stdout.matches("CERTIFIED ").count(),
+        4,
+        "{}",
+        cert.stdout
+    );
+    assert!(
+        cert.stdout
+            .contains("CERTIFIED counter: 6/6 tests, held-out 3/3"),
+        "{}",
+        cert.stdout
+    );
     let ok = pact(&["certify", d, "--verify"]);
     assert_eq!(ok.code, 0, "{}", ok.stdout);
     let f = dir.join(".pact/implementations/counter/src/counter.py");
@@ -183,12 +193,26 @@ fn certify_verify_and_mutate_from_the_command_line() {
     std::fs::write(&f, format!("{code}\n# edited by hand\n")).expect("write");
     let stale = pact(&["certify", d, "--verify"]);
     assert_eq!(stale.code, 1);
-    assert!(stale.stdout.contains("STALE counter: implementation changed"), "{}", stale.stdout);
+    assert!(
+        stale
+            .stdout
+            .contains("STALE counter: implementation changed"),
+        "{}",
+        stale.stdout
+    );
     std::fs::write(&f, code).expect("restore");
     let m = pact(&["mutate", d, "formatter", "--max", "6", "--json"]);
-    let v: serde_json::Value = serde_json::from_str(&m.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", m.stdout, m.stderr));
+    let v: serde_json::Value = serde_json::from_str(&m.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", m.stdout, m.stderr));
     assert_eq!(v[0]["component_id"], "formatter");
     assert_eq!(v[0]["total"], 6);
     assert!(v[0]["killed"].as_u64().is_some_and(|k| k <= 6));
-    assert_eq!(m.code, if v[0]["score"].as_f64().unwrap_or(0.0) < 0.6 { 1 } else { 0 });
+    assert_eq!(
+        m.code,
+        if v[0]["score"].as_f64().unwrap_or(0.0) < 0.6 {
+            1
+        } else {
+            0
+        }
+    );
 }

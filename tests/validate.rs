@@ -470,12 +470,21 @@ fn unknown_fields_survive_a_save() {
 #[test]
 fn incomplete_contracts_are_errors() {
     let (_tmp, dir) = copy_project("sample");
-    edit(&dir.join(".pact/contracts/tokenizer/interface.json"), |c| c["name"] = json!(""));
-    edit(&dir.join(".pact/contracts/formatter/interface.json"), |c| c["functions"] = json!([]));
-    edit(&dir.join(".pact/contracts/counter/interface.json"), |c| c["functions"][1]["output_type"] = json!(""));
+    edit(&dir.join(".pact/contracts/tokenizer/interface.json"), |c| {
+        c["name"] = json!("")
+    });
+    edit(&dir.join(".pact/contracts/formatter/interface.json"), |c| {
+        c["functions"] = json!([])
+    });
+    edit(&dir.join(".pact/contracts/counter/interface.json"), |c| {
+        c["functions"][1]["output_type"] = json!("")
+    });
     let (code, v) = validate_json(&dir);
     assert_eq!(code, 1);
-    let msgs: Vec<&str> = with_code(&v, "incomplete-contract").iter().filter_map(|d| d["message"].as_str()).collect();
+    let msgs: Vec<&str> = with_code(&v, "incomplete-contract")
+        .iter()
+        .filter_map(|d| d["message"].as_str())
+        .collect();
     assert_eq!(
         msgs,
         vec![

@@ -380,5 +380,4 @@ mod tests {
             .unwrap_or_default();
         assert!(msg.contains("not a valid budget ledger"), "{msg}");
     }
-
 }

@@ -4,7 +4,7 @@
 //! the engine is measured.
 
 use pact_agents::{Answer, Backend, LlmRequest, Usage};
-use pact_core::model::{TestResults, TestLanguage};
+use pact_core::model::{TestLanguage, TestResults};
 use pact_core::store::Project;
 use pact_engine::build::{BuildMode, build_many};
 use pact_engine::harness::{HarnessError, HarnessOptions, TestJob, TestRun, TestRunner};
@@ -25,13 +25,24 @@ impl Backend for Delayed {
     fn model(&self) -> &str {
         "bench"
     }
-    async fn complete(&self, req: &LlmRequest, _cancel: &CancellationToken) -> pact_agents::Result<Answer> {
+    async fn complete(
+        &self,
+        req: &LlmRequest,
+        _cancel: &CancellationToken,
+    ) -> pact_agents::Result<Answer> {
         if !self.0.is_zero() {
             tokio::time::sleep(self.0).await;
         }
         let cid = req.component.clone().unwrap_or_default();
         let value = json!({"files": [{"path": format!("{cid}.py"), "content": format!("def f_{cid}():\n    return 1\n")}]});
-        Ok(Answer { raw_text: value.to_string(), value, usage: Usage::default(), cost_usd: 0.0, model: "bench".into(), attempts: 1 })
+        Ok(Answer {
+            raw_text: value.to_string(),
+            value,
+            usage: Usage::default(),
+            cost_usd: 0.0,
+            model: "bench".into(),
+            attempts: 1,
+        })
     }
 }
 
@@ -39,9 +50,25 @@ struct InstantPass;
 
 #[async_trait::async_trait]
 impl TestRunner for InstantPass {
-    async fn run(&self, _job: &TestJob, _o: &HarnessOptions, _c: &CancellationToken) -> Result<TestRun, HarnessError> {
-        let results = TestResults { total: 1, passed: 1, ..Default::default() };
-        Ok(TestRun { results, cases: vec!["bench::test".into()], stdout: String::new(), stderr: String::new(), timed_out: false, duration: Duration::ZERO })
+    async fn run(
+        &self,
+        _job: &TestJob,
+        _o: &HarnessOptions,
+        _c: &CancellationToken,
+    ) -> Result<TestRun, HarnessError> {
+        let results = TestResults {
+            total: 1,
+            passed: 1,
+            ..Default::default()
+        };
+        Ok(TestRun {
+            results,
+            cases: vec!["bench::test".into()],
+            stdout: String::new(),
+            stderr: String::new(),
+            timed_out: false,
+            duration: Duration::ZERO,
+        })
     }
 }
 
@@ -51,11 +78,16 @@ fn planned(dir: &Path, n: usize) -> anyhow::Result<(Project, Vec<String>)> {
     let (project, _) = Project::init(dir, 1000.0)?;
     let ids: Vec<String> = (0..n).map(|i| format!("leaf_{i:03}")).collect();
     let mut nodes = serde_json::Map::new();
-    nodes.insert("root".into(), json!({"component_id": "root", "name": "Root", "description": "", "children": ids}));
+    nodes.insert(
+        "root".into(),
+        json!({"component_id": "root", "name": "Root", "description": "", "children": ids}),
+    );
     for id in &ids {
         nodes.insert(id.clone(), json!({"component_id": id, "name": id, "description": "", "depth": 1, "parent_id": "root"}));
     }
-    project.save_tree(&serde_json::from_value(json!({"root_id": "root", "nodes": nodes}))?)?;
+    project.save_tree(&serde_json::from_value(
+        json!({"root_id": "root", "nodes": nodes}),
+    )?)?;
     for id in &ids {
         project.save_contract(&serde_json::from_value(json!({"component_id": id, "name": id, "description": "",
             "functions": [{"name": format!("f_{id}"), "description": "", "inputs": [], "output_type": "int"}]}))?)?;
@@ -63,7 +95,10 @@ fn planned(dir: &Path, n: usize) -> anyhow::Result<(Project, Vec<String>)> {
         project.save_suite(&serde_json::from_value(json!({"component_id": id, "contract_version": 1,
             "test_cases": [{"id": "TC001", "description": "", "function": format!("f_{id}"), "category": "happy_path"}],
             "generated_code": code}))?)?;
-        let f = project.layout.tests_dir(id).join(TestLanguage::Python.test_file_name());
+        let f = project
+            .layout
+            .tests_dir(id)
+            .join(TestLanguage::Python.test_file_name());
         std::fs::write(&f, &code)?;
         pact_engine::lock::lock_tests(&project, id, 1, &[f])?;
     }
@@ -74,10 +109,18 @@ async fn time_build(n: usize, delay: Duration, concurrency: usize) -> anyhow::Re
     let tmp = tempfile::tempdir()?;
     let (project, ids) = planned(&tmp.path().join("bench"), n)?;
     let config = project.config()?;
-    let backends = Arc::new(SameForAll { backend: Arc::new(Delayed(delay)), budget: None });
+    let backends = Arc::new(SameForAll {
+        backend: Arc::new(Delayed(delay)),
+        budget: None,
+    });
     let mut engine = Engine::new(project, config, backends, events::ignore());
     engine.runner = Arc::new(InstantPass);
-    let mode = BuildMode { parallel: true, max_concurrent: concurrency, agents: 1, max_attempts: 1 };
+    let mode = BuildMode {
+        parallel: true,
+        max_concurrent: concurrency,
+        agents: 1,
+        max_attempts: 1,
+    };
     let t = Instant::now();
     let failed = build_many(&engine, &ids, mode).await?;
     let took = t.elapsed();
@@ -97,9 +140,19 @@ pub async fn run(n: usize, delay_ms: u64, concurrency: usize) -> anyhow::Result<
     );
     let mut per = Vec::new();
     for _ in 0..5 {
-        per.push(time_build(n, Duration::ZERO, concurrency).await?.as_secs_f64() * 1e3 / n as f64);
+        per.push(
+            time_build(n, Duration::ZERO, concurrency)
+                .await?
+                .as_secs_f64()
+                * 1e3
+                / n as f64,
+        );
     }
     per.sort_by(f64::total_cmp);
-    println!("engine overhead per component (instant model, no test process): median {:.2} ms, max {:.2} ms", per[per.len() / 2], per[per.len() - 1]);
+    println!(
+        "engine overhead per component (instant model, no test process): median {:.2} ms, max {:.2} ms",
+        per[per.len() / 2],
+        per[per.len() - 1]
+    );
     Ok(())
 }

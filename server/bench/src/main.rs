@@ -65,8 +65,15 @@ fn main() -> anyhow::Result<()> {
                 human(dir_size(&dir))
             );
         }
-        Cmd::Engine { components, delay_ms, concurrency } => {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+        Cmd::Engine {
+            components,
+            delay_ms,
+            concurrency,
+        } => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
             rt.block_on(engine_bench::run(components, delay_ms, concurrency))?;
         }
         Cmd::Validate {

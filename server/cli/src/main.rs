@@ -257,7 +257,12 @@ fn main() -> ExitCode {
         Command::Tree { dir } => cmd::status::tree(&dir),
         Command::Log { dir, tail, json } => cmd::log::run(&dir, tail, json),
         Command::Design { dir } => cmd::design::run(&dir),
-        Command::Mutate { dir, component, max, json } => cmd::integrity::mutate(&dir, component.as_deref(), max, json),
+        Command::Mutate {
+            dir,
+            component,
+            max,
+            json,
+        } => cmd::integrity::mutate(&dir, component.as_deref(), max, json),
         Command::Certify { dir, verify, json } => cmd::integrity::certify(&dir, verify, json),
         Command::Run {
             dir,
@@ -303,9 +308,11 @@ fn main() -> ExitCode {
                 implement,
             },
         ),
-        Command::Signal { dir, directive, msg } => {
-            cmd::daemon::signal(&dir, directive.as_deref(), msg.as_deref())
-        }
+        Command::Signal {
+            dir,
+            directive,
+            msg,
+        } => cmd::daemon::signal(&dir, directive.as_deref(), msg.as_deref()),
         Command::Stop {
             dir,
             no_wait,

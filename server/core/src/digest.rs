@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// sha256 over a directory's files (relative names and contents), independent of listing
@@ -21,7 +24,11 @@ pub fn hash_dir(dir: &Path) -> String {
                     stack.push(p);
                 }
             } else if let Ok(bytes) = std::fs::read(&p) {
-                let rel = p.strip_prefix(dir).unwrap_or(&p).to_string_lossy().replace('\\', "/");
+                let rel = p
+                    .strip_prefix(dir)
+                    .unwrap_or(&p)
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 files.insert(rel, sha256_hex(&bytes));
             }
         }
@@ -51,7 +58,10 @@ mod tests {
         assert_eq!(hash_dir(d.path()), one);
         std::fs::write(d.path().join("a.py"), "x = 2\n")?;
         assert_ne!(hash_dir(d.path()), one);
-        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         Ok(())
     }
 }

@@ -55,7 +55,9 @@ impl SpecAuditResult {
         self.partial_count = n(Coverage::Partial);
         self.gap_count = n(Coverage::Gap);
         self.total_count = self.requirements.len() as u64;
-        let pct = (self.covered_count * 100).checked_div(self.total_count).unwrap_or(0);
+        let pct = (self.covered_count * 100)
+            .checked_div(self.total_count)
+            .unwrap_or(0);
         self.summary = format!(
             "{}/{} requirements fully covered ({pct}%)",
             self.covered_count, self.total_count
@@ -125,7 +127,9 @@ pub fn request(e: &Engine) -> Result<LlmRequest> {
     let p = &e.project;
     let task = p.read_text(&p.layout.task_md())?.unwrap_or_default();
     if task.trim().is_empty() {
-        return Err(EngineError::Invalid("task.md is empty: nothing to audit against".into()));
+        return Err(EngineError::Invalid(
+            "task.md is empty: nothing to audit against".into(),
+        ));
     }
     let tree = p.load_tree()?;
     let ids: Vec<String> = tree
@@ -159,7 +163,10 @@ pub fn request(e: &Engine) -> Result<LlmRequest> {
         ));
     }
     if !omitted.is_empty() {
-        code.push_str(&format!("\n(Not shown, too long: {})\n", omitted.join(", ")));
+        code.push_str(&format!(
+            "\n(Not shown, too long: {})\n",
+            omitted.join(", ")
+        ));
     }
     Ok(LlmRequest::new(AUDITOR, "SpecAuditResult", schema())
         .system("You are starting fresh as a spec-compliance auditor. Extract every requirement the task \
@@ -180,10 +187,13 @@ pub async fn audit(e: &Engine) -> Result<SpecAuditResult> {
         .complete(&req, &e.cancel)
         .await?;
     let mut r: SpecAuditResult = serde_json::from_value(answer.value).map_err(|err| {
-        EngineError::Invalid(format!("the auditor's answer does not fit the model: {err}"))
+        EngineError::Invalid(format!(
+            "the auditor's answer does not fit the model: {err}"
+        ))
     })?;
     r.recount();
-    let text = serde_json::to_string_pretty(&r).map_err(|err| EngineError::Invalid(err.to_string()))?;
+    let text =
+        serde_json::to_string_pretty(&r).map_err(|err| EngineError::Invalid(err.to_string()))?;
     e.project
         .write_text(&e.project.layout.pact_dir().join("spec_audit.json"), &text)?;
     e.project.audit("spec_audit", r.summary.clone())?;

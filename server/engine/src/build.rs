@@ -8,7 +8,9 @@ use crate::harness::TestJob;
 use crate::phases::{language, set_node_status};
 use crate::{guard, lock, roles, stubs};
 use pact_core::config::Config;
-use pact_core::model::{ComponentContract, ImplementationStatus, PassCount, TaskStatus, TestLanguage, TestResults};
+use pact_core::model::{
+    ComponentContract, ImplementationStatus, PassCount, TaskStatus, TestLanguage, TestResults,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -170,13 +172,14 @@ pub(crate) fn dependencies(e: &Engine, cid: &str) -> Result<Vec<String>> {
         .map(|c| c.dependencies)
         .unwrap_or_default();
     if let Some(t) = e.project.load_tree()?
-        && let Some(n) = t.nodes.get(cid) {
-            for c in &n.children {
-                if !out.contains(c) {
-                    out.push(c.clone());
-                }
+        && let Some(n) = t.nodes.get(cid)
+    {
+        for c in &n.children {
+            if !out.contains(c) {
+                out.push(c.clone());
             }
         }
+    }
     Ok(out)
 }
 
@@ -361,12 +364,22 @@ pub async fn build_component(e: &Engine, cid: &str, mode: BuildMode) -> Result<b
     let Some((winner, result)) = best else {
         return Ok(false);
     };
-    let hidden_ok = result.hidden.is_none_or(|h| h.total > 0 && h.passed == h.total);
+    let hidden_ok = result
+        .hidden
+        .is_none_or(|h| h.total > 0 && h.passed == h.total);
     let passed = result.results.all_passed() && hidden_ok;
     let rate = |p: u64, t: u64| if t == 0 { 0.0 } else { p as f64 / t as f64 };
-    let gaming_gap = result.hidden.map_or(0.0, |h| rate(result.results.passed, result.results.total) - rate(h.passed, h.total));
+    let gaming_gap = result.hidden.map_or(0.0, |h| {
+        rate(result.results.passed, result.results.total) - rate(h.passed, h.total)
+    });
     if gaming_gap > 0.0 {
-        e.audit("gaming_signal", format!("{cid}: visible pass rate exceeds held-out by {:.0} points", gaming_gap * 100.0))?;
+        e.audit(
+            "gaming_signal",
+            format!(
+                "{cid}: visible pass rate exceeds held-out by {:.0} points",
+                gaming_gap * 100.0
+            ),
+        )?;
     }
     e.project.save_test_results(cid, &result.results)?;
     e.emit(Event::TestsRan {
@@ -445,7 +458,9 @@ pub async fn build_component(e: &Engine, cid: &str, mode: BuildMode) -> Result<b
 }
 
 fn score(r: &AttemptResult) -> (u64, i64) {
-    let rate = (r.results.passed * 1_000_000).checked_div(r.results.total).unwrap_or(0);
+    let rate = (r.results.passed * 1_000_000)
+        .checked_div(r.results.total)
+        .unwrap_or(0);
     (rate, -(r.millis as i64))
 }
 
@@ -565,7 +580,12 @@ impl Ctx<'_> {
             rejected = match write_files(&answer.value, src, self.cid, self.lang, self.key) {
                 Ok(()) => {
                     let mut r = guard::audit_src_dir(src);
-                    r.extend(crate::integrity::diff_audit(src, self.contract, self.test_code, self.lang));
+                    r.extend(crate::integrity::diff_audit(
+                        src,
+                        self.contract,
+                        self.test_code,
+                        self.lang,
+                    ));
                     r
                 }
                 Err(reasons) => reasons,
@@ -611,10 +631,22 @@ impl Ctx<'_> {
             last = Some(run.results);
             // The held-out suite decides too; the agent learns only how many it failed.
             if passed && !hidden_files.is_empty() {
-                let job = TestJob { test_files: lock::verified_hidden(&e.project, self.cid)?, ..job };
+                let job = TestJob {
+                    test_files: lock::verified_hidden(&e.project, self.cid)?,
+                    ..job
+                };
                 let hidden = e.runner.run(&job, &e.harness, &e.cancel).await?.results;
-                let count = PassCount { passed: hidden.passed, total: hidden.total };
-                e.audit("hidden_test_run", format!("{}: {}/{} held-out tests passed (attempt {k})", self.cid, hidden.passed, hidden.total))?;
+                let count = PassCount {
+                    passed: hidden.passed,
+                    total: hidden.total,
+                };
+                e.audit(
+                    "hidden_test_run",
+                    format!(
+                        "{}: {}/{} held-out tests passed (attempt {k})",
+                        self.cid, hidden.passed, hidden.total
+                    ),
+                )?;
                 last_hidden = Some(count);
                 passed = hidden.all_passed();
                 hidden_failed = (!passed).then_some(count);
@@ -710,17 +742,18 @@ fn write_files(
     };
     // Every implementation carries its log key, even if the agent forgot it.
     if !plan.iter().any(|(_, c)| c.contains(key))
-        && let Some((_, c)) = plan.iter_mut().find(|(p, _)| *p == main) {
-            let line = match lang {
-                TestLanguage::Python => {
-                    format!("PACT_LOG_KEY = \"{key}\"  # attributes log lines to this component\n")
-                }
-                _ => format!(
-                    "export const PACT_LOG_KEY = \"{key}\"; // attributes log lines to this component\n"
-                ),
-            };
-            *c = insert_after_docstring(c, &line, lang);
-        }
+        && let Some((_, c)) = plan.iter_mut().find(|(p, _)| *p == main)
+    {
+        let line = match lang {
+            TestLanguage::Python => {
+                format!("PACT_LOG_KEY = \"{key}\"  # attributes log lines to this component\n")
+            }
+            _ => format!(
+                "export const PACT_LOG_KEY = \"{key}\"; // attributes log lines to this component\n"
+            ),
+        };
+        *c = insert_after_docstring(c, &line, lang);
+    }
     let io = |e: std::io::Error| vec![format!("cannot write the implementation: {e}")];
     if src.exists() {
         std::fs::remove_dir_all(src).map_err(io)?;

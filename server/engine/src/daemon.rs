@@ -109,9 +109,7 @@ pub fn pid_alive(pid: u32) -> bool {
 
 #[derive(Debug, Error)]
 pub enum SendError {
-    #[error(
-        "no daemon is running for {0} (start one with `pact daemon {0}`)"
-    )]
+    #[error("no daemon is running for {0} (start one with `pact daemon {0}`)")]
     NoDaemon(String),
     #[error("{0} exists but is not a named pipe; remove it and restart the daemon")]
     NotAPipe(String),
@@ -257,7 +255,9 @@ fn make_fifo(path: &Path) -> std::io::Result<()> {
 
 #[cfg(not(unix))]
 fn make_fifo(_: &Path) -> std::io::Result<()> {
-    Err(std::io::Error::other("the daemon needs a Unix system (named pipes)"))
+    Err(std::io::Error::other(
+        "the daemon needs a Unix system (named pipes)",
+    ))
 }
 
 /// The reading end of the pipe, kept open (with a writer of our own, so that senders closing
@@ -425,7 +425,10 @@ pub async fn run(e: &mut Engine, opts: &DaemonOptions, log: Log<'_>) -> Result<D
                                 s.pause_reason.push_str(TIMED_OUT);
                             }
                         })?;
-                        e.audit("daemon_timeout", format!("no directive in {:?}", opts.max_idle))?;
+                        e.audit(
+                            "daemon_timeout",
+                            format!("no directive in {:?}", opts.max_idle),
+                        )?;
                         return Ok(DaemonExit::IdleTimeout);
                     }
                     tokio::select! {
@@ -435,7 +438,9 @@ pub async fn run(e: &mut Engine, opts: &DaemonOptions, log: Log<'_>) -> Result<D
                     }
                     for line in inbox.drain() {
                         match handle(e, &line, log)? {
-                            Handled::Shutdown => return shutdown(e, "Clean shutdown via FIFO signal"),
+                            Handled::Shutdown => {
+                                return shutdown(e, "Clean shutdown via FIFO signal");
+                            }
                             Handled::Resumed => break 'wait,
                             Handled::Nothing => {}
                         }

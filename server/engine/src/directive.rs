@@ -169,8 +169,7 @@ pub fn parse(text: &str) -> Result<Directive, DirectiveError> {
             ))),
         };
     }
-    let v: Value =
-        serde_json::from_str(text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
+    let v: Value = serde_json::from_str(text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
     let o = v
         .as_object()
         .ok_or_else(|| bad("a directive is a JSON object"))?;
@@ -216,7 +215,9 @@ pub fn parse(text: &str) -> Result<Directive, DirectiveError> {
                     ))),
                 },
                 "skip_cascaded" => match value {
-                    None | Some(Value::Bool(true)) => Ok(Directive::ApplyRemedy(Remedy::SkipCascaded)),
+                    None | Some(Value::Bool(true)) => {
+                        Ok(Directive::ApplyRemedy(Remedy::SkipCascaded))
+                    }
                     Some(v) => Err(bad(format!(
                         "apply_remedy skip_cascaded takes no value (got {v})"
                     ))),
@@ -229,14 +230,18 @@ pub fn parse(text: &str) -> Result<Directive, DirectiveError> {
         }
         "set_mode" => {
             only_fields(o, ty, &["mode"])?;
-            let mode = o
-                .get("mode")
-                .and_then(Value::as_str)
-                .ok_or_else(|| bad(format!("set_mode needs `mode`: one of {}", MODES.join(", "))))?;
+            let mode = o.get("mode").and_then(Value::as_str).ok_or_else(|| {
+                bad(format!(
+                    "set_mode needs `mode`: one of {}",
+                    MODES.join(", ")
+                ))
+            })?;
             match mode {
                 "plan_only" => Ok(Directive::SetMode(Mode::PlanOnly)),
                 "implement" => Ok(Directive::SetMode(Mode::Implement)),
-                "unary" | "auto" | "hierarchy" => Ok(Directive::SetMode(Mode::BuildMode(mode.into()))),
+                "unary" | "auto" | "hierarchy" => {
+                    Ok(Directive::SetMode(Mode::BuildMode(mode.into())))
+                }
                 other => Err(bad(format!(
                     "unknown mode `{other}` (known: {})",
                     MODES.join(", ")
@@ -298,7 +303,9 @@ impl Directive {
     /// The JSON line sent for this directive.
     pub fn to_line(&self) -> String {
         let v = match self {
-            Directive::Resume(w) => json!({"type": if w == "approved" || w == "approve" { "approved" } else { "resume" }}),
+            Directive::Resume(w) => {
+                json!({"type": if w == "approved" || w == "approve" { "approved" } else { "resume" }})
+            }
             Directive::Shutdown => json!({"type": "shutdown"}),
             Directive::ApplyRemedy(Remedy::MaxPlanRevisions(n)) => {
                 json!({"type": "apply_remedy", "remedy": "max_plan_revisions", "value": n})
@@ -337,13 +344,17 @@ pub fn apply(e: &mut Engine, d: &Directive) -> Result<String, DirectiveError> {
         Directive::ApplyRemedy(Remedy::MaxPlanRevisions(n)) => {
             e.config.project.max_plan_revisions = Some((*n).max(1));
             let done = format!("max_plan_revisions = {}", (*n).max(1));
-            e.project.audit("remedy_applied", done.clone()).map_err(io)?;
+            e.project
+                .audit("remedy_applied", done.clone())
+                .map_err(io)?;
             Ok(done)
         }
         Directive::ApplyRemedy(Remedy::NoShaping) => {
             e.config.project.shaping = Some(false);
             let done = "shaping = false".to_string();
-            e.project.audit("remedy_applied", done.clone()).map_err(io)?;
+            e.project
+                .audit("remedy_applied", done.clone())
+                .map_err(io)?;
             Ok(done)
         }
         Directive::ApplyRemedy(Remedy::SkipCascaded) => {
@@ -357,7 +368,9 @@ pub fn apply(e: &mut Engine, d: &Directive) -> Result<String, DirectiveError> {
                     format!(" ({})", skipped.join(", "))
                 }
             );
-            e.project.audit("remedy_applied", done.clone()).map_err(io)?;
+            e.project
+                .audit("remedy_applied", done.clone())
+                .map_err(io)?;
             Ok(done)
         }
         Directive::SetMode(m) => {
@@ -398,7 +411,9 @@ pub fn apply(e: &mut Engine, d: &Directive) -> Result<String, DirectiveError> {
             ));
             e.project.write_text(&path, &text).map_err(io)?;
             let done = format!("{} chars appended to .pact/context.md", c.chars().count());
-            e.project.audit("inject_context", done.clone()).map_err(io)?;
+            e.project
+                .audit("inject_context", done.clone())
+                .map_err(io)?;
             Ok(done)
         }
     }
@@ -409,7 +424,11 @@ pub fn context_path(p: &pact_core::store::Project) -> std::path::PathBuf {
     p.layout.pact_dir().join("context.md")
 }
 
-fn set_config(c: &mut pact_core::config::Config, key: &str, v: &Value) -> Result<(), DirectiveError> {
+fn set_config(
+    c: &mut pact_core::config::Config,
+    key: &str,
+    v: &Value,
+) -> Result<(), DirectiveError> {
     let kind = config_kind(key).ok_or_else(|| bad(format!("set_config: unknown key `{key}`")))?;
     let v = check_value(key, kind, v)?;
     let int = || v.as_u64().unwrap_or(0) as u32;
@@ -443,7 +462,11 @@ pub fn skip_cascaded(e: &Engine) -> crate::engine::Result<Vec<String>> {
     let tree = e.project.load_tree()?;
     // Who depends on whom: contract dependencies and tree children.
     let mut dependents: HashMap<String, Vec<String>> = HashMap::new();
-    let mut ids: Vec<String> = state.component_tasks.iter().map(|t| t.component_id.clone()).collect();
+    let mut ids: Vec<String> = state
+        .component_tasks
+        .iter()
+        .map(|t| t.component_id.clone())
+        .collect();
     if let Some(t) = &tree {
         for (id, n) in &t.nodes {
             if !ids.contains(id) {
@@ -522,7 +545,10 @@ mod tests {
     #[test]
     fn parses_every_form_and_rejects_the_rest() {
         assert_eq!(parse("resume"), Ok(Directive::Resume("resume".into())));
-        assert_eq!(parse(" approved\n"), Ok(Directive::Resume("approved".into())));
+        assert_eq!(
+            parse(" approved\n"),
+            Ok(Directive::Resume("approved".into()))
+        );
         assert_eq!(parse(r#"{"type":"shutdown"}"#), Ok(Directive::Shutdown));
         assert_eq!(
             parse(r#"{"type":"apply_remedy","remedy":"max_plan_revisions","value":1}"#),
@@ -534,11 +560,17 @@ mod tests {
         );
         assert_eq!(
             parse(r#"{"type":"set_config","max_implementation_attempts":5}"#),
-            Ok(Directive::SetConfig(vec![("max_implementation_attempts".into(), json!(5))]))
+            Ok(Directive::SetConfig(vec![(
+                "max_implementation_attempts".into(),
+                json!(5)
+            )]))
         );
         assert_eq!(
             parse(r#"{"type":"set_config","key":"health_thresholds.cascade_critical","value":9}"#),
-            Ok(Directive::SetConfig(vec![("health_thresholds.cascade_critical".into(), json!(9.0))]))
+            Ok(Directive::SetConfig(vec![(
+                "health_thresholds.cascade_critical".into(),
+                json!(9.0)
+            )]))
         );
         assert_eq!(
             parse(r#"{"type":"set_mode","mode":"implement"}"#),
@@ -548,16 +580,40 @@ mod tests {
             ("", "empty"),
             ("frobnicate", "unknown directive `frobnicate`"),
             ("{not json", "not valid JSON"),
-            ("[1]", "not valid JSON"),
+            ("[1]", "unknown directive"),
             (r#"{"remedy":"shaping"}"#, "`type`"),
-            (r#"{"type":"apply_remedy","remedy":"max_plan_revisions","value":0}"#, "from 1 to 10"),
-            (r#"{"type":"apply_remedy","remedy":"max_plan_revisions","value":"1"}"#, "from 1 to 10"),
-            (r#"{"type":"apply_remedy","remedy":"shaping","value":true}"#, "must be false"),
-            (r#"{"type":"apply_remedy","remedy":"nuke"}"#, "unknown remedy `nuke`"),
-            (r#"{"type":"apply_remedy","remedy":"shaping","extra":1}"#, "unexpected field `extra`"),
-            (r#"{"type":"set_config","budget":100}"#, "`budget` cannot be changed"),
-            (r#"{"type":"set_config","plan_only":"yes"}"#, "true or false"),
-            (r#"{"type":"set_config","build_mode":"chaos"}"#, "one of unary, auto, hierarchy"),
+            (
+                r#"{"type":"apply_remedy","remedy":"max_plan_revisions","value":0}"#,
+                "from 1 to 10",
+            ),
+            (
+                r#"{"type":"apply_remedy","remedy":"max_plan_revisions","value":"1"}"#,
+                "from 1 to 10",
+            ),
+            (
+                r#"{"type":"apply_remedy","remedy":"shaping","value":true}"#,
+                "must be false",
+            ),
+            (
+                r#"{"type":"apply_remedy","remedy":"nuke"}"#,
+                "unknown remedy `nuke`",
+            ),
+            (
+                r#"{"type":"apply_remedy","remedy":"shaping","extra":1}"#,
+                "unexpected field `extra`",
+            ),
+            (
+                r#"{"type":"set_config","budget":100}"#,
+                "`budget` cannot be changed",
+            ),
+            (
+                r#"{"type":"set_config","plan_only":"yes"}"#,
+                "true or false",
+            ),
+            (
+                r#"{"type":"set_config","build_mode":"chaos"}"#,
+                "one of unary, auto, hierarchy",
+            ),
             (r#"{"type":"set_config"}"#, "names no key"),
             (r#"{"type":"set_mode","mode":"turbo"}"#, "unknown mode"),
             (r#"{"type":"inject_context","context":"  "}"#, "non-empty"),
@@ -567,7 +623,10 @@ mod tests {
             let err = parse(bad_text).err().map(|e| e.0).unwrap_or_default();
             assert!(err.contains(says), "{bad_text:?}: {err}");
         }
-        let long = format!(r#"{{"type":"inject_context","context":"{}"}}"#, "x".repeat(5000));
+        let long = format!(
+            r#"{{"type":"inject_context","context":"{}"}}"#,
+            "x".repeat(5000)
+        );
         assert!(parse(&long).is_err());
     }
 

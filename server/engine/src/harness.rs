@@ -147,7 +147,10 @@ pub async fn run(
         return Err(HarnessError::Cancelled);
     }
     let duration = started.elapsed();
-    let (mut results, cases) = std::fs::read_to_string(&report).ok().map(|xml| parse_junit_cases(&xml)).unwrap_or_default();
+    let (mut results, cases) = std::fs::read_to_string(&report)
+        .ok()
+        .map(|xml| parse_junit_cases(&xml))
+        .unwrap_or_default();
     if timed_out {
         results.errors += 1;
         results.failure_details.push(TestFailure {
@@ -338,9 +341,10 @@ pub fn parse_junit_cases(xml: &str) -> (TestResults, Vec<String>) {
                 let kind = String::from_utf8_lossy(e.name().as_ref()).into_owned();
                 let message = attr(&e, b"message");
                 if let Some((_, outcome)) = current.as_mut()
-                    && outcome.is_none() {
-                        *outcome = Some((kind, message));
-                    }
+                    && outcome.is_none()
+                {
+                    *outcome = Some((kind, message));
+                }
                 in_outcome = true;
                 outcome_text.clear();
             }

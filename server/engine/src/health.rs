@@ -273,7 +273,13 @@ pub struct HealthFinding {
     pub threshold: f64,
 }
 
-fn finding(condition: &str, status: HealthStatus, message: String, v: f64, t: f64) -> HealthFinding {
+fn finding(
+    condition: &str,
+    status: HealthStatus,
+    message: String,
+    v: f64,
+    t: f64,
+) -> HealthFinding {
     HealthFinding {
         condition: condition.into(),
         status,
@@ -353,7 +359,8 @@ pub fn metrics_from(
     };
     for (phase, line) in &ledger.by_phase {
         let pt = PhaseTokens {
-            input_tokens: line.input_tokens + line.cache_creation_input_tokens
+            input_tokens: line.input_tokens
+                + line.cache_creation_input_tokens
                 + line.cache_read_input_tokens,
             output_tokens: line.output_tokens,
             calls: line.calls,
@@ -367,9 +374,7 @@ pub fn metrics_from(
         }
         m.phase_tokens.insert(phase.clone(), pt);
     }
-    m.total_spend = ledger
-        .spent()
-        .max(state.map_or(0.0, |s| s.total_cost_usd));
+    m.total_spend = ledger.spent().max(state.map_or(0.0, |s| s.total_cost_usd));
 
     let mut contracts = BTreeSet::new();
     let mut tests = BTreeSet::new();
@@ -547,7 +552,10 @@ pub fn check_health(m: &HealthMetrics, t: &HealthThresholds, phase: &str) -> Vec
         m.total_spend
     );
     out.push(if pre {
-        healthy("budget_velocity", "Not checked before implementation starts")
+        healthy(
+            "budget_velocity",
+            "Not checked before implementation starts",
+        )
     } else if m.total_spend < 0.10 {
         healthy("budget_velocity", "Too little spend to judge")
     } else if v < t.budget_velocity_critical {
@@ -595,13 +603,37 @@ pub fn check_health(m: &HealthMetrics, t: &HealthThresholds, phase: &str) -> Vec
             share * 100.0
         );
         if BALANCE_EXEMPT.contains(&worst) || excess <= 0.1 {
-            finding("phase_balance", Healthy, msg, share, t.phase_balance_warning)
+            finding(
+                "phase_balance",
+                Healthy,
+                msg,
+                share,
+                t.phase_balance_warning,
+            )
         } else if share >= t.phase_balance_critical {
-            finding("phase_balance", Critical, msg, share, t.phase_balance_critical)
+            finding(
+                "phase_balance",
+                Critical,
+                msg,
+                share,
+                t.phase_balance_critical,
+            )
         } else if share >= t.phase_balance_warning {
-            finding("phase_balance", Warning, msg, share, t.phase_balance_warning)
+            finding(
+                "phase_balance",
+                Warning,
+                msg,
+                share,
+                t.phase_balance_warning,
+            )
         } else {
-            finding("phase_balance", Healthy, msg, share, t.phase_balance_warning)
+            finding(
+                "phase_balance",
+                Healthy,
+                msg,
+                share,
+                t.phase_balance_warning,
+            )
         }
     });
 
@@ -753,7 +785,10 @@ pub const ABORT_CONDITIONS: &[&str] = &[
 /// The seed's `health_policy`: remedies for critical findings, and whether to pause.
 pub fn policy(findings: &[HealthFinding]) -> (Vec<Remedy>, bool, String) {
     let mut remedies = Vec::new();
-    for f in findings.iter().filter(|f| f.status == HealthStatus::Critical) {
+    for f in findings
+        .iter()
+        .filter(|f| f.status == HealthStatus::Critical)
+    {
         let r = match f.condition.as_str() {
             "rejection_rate" => Remedy {
                 remedy: "max_plan_revisions".into(),
@@ -791,7 +826,9 @@ pub fn policy(findings: &[HealthFinding]) -> (Vec<Remedy>, bool, String) {
     }
     let abort: Vec<&HealthFinding> = findings
         .iter()
-        .filter(|f| f.status == HealthStatus::Critical && ABORT_CONDITIONS.contains(&f.condition.as_str()))
+        .filter(|f| {
+            f.status == HealthStatus::Critical && ABORT_CONDITIONS.contains(&f.condition.as_str())
+        })
         .collect();
     if abort.is_empty() {
         return (remedies, false, String::new());
@@ -837,12 +874,18 @@ pub fn report_for(project: &Project, config: &Config, phase: &str) -> HealthRepo
     let (remedies, should_pause, pause_message) = policy(&findings);
     let mut derived = BTreeMap::new();
     let finite = |v: f64| if v.is_finite() { v } else { f64::MAX };
-    derived.insert("output_planning_ratio".into(), finite(metrics.output_planning_ratio()));
+    derived.insert(
+        "output_planning_ratio".into(),
+        finite(metrics.output_planning_ratio()),
+    );
     derived.insert("rejection_rate".into(), metrics.rejection_rate());
     derived.insert("test_pass_rate".into(), metrics.test_pass_rate());
     derived.insert("budget_velocity".into(), metrics.budget_velocity());
     derived.insert("register_drift_rate".into(), metrics.register_drift_rate());
-    derived.insert("artifacts_produced".into(), metrics.artifacts_produced() as f64);
+    derived.insert(
+        "artifacts_produced".into(),
+        metrics.artifacts_produced() as f64,
+    );
     derived.insert("total_tokens".into(), metrics.total_tokens() as f64);
     HealthReport {
         phase: phase.to_string(),
@@ -902,7 +945,9 @@ pub fn is_health_pause(reason: &str) -> bool {
 fn critical_abort_conditions(r: &HealthReport) -> Vec<String> {
     r.findings
         .iter()
-        .filter(|f| f.status == HealthStatus::Critical && ABORT_CONDITIONS.contains(&f.condition.as_str()))
+        .filter(|f| {
+            f.status == HealthStatus::Critical && ABORT_CONDITIONS.contains(&f.condition.as_str())
+        })
         .map(|f| f.condition.clone())
         .collect()
 }
@@ -958,7 +1003,11 @@ pub(crate) fn after_step(
             .into_iter()
             .flatten()
             .filter_map(Value::as_str)
-            .filter_map(|s| s.strip_prefix('[')?.split_once(']').map(|(c, _)| c.to_string()))
+            .filter_map(|s| {
+                s.strip_prefix('[')?
+                    .split_once(']')
+                    .map(|(c, _)| c.to_string())
+            })
             .collect();
         for c in prev {
             if !acknowledged.contains(&c) {
@@ -971,9 +1020,8 @@ pub(crate) fn after_step(
         .filter(|c| !acknowledged.contains(c))
         .collect();
     let snap = snapshot(&r, &acknowledged);
-    let pause = r.should_pause
-        && !new_conditions.is_empty()
-        && matches!(outcome, Outcome::Advanced { .. });
+    let pause =
+        r.should_pause && !new_conditions.is_empty() && matches!(outcome, Outcome::Advanced { .. });
     let reason = pause_reason(&r.pause_message);
     e.update(|s| {
         s.health_snapshot = snap;

@@ -8,7 +8,8 @@ use crate::lock;
 use crate::stubs;
 use pact_core::digest::{hash_dir, sha256_hex};
 use pact_core::model::{
-    Certification, CertifiedComponent, ComponentContract, MutationRecord, PassCount, RedFirstRecord, Survivor, TestLanguage,
+    Certification, CertifiedComponent, ComponentContract, MutationRecord, PassCount,
+    RedFirstRecord, Survivor, TestLanguage,
 };
 use pact_core::store::Project;
 use pact_core::store::fsio::write_atomic;
@@ -20,21 +21,49 @@ use tree_sitter::Node;
 
 /// Runs `tests` against the interface stubs of the component and its dependencies (functions
 /// that only raise). Every test that passes there is vacuous. Returns the passing test ids.
-pub async fn passing_on_stub(e: &Engine, contract: &ComponentContract, lang: TestLanguage, tests: &[PathBuf]) -> Result<(Vec<String>, u64)> {
-    let work = tempfile::Builder::new().prefix("pact-stub-").tempdir().map_err(|err| EngineError::Invalid(err.to_string()))?;
+pub async fn passing_on_stub(
+    e: &Engine,
+    contract: &ComponentContract,
+    lang: TestLanguage,
+    tests: &[PathBuf],
+) -> Result<(Vec<String>, u64)> {
+    let work = tempfile::Builder::new()
+        .prefix("pact-stub-")
+        .tempdir()
+        .map_err(|err| EngineError::Invalid(err.to_string()))?;
     let mut dirs = Vec::new();
     let mut all = vec![contract.clone()];
-    all.extend(contract.dependencies.iter().filter_map(|d| e.project.load_contract(d).ok().flatten()));
+    all.extend(
+        contract
+            .dependencies
+            .iter()
+            .filter_map(|d| e.project.load_contract(d).ok().flatten()),
+    );
     for c in &all {
         let dir = work.path().join(&c.component_id);
         let module = dir.join(format!("{}.{}", c.component_id, module_ext(lang)));
-        write_atomic(&module, stubs::render(c, lang).as_bytes()).map_err(|err| EngineError::Invalid(err.to_string()))?;
+        write_atomic(&module, stubs::render(c, lang).as_bytes())
+            .map_err(|err| EngineError::Invalid(err.to_string()))?;
         dirs.push(dir);
     }
-    let job = TestJob { language: lang, test_files: tests.to_vec(), src_dirs: dirs };
+    let job = TestJob {
+        language: lang,
+        test_files: tests.to_vec(),
+        src_dirs: dirs,
+    };
     let run = e.runner.run(&job, &e.harness, &e.cancel).await?;
-    let failed: HashSet<&str> = run.results.failure_details.iter().map(|f| f.test_id.as_str()).collect();
-    let passing = run.cases.iter().filter(|c| !failed.contains(c.as_str())).cloned().collect();
+    let failed: HashSet<&str> = run
+        .results
+        .failure_details
+        .iter()
+        .map(|f| f.test_id.as_str())
+        .collect();
+    let passing = run
+        .cases
+        .iter()
+        .filter(|c| !failed.contains(c.as_str()))
+        .cloned()
+        .collect();
     Ok((passing, run.results.total))
 }
 
@@ -47,8 +76,12 @@ fn module_ext(lang: TestLanguage) -> &'static str {
 }
 
 pub fn write_red_first(project: &Project, rec: &RedFirstRecord) -> Result<()> {
-    let path = project.layout.integrity_dir(&rec.component_id).join("red_first.json");
-    let text = serde_json::to_string_pretty(rec).map_err(|err| EngineError::Invalid(err.to_string()))?;
+    let path = project
+        .layout
+        .integrity_dir(&rec.component_id)
+        .join("red_first.json");
+    let text =
+        serde_json::to_string_pretty(rec).map_err(|err| EngineError::Invalid(err.to_string()))?;
     Ok(project.write_text(&path, &text)?)
 }
 
@@ -57,17 +90,29 @@ pub fn write_red_first(project: &Project, rec: &RedFirstRecord) -> Result<()> {
 /// Known ways to game tests, looked for in every file an implementation attempt writes.
 /// Each finding rejects the attempt. `test_code` is the component's contract tests (to spot
 /// literal test inputs matched in the code); `contract` declares which side effects are allowed.
-pub fn diff_audit(src: &Path, contract: &ComponentContract, test_code: &str, lang: TestLanguage) -> Vec<String> {
+pub fn diff_audit(
+    src: &Path,
+    contract: &ComponentContract,
+    test_code: &str,
+    lang: TestLanguage,
+) -> Vec<String> {
     let mut findings = Vec::new();
     let contract_text = serde_json::to_string(contract).unwrap_or_default();
     let test_literals = string_literals(lang, test_code);
     let allows = |kind: &str| {
         contract.functions.iter().any(|f| {
-            f.side_effects.iter().any(|s| s.contains(kind)) || f.structured_side_effects.iter().any(|s| format!("{:?}", s.kind).to_lowercase().contains(&kind.replace('_', "")))
+            f.side_effects.iter().any(|s| s.contains(kind))
+                || f.structured_side_effects.iter().any(|s| {
+                    format!("{:?}", s.kind)
+                        .to_lowercase()
+                        .contains(&kind.replace('_', ""))
+                })
         })
     };
     for (rel, text) in source_files(src) {
-        let Some(flang) = TestLanguage::from_path(Path::new(&rel)) else { continue };
+        let Some(flang) = TestLanguage::from_path(Path::new(&rel)) else {
+            continue;
+        };
         let mut say = |what: String| findings.push(format!("{rel}: {what}"));
         let lowered = text.to_lowercase();
         for (needle, what) in [
@@ -90,7 +135,10 @@ pub fn diff_audit(src: &Path, contract: &ComponentContract, test_code: &str, lan
             ("from \"vitest\"", "imports the test framework"),
             ("require('node:test')", "imports the test framework"),
             ("require(\"node:test\")", "imports the test framework"),
-            ("require('assert')", "patches or imports the assertion library"),
+            (
+                "require('assert')",
+                "patches or imports the assertion library",
+            ),
             ("node:assert", "patches or imports the assertion library"),
         ] {
             if lowered.contains(&needle.to_lowercase()) {
@@ -103,9 +151,23 @@ pub fn diff_audit(src: &Path, contract: &ComponentContract, test_code: &str, lan
             }
         }
         if !allows("network") {
-            for m in ["import socket", "import requests", "import urllib", "from urllib", "import http.client", "from http", "import httpx", "import aiohttp", "fetch(", "require('http", "require(\"http"] {
+            for m in [
+                "import socket",
+                "import requests",
+                "import urllib",
+                "from urllib",
+                "import http.client",
+                "from http",
+                "import httpx",
+                "import aiohttp",
+                "fetch(",
+                "require('http",
+                "require(\"http",
+            ] {
                 if text.contains(m) {
-                    say(format!("uses the network (`{m}`) but the contract declares no network side effect"));
+                    say(format!(
+                        "uses the network (`{m}`) but the contract declares no network side effect"
+                    ));
                 }
             }
         }
@@ -116,7 +178,10 @@ pub fn diff_audit(src: &Path, contract: &ComponentContract, test_code: &str, lan
                 }
             }
         }
-        for (lit, _) in string_literals(flang, &text).into_iter().filter(|(l, compared)| *compared && l.chars().count() >= 4) {
+        for (lit, _) in string_literals(flang, &text)
+            .into_iter()
+            .filter(|(l, compared)| *compared && l.chars().count() >= 4)
+        {
             if test_literals.iter().any(|(t, _)| *t == lit) && !contract_text.contains(&lit) {
                 say(format!("special-cases a literal test input ({lit:?})"));
             }
@@ -141,7 +206,13 @@ fn source_files(src: &Path) -> Vec<(String, String)> {
             if p.is_dir() {
                 stack.push(p);
             } else if let Ok(t) = std::fs::read_to_string(&p) {
-                out.push((p.strip_prefix(src).unwrap_or(&p).to_string_lossy().into_owned(), t));
+                out.push((
+                    p.strip_prefix(src)
+                        .unwrap_or(&p)
+                        .to_string_lossy()
+                        .into_owned(),
+                    t,
+                ));
             }
         }
     }
@@ -152,16 +223,35 @@ fn source_files(src: &Path) -> Vec<(String, String)> {
 /// `__eq__` that always says yes; `open()` of a path outside the source tree.
 fn python_hacks(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let Some(tree) = pact_core::testcode::parse(TestLanguage::Python, text) else { return out };
+    let Some(tree) = pact_core::testcode::parse(TestLanguage::Python, text) else {
+        return out;
+    };
     walk(tree.root_node(), &mut |n| {
         if n.kind() == "function_definition" {
-            let name = n.child_by_field_name("name").map(|x| node_text(x, text)).unwrap_or("");
+            let name = n
+                .child_by_field_name("name")
+                .map(|x| node_text(x, text))
+                .unwrap_or("");
             if matches!(name, "__eq__" | "__ne__" | "__contains__" | "__bool__") {
-                let body = n.child_by_field_name("body").map(|b| node_text(b, text)).unwrap_or("");
-                let stmts: Vec<&str> = body.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("\"\"\"")).collect();
-                let constant = stmts.len() == 1 && matches!(stmts[0], "return True" | "return False" | "return 1" | "return 0");
+                let body = n
+                    .child_by_field_name("body")
+                    .map(|b| node_text(b, text))
+                    .unwrap_or("");
+                let stmts: Vec<&str> = body
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("\"\"\""))
+                    .collect();
+                let constant = stmts.len() == 1
+                    && matches!(
+                        stmts[0],
+                        "return True" | "return False" | "return 1" | "return 0"
+                    );
                 if constant {
-                    out.push(format!("overrides {name} to always return a constant ({})", stmts[0]));
+                    out.push(format!(
+                        "overrides {name} to always return a constant ({})",
+                        stmts[0]
+                    ));
                 }
             }
         }
@@ -177,12 +267,12 @@ fn absolute_paths(text: &str) -> Vec<String> {
         while let Some(i) = text[from..].find(opener) {
             let at = from + i + opener.len();
             let rest = text[at..].trim_start();
-            if let Some(q) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') {
-                if let Some(end) = rest[1..].find(q) {
-                    let lit = &rest[1..1 + end];
-                    if lit.starts_with('/') || lit.starts_with("..") || lit.starts_with('~') {
-                        out.push(lit.to_string());
-                    }
+            if let Some(q) = rest.chars().next().filter(|c| *c == '"' || *c == '\'')
+                && let Some(end) = rest[1..].find(q)
+            {
+                let lit = &rest[1..1 + end];
+                if lit.starts_with('/') || lit.starts_with("..") || lit.starts_with('~') {
+                    out.push(lit.to_string());
                 }
             }
             from = at;
@@ -193,19 +283,37 @@ fn absolute_paths(text: &str) -> Vec<String> {
 
 /// String literals of a file, each with whether it is compared against (`==`, `in`, a dict key).
 fn string_literals(lang: TestLanguage, text: &str) -> Vec<(String, bool)> {
-    let Some(tree) = pact_core::testcode::parse(lang, text) else { return Vec::new() };
+    let Some(tree) = pact_core::testcode::parse(lang, text) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     let mut ancestors: Vec<&str> = Vec::new();
     collect_strings(tree.root_node(), text, &mut ancestors, &mut out);
     out
 }
 
-fn collect_strings<'a>(n: Node<'a>, text: &str, anc: &mut Vec<&'a str>, out: &mut Vec<(String, bool)>) {
+fn collect_strings<'a>(
+    n: Node<'a>,
+    text: &str,
+    anc: &mut Vec<&'a str>,
+    out: &mut Vec<(String, bool)>,
+) {
     let kind = n.kind();
     if kind == "string" || kind == "string_fragment" && anc.last() != Some(&"string") {
         let raw = node_text(n, text);
-        let lit = raw.trim_start_matches(['r', 'b', 'f', 'u', 'R', 'B', 'F', 'U']).trim_matches(|c| c == '"' || c == '\'' || c == '`');
-        let compared = anc.iter().rev().take(3).any(|a| matches!(*a, "comparison_operator" | "binary_expression" | "pair" | "case_clause" | "switch_case"));
+        let lit = raw
+            .trim_start_matches(['r', 'b', 'f', 'u', 'R', 'B', 'F', 'U'])
+            .trim_matches(|c| c == '"' || c == '\'' || c == '`');
+        let compared = anc.iter().rev().take(3).any(|a| {
+            matches!(
+                *a,
+                "comparison_operator"
+                    | "binary_expression"
+                    | "pair"
+                    | "case_clause"
+                    | "switch_case"
+            )
+        });
         if !lit.is_empty() && !lit.contains('\n') {
             out.push((lit.to_string(), compared));
         }
@@ -248,16 +356,27 @@ pub struct Mutation {
 /// Mutations of a Python file: arithmetic and comparison operators, boolean operators,
 /// constants, negated conditions and replaced return values.
 pub fn python_mutations(file: &str, text: &str) -> Vec<Mutation> {
-    let Some(tree) = pact_core::testcode::parse(TestLanguage::Python, text) else { return Vec::new() };
+    let Some(tree) = pact_core::testcode::parse(TestLanguage::Python, text) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     let mut fns: Vec<(usize, usize, String)> = Vec::new();
     walk(tree.root_node(), &mut |n| {
         if n.kind() == "function_definition" {
-            let name = n.child_by_field_name("name").map(|x| node_text(x, text).to_string()).unwrap_or_default();
+            let name = n
+                .child_by_field_name("name")
+                .map(|x| node_text(x, text).to_string())
+                .unwrap_or_default();
             fns.push((n.start_byte(), n.end_byte(), name));
         }
     });
-    let function_at = |at: usize| fns.iter().filter(|(s, e, _)| *s <= at && at < *e).min_by_key(|(s, e, _)| e - s).map(|f| f.2.clone()).unwrap_or_default();
+    let function_at = |at: usize| {
+        fns.iter()
+            .filter(|(s, e, _)| *s <= at && at < *e)
+            .min_by_key(|(s, e, _)| e - s)
+            .map(|f| f.2.clone())
+            .unwrap_or_default()
+    };
     let mut push = |n: Node, replacement: String, operator: &'static str| {
         out.push(Mutation {
             file: file.to_string(),
@@ -269,55 +388,63 @@ pub fn python_mutations(file: &str, text: &str) -> Vec<Mutation> {
             function: function_at(n.start_byte()),
         });
     };
-    walk(tree.root_node(), &mut |n| {
-        match n.kind() {
-            "binary_operator" | "comparison_operator" | "boolean_operator" => {
-                let mut c = n.walk();
-                for child in n.children(&mut c) {
-                    let swapped = match node_text(child, text) {
-                        "+" => "-",
-                        "-" => "+",
-                        "*" => "//",
-                        "<" => "<=",
-                        "<=" => "<",
-                        ">" => ">=",
-                        ">=" => ">",
-                        "==" => "!=",
-                        "!=" => "==",
-                        "and" => "or",
-                        "or" => "and",
-                        _ => continue,
-                    };
-                    let op = if n.kind() == "boolean_operator" { "boolean operator" } else if n.kind() == "comparison_operator" { "comparison" } else { "arithmetic" };
-                    push(child, swapped.to_string(), op);
-                }
-            }
-            "integer" => {
-                let v = node_text(n, text);
-                let repl = match v.parse::<i64>() {
-                    Ok(0) => "1".to_string(),
-                    Ok(x) => (x + 1).to_string(),
-                    Err(_) => return,
+    walk(tree.root_node(), &mut |n| match n.kind() {
+        "binary_operator" | "comparison_operator" | "boolean_operator" => {
+            let mut c = n.walk();
+            for child in n.children(&mut c) {
+                let swapped = match node_text(child, text) {
+                    "+" => "-",
+                    "-" => "+",
+                    "*" => "//",
+                    "<" => "<=",
+                    "<=" => "<",
+                    ">" => ">=",
+                    ">=" => ">",
+                    "==" => "!=",
+                    "!=" => "==",
+                    "and" => "or",
+                    "or" => "and",
+                    _ => continue,
                 };
-                push(n, repl, "constant");
+                let op = if n.kind() == "boolean_operator" {
+                    "boolean operator"
+                } else if n.kind() == "comparison_operator" {
+                    "comparison"
+                } else {
+                    "arithmetic"
+                };
+                push(child, swapped.to_string(), op);
             }
-            "true" => push(n, "False".into(), "constant"),
-            "false" => push(n, "True".into(), "constant"),
-            "if_statement" | "while_statement" | "elif_clause" => {
-                if let Some(cond) = n.child_by_field_name("condition") {
-                    push(cond, format!("not ({})", node_text(cond, text)), "negated condition");
-                }
-            }
-            "return_statement" => {
-                let mut c = n.walk();
-                if let Some(value) = n.named_children(&mut c).next() {
-                    if node_text(value, text) != "None" {
-                        push(value, "None".into(), "return value");
-                    }
-                }
-            }
-            _ => {}
         }
+        "integer" => {
+            let v = node_text(n, text);
+            let repl = match v.parse::<i64>() {
+                Ok(0) => "1".to_string(),
+                Ok(x) => (x + 1).to_string(),
+                Err(_) => return,
+            };
+            push(n, repl, "constant");
+        }
+        "true" => push(n, "False".into(), "constant"),
+        "false" => push(n, "True".into(), "constant"),
+        "if_statement" | "while_statement" | "elif_clause" => {
+            if let Some(cond) = n.child_by_field_name("condition") {
+                push(
+                    cond,
+                    format!("not ({})", node_text(cond, text)),
+                    "negated condition",
+                );
+            }
+        }
+        "return_statement" => {
+            let mut c = n.walk();
+            if let Some(value) = n.named_children(&mut c).next()
+                && node_text(value, text) != "None"
+            {
+                push(value, "None".into(), "return value");
+            }
+        }
+        _ => {}
     });
     out
 }
@@ -340,12 +467,19 @@ fn sample(mut all: Vec<Mutation>, max: usize) -> Vec<Mutation> {
 
 /// `pact mutate`: mutates the accepted implementation of `cid`, runs its locked tests against
 /// each mutant, and records the score and the survivors.
-pub async fn mutate(e: &Engine, cid: &str, max_mutants: usize, threshold: f64) -> Result<MutationRecord> {
+pub async fn mutate(
+    e: &Engine,
+    cid: &str,
+    max_mutants: usize,
+    threshold: f64,
+) -> Result<MutationRecord> {
     let src = e.project.layout.implementation_src(cid);
     let (lock, tests) = lock::verified_tests(&e.project, cid)?;
     let lang = crate::phases::language(e);
     if lang != TestLanguage::Python {
-        return Err(EngineError::Invalid(format!("mutation testing supports Python implementations; '{cid}' is {lang:?}")));
+        return Err(EngineError::Invalid(format!(
+            "mutation testing supports Python implementations; '{cid}' is {lang:?}"
+        )));
     }
     let mut all = Vec::new();
     for (rel, text) in source_files(&src) {
@@ -384,7 +518,11 @@ pub async fn mutate(e: &Engine, cid: &str, max_mutants: usize, threshold: f64) -
                 file: m.file.clone(),
                 line: a.line,
                 column: a.column,
-                end_column: if b.line == a.line { b.column } else { a.column + 1 },
+                end_column: if b.line == a.line {
+                    b.column
+                } else {
+                    a.column + 1
+                },
                 operator: m.operator.into(),
                 original: m.original.clone(),
                 mutated: m.replacement.clone(),
@@ -400,29 +538,59 @@ pub async fn mutate(e: &Engine, cid: &str, max_mutants: usize, threshold: f64) -
         test_hash: lock.test_hash(),
         total,
         killed,
-        score: if total == 0 { 1.0 } else { killed as f64 / total as f64 },
+        score: if total == 0 {
+            1.0
+        } else {
+            killed as f64 / total as f64
+        },
         threshold,
         survivors,
         ran_at: pact_core::store::now_iso(),
     };
     let path = e.project.layout.integrity_dir(cid).join("mutation.json");
-    let text = serde_json::to_string_pretty(&rec).map_err(|err| EngineError::Invalid(err.to_string()))?;
+    let text =
+        serde_json::to_string_pretty(&rec).map_err(|err| EngineError::Invalid(err.to_string()))?;
     e.project.write_text(&path, &text)?;
-    e.project.audit("mutation", format!("{cid}: {killed}/{total} mutants killed ({:.0}%)", rec.score * 100.0))?;
+    e.project.audit(
+        "mutation",
+        format!(
+            "{cid}: {killed}/{total} mutants killed ({:.0}%)",
+            rec.score * 100.0
+        ),
+    )?;
     Ok(rec)
 }
 
 /// A mutant is killed when the tests do not all pass against it.
-async fn run_mutant(e: &Engine, src: &Path, deps: &[PathBuf], tests: &[PathBuf], m: &Mutation, lang: TestLanguage) -> Result<bool> {
-    let work = tempfile::Builder::new().prefix("pact-mutant-").tempdir().map_err(|err| EngineError::Invalid(err.to_string()))?;
+async fn run_mutant(
+    e: &Engine,
+    src: &Path,
+    deps: &[PathBuf],
+    tests: &[PathBuf],
+    m: &Mutation,
+    lang: TestLanguage,
+) -> Result<bool> {
+    let work = tempfile::Builder::new()
+        .prefix("pact-mutant-")
+        .tempdir()
+        .map_err(|err| EngineError::Invalid(err.to_string()))?;
     let copy = work.path().join("src");
     for (rel, text) in source_files(src) {
-        let body = if rel == m.file { format!("{}{}{}", &text[..m.start], m.replacement, &text[m.end..]) } else { text };
-        write_atomic(&copy.join(&rel), body.as_bytes()).map_err(|err| EngineError::Invalid(err.to_string()))?;
+        let body = if rel == m.file {
+            format!("{}{}{}", &text[..m.start], m.replacement, &text[m.end..])
+        } else {
+            text
+        };
+        write_atomic(&copy.join(&rel), body.as_bytes())
+            .map_err(|err| EngineError::Invalid(err.to_string()))?;
     }
     let mut dirs = vec![copy];
     dirs.extend(deps.iter().skip(1).cloned());
-    let job = TestJob { language: lang, test_files: tests.to_vec(), src_dirs: dirs };
+    let job = TestJob {
+        language: lang,
+        test_files: tests.to_vec(),
+        src_dirs: dirs,
+    };
     let mut opts = e.harness.clone();
     // A mutant that loops forever is killed by the timeout, which counts as detection.
     opts.timeout = opts.timeout.min(std::time::Duration::from_secs(20));
@@ -436,8 +604,14 @@ async fn run_mutant(e: &Engine, src: &Path, deps: &[PathBuf], tests: &[PathBuf],
 /// passed, the hashes of its contract, tests and implementation with the counts. Returns the
 /// certification and the components that could not be certified, with why.
 pub fn certify(project: &Project) -> Result<(Certification, Vec<(String, String)>)> {
-    let tree = project.load_tree()?.ok_or_else(|| EngineError::Invalid("no decomposition tree".into()))?;
-    let mut cert = Certification { version: 1, certified_at: pact_core::store::now_iso(), components: Default::default() };
+    let tree = project
+        .load_tree()?
+        .ok_or_else(|| EngineError::Invalid("no decomposition tree".into()))?;
+    let mut cert = Certification {
+        version: 1,
+        certified_at: pact_core::store::now_iso(),
+        components: Default::default(),
+    };
     let mut refused = Vec::new();
     for cid in tree.topological_order() {
         match certify_one(project, cid) {
@@ -447,19 +621,38 @@ pub fn certify(project: &Project) -> Result<(Certification, Vec<(String, String)
             Err(why) => refused.push((cid.to_string(), why)),
         }
     }
-    let text = serde_json::to_string_pretty(&cert).map_err(|err| EngineError::Invalid(err.to_string()))?;
+    let text =
+        serde_json::to_string_pretty(&cert).map_err(|err| EngineError::Invalid(err.to_string()))?;
     project.write_text(&project.layout.certification(), &text)?;
-    project.audit("certify", format!("{} certified, {} refused", cert.components.len(), refused.len()))?;
+    project.audit(
+        "certify",
+        format!(
+            "{} certified, {} refused",
+            cert.components.len(),
+            refused.len()
+        ),
+    )?;
     Ok((cert, refused))
 }
 
 fn certify_one(project: &Project, cid: &str) -> std::result::Result<CertifiedComponent, String> {
-    let contract_text = project.read_text(&project.layout.contract(cid)).ok().flatten().ok_or("no contract")?;
+    let contract_text = project
+        .read_text(&project.layout.contract(cid))
+        .ok()
+        .flatten()
+        .ok_or("no contract")?;
     let (lock, _) = lock::verified_tests(project, cid).map_err(|e| e.to_string())?;
     lock::verified_hidden(project, cid).map_err(|e| e.to_string())?;
-    let results = project.load_test_results(cid).ok().flatten().ok_or("its tests never ran")?;
+    let results = project
+        .load_test_results(cid)
+        .ok()
+        .flatten()
+        .ok_or("its tests never ran")?;
     if !results.all_passed() {
-        return Err(format!("its last test run passed {}/{}", results.passed, results.total));
+        return Err(format!(
+            "its last test run passed {}/{}",
+            results.passed, results.total
+        ));
     }
     let meta: crate::build::ImplMetadata = project
         .read_text(&project.layout.implementation_dir(cid).join("metadata.json"))
@@ -472,10 +665,13 @@ fn certify_one(project: &Project, cid: &str) -> std::result::Result<CertifiedCom
         return Err("the implementation or its tests changed since the last test run".into());
     }
     let hidden = meta.hidden.filter(|_| !lock.hidden.is_empty());
-    if let Some(h) = &hidden {
-        if h.passed != h.total || h.total == 0 {
-            return Err(format!("its held-out tests passed {}/{}", h.passed, h.total));
-        }
+    if let Some(h) = &hidden
+        && (h.passed != h.total || h.total == 0)
+    {
+        return Err(format!(
+            "its held-out tests passed {}/{}",
+            h.passed, h.total
+        ));
     }
     let mutation = project
         .read_text(&project.layout.integrity_dir(cid).join("mutation.json"))
@@ -489,7 +685,10 @@ fn certify_one(project: &Project, cid: &str) -> std::result::Result<CertifiedCom
         test_hash: lock.test_hash(),
         hidden_test_hash: lock.hidden_hash(),
         src_hash,
-        visible: PassCount { passed: results.passed, total: results.total },
+        visible: PassCount {
+            passed: results.passed,
+            total: results.total,
+        },
         hidden,
         mutation_score: mutation,
     })
@@ -500,16 +699,20 @@ pub fn verify_certification(project: &Project) -> Result<Vec<(String, String)>> 
     let text = project
         .read_text(&project.layout.certification())?
         .ok_or_else(|| EngineError::Invalid("no certification yet; run `pact certify`".into()))?;
-    let cert: Certification = serde_json::from_str(&text).map_err(|err| EngineError::Invalid(format!("certification.json: {err}")))?;
+    let cert: Certification = serde_json::from_str(&text)
+        .map_err(|err| EngineError::Invalid(format!("certification.json: {err}")))?;
     let mut stale = Vec::new();
     for (cid, c) in &cert.components {
         let mut why = Vec::new();
-        let contract = project.read_text(&project.layout.contract(cid))?.unwrap_or_default();
+        let contract = project
+            .read_text(&project.layout.contract(cid))?
+            .unwrap_or_default();
         if sha256_hex(contract.as_bytes()) != c.contract_hash {
             why.push("contract changed");
         }
         match lock::verified_tests(project, cid) {
-            Ok((l, _)) if l.test_hash() == c.test_hash && l.hidden_hash() == c.hidden_test_hash => {}
+            Ok((l, _)) if l.test_hash() == c.test_hash && l.hidden_hash() == c.hidden_test_hash => {
+            }
             Ok(_) => why.push("tests changed"),
             Err(_) => why.push("locked tests missing or tampered"),
         }
@@ -529,23 +732,42 @@ mod tests {
 
     #[test]
     fn python_mutations_cover_the_operators() {
-        let code = "def f(a, b):\n    if a < b and b > 0:\n        return a + 1\n    return False\n";
+        let code =
+            "def f(a, b):\n    if a < b and b > 0:\n        return a + 1\n    return False\n";
         let ms = python_mutations("x.py", code);
         let ops: HashSet<&str> = ms.iter().map(|m| m.operator).collect();
-        for want in ["comparison", "boolean operator", "arithmetic", "constant", "negated condition", "return value"] {
+        for want in [
+            "comparison",
+            "boolean operator",
+            "arithmetic",
+            "constant",
+            "negated condition",
+            "return value",
+        ] {
             assert!(ops.contains(want), "{want} missing: {ms:?}");
         }
         assert!(ms.iter().all(|m| m.function == "f"));
         for m in &ms {
             let mutated = format!("{}{}{}", &code[..m.start], m.replacement, &code[m.end..]);
-            assert!(pact_core::testcode::analyze(TestLanguage::Python, &mutated).parses(), "{mutated}");
+            assert!(
+                pact_core::testcode::analyze(TestLanguage::Python, &mutated).parses(),
+                "{mutated}"
+            );
         }
     }
 
     #[test]
     fn sampling_is_even_and_bounded() {
         let ms: Vec<Mutation> = (0..100)
-            .map(|i| Mutation { file: String::new(), start: i, end: i, replacement: String::new(), operator: "x", original: String::new(), function: String::new() })
+            .map(|i| Mutation {
+                file: String::new(),
+                start: i,
+                end: i,
+                replacement: String::new(),
+                operator: "x",
+                original: String::new(),
+                function: String::new(),
+            })
             .collect();
         let s = sample(ms, 10);
         assert_eq!(s.len(), 10);

@@ -4,8 +4,8 @@
 //! weaken a test after the fact.
 
 pub use pact_core::digest::sha256_hex;
-pub use pact_core::model::TestLock;
 use pact_core::ids::check_component_id;
+pub use pact_core::model::TestLock;
 use pact_core::store::Project;
 use pact_core::store::fsio::write_atomic;
 use std::collections::BTreeMap;
@@ -17,24 +17,41 @@ pub enum LockError {
     #[error("{0}")]
     Id(#[from] pact_core::ids::IdError),
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("tests of '{cid}' are not locked yet")]
     NotLocked { cid: String },
-    #[error("test file '{file}' of '{cid}' changed after it was locked (expected sha256 {expected}, found {found})")]
-    Tampered { cid: String, file: String, expected: String, found: String },
+    #[error(
+        "test file '{file}' of '{cid}' changed after it was locked (expected sha256 {expected}, found {found})"
+    )]
+    Tampered {
+        cid: String,
+        file: String,
+        expected: String,
+        found: String,
+    },
     #[error("the lock of '{cid}' is unreadable: {message}")]
     Corrupt { cid: String, message: String },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LockError + '_ {
-    move |source| LockError::Io { path: path.to_path_buf(), source }
+    move |source| LockError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 fn copy_all(files: &[PathBuf], dir: &Path) -> Result<BTreeMap<String, String>, LockError> {
     let mut hashes = BTreeMap::new();
     for f in files {
         let bytes = std::fs::read(f).map_err(io(f))?;
-        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("contract_test").to_string();
+        let name = f
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("contract_test")
+            .to_string();
         let to = dir.join(&name);
         write_atomic(&to, &bytes).map_err(io(&to))?;
         hashes.insert(name, sha256_hex(&bytes));
@@ -43,9 +60,17 @@ fn copy_all(files: &[PathBuf], dir: &Path) -> Result<BTreeMap<String, String>, L
 }
 
 /// Locks the given visible test files for `cid` (replacing an older lock; held-out tests stay).
-pub fn lock_tests(project: &Project, cid: &str, contract_version: i64, files: &[PathBuf]) -> Result<TestLock, LockError> {
+pub fn lock_tests(
+    project: &Project,
+    cid: &str,
+    contract_version: i64,
+    files: &[PathBuf],
+) -> Result<TestLock, LockError> {
     check_component_id(cid)?;
-    let hidden = read_lock(project, cid).ok().map(|l| l.hidden).unwrap_or_default();
+    let hidden = read_lock(project, cid)
+        .ok()
+        .map(|l| l.hidden)
+        .unwrap_or_default();
     let lock = TestLock {
         component_id: cid.to_string(),
         contract_version,
@@ -67,7 +92,10 @@ pub fn lock_hidden(project: &Project, cid: &str, files: &[PathBuf]) -> Result<Te
 
 fn write_lock(project: &Project, cid: &str, lock: &TestLock) -> Result<(), LockError> {
     let path = project.layout.lock_dir(cid).join("lock.json");
-    let text = serde_json::to_string_pretty(lock).map_err(|e| LockError::Corrupt { cid: cid.into(), message: e.to_string() })?;
+    let text = serde_json::to_string_pretty(lock).map_err(|e| LockError::Corrupt {
+        cid: cid.into(),
+        message: e.to_string(),
+    })?;
     write_atomic(&path, text.as_bytes()).map_err(io(&path))
 }
 
@@ -76,19 +104,35 @@ pub fn read_lock(project: &Project, cid: &str) -> Result<TestLock, LockError> {
     let path = project.layout.lock_dir(cid).join("lock.json");
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(LockError::NotLocked { cid: cid.into() }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(LockError::NotLocked { cid: cid.into() });
+        }
         Err(e) => return Err(LockError::Io { path, source: e }),
     };
-    serde_json::from_str(&text).map_err(|e| LockError::Corrupt { cid: cid.into(), message: e.to_string() })
+    serde_json::from_str(&text).map_err(|e| LockError::Corrupt {
+        cid: cid.into(),
+        message: e.to_string(),
+    })
 }
 
-fn verify(cid: &str, dir: &Path, files: &BTreeMap<String, String>) -> Result<Vec<PathBuf>, LockError> {
+fn verify(
+    cid: &str,
+    dir: &Path,
+    files: &BTreeMap<String, String>,
+) -> Result<Vec<PathBuf>, LockError> {
     let mut paths = Vec::new();
     for (name, expected) in files {
         let p = dir.join(name);
-        let found = std::fs::read(&p).map(|b| sha256_hex(&b)).unwrap_or_else(|_| "<missing>".into());
+        let found = std::fs::read(&p)
+            .map(|b| sha256_hex(&b))
+            .unwrap_or_else(|_| "<missing>".into());
         if &found != expected {
-            return Err(LockError::Tampered { cid: cid.into(), file: name.clone(), expected: expected.clone(), found });
+            return Err(LockError::Tampered {
+                cid: cid.into(),
+                file: name.clone(),
+                expected: expected.clone(),
+                found,
+            });
         }
         paths.push(p);
     }
@@ -113,7 +157,11 @@ pub fn drifted_files(project: &Project, cid: &str, lock: &TestLock) -> Vec<Strin
     let dir = project.layout.tests_dir(cid);
     lock.files
         .iter()
-        .filter(|(name, hash)| std::fs::read(dir.join(name)).map(|b| &sha256_hex(&b) != *hash).unwrap_or(true))
+        .filter(|(name, hash)| {
+            std::fs::read(dir.join(name))
+                .map(|b| &sha256_hex(&b) != *hash)
+                .unwrap_or(true)
+        })
         .map(|(name, _)| name.clone())
         .collect()
 }
@@ -143,12 +191,24 @@ mod tests {
         assert_eq!(lock.hidden.len(), 1);
         // Editing the project's copy does not touch the locked copy, but is noticed.
         std::fs::write(&f, "def test_a():\n    pass\n")?;
-        assert_eq!(drifted_files(&project, "counter", &lock), vec!["contract_test.py".to_string()]);
+        assert_eq!(
+            drifted_files(&project, "counter", &lock),
+            vec!["contract_test.py".to_string()]
+        );
         // Editing the locked copy is tampering.
         std::fs::write(&paths[0], "def test_a():\n    pass\n")?;
-        assert!(matches!(verified_tests(&project, "counter"), Err(LockError::Tampered { .. })));
-        assert!(matches!(verified_tests(&project, "other"), Err(LockError::NotLocked { .. })));
-        assert!(matches!(verified_tests(&project, "../x"), Err(LockError::Id(_))));
+        assert!(matches!(
+            verified_tests(&project, "counter"),
+            Err(LockError::Tampered { .. })
+        ));
+        assert!(matches!(
+            verified_tests(&project, "other"),
+            Err(LockError::NotLocked { .. })
+        ));
+        assert!(matches!(
+            verified_tests(&project, "../x"),
+            Err(LockError::Id(_))
+        ));
         Ok(())
     }
 }

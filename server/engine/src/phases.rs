@@ -658,8 +658,12 @@ async fn author_tests(
             let vacuous = red_first(e, &contract, lang, &lock, false).await?;
             if vacuous.is_empty() {
                 if e.config.held_out_tests() {
-                    let names: Vec<String> = suite.test_cases.iter().map(|c| c.id.clone()).collect();
-                    if let Err(reason) = author_hidden_tests(e, &contract, lang, &stub, &names, max_revisions).await? {
+                    let names: Vec<String> =
+                        suite.test_cases.iter().map(|c| c.id.clone()).collect();
+                    if let Err(reason) =
+                        author_hidden_tests(e, &contract, lang, &stub, &names, max_revisions)
+                            .await?
+                    {
                         return Ok(Err(reason));
                     }
                 }
@@ -685,12 +689,22 @@ fn vacuous_findings(vacuous: &[String]) -> Vec<String> {
 
 /// Red first: runs the locked tests against the stub and records the result. Returns the
 /// vacuous tests (empty when red-first is off).
-async fn red_first(e: &Engine, contract: &ComponentContract, lang: TestLanguage, lock: &crate::lock::TestLock, hidden: bool) -> Result<Vec<String>> {
+async fn red_first(
+    e: &Engine,
+    contract: &ComponentContract,
+    lang: TestLanguage,
+    lock: &crate::lock::TestLock,
+    hidden: bool,
+) -> Result<Vec<String>> {
     if !e.config.red_first() {
         return Ok(Vec::new());
     }
     let cid = &contract.component_id;
-    let paths = if hidden { crate::lock::verified_hidden(&e.project, cid)? } else { crate::lock::verified_tests(&e.project, cid)?.1 };
+    let paths = if hidden {
+        crate::lock::verified_hidden(&e.project, cid)?
+    } else {
+        crate::lock::verified_tests(&e.project, cid)?.1
+    };
     let (vacuous, total) = crate::integrity::passing_on_stub(e, contract, lang, &paths).await?;
     let path = e.project.layout.integrity_dir(cid).join("red_first.json");
     let mut rec: pact_core::model::RedFirstRecord = e
@@ -709,7 +723,14 @@ async fn red_first(e: &Engine, contract: &ComponentContract, lang: TestLanguage,
     }
     rec.ran_at = pact_core::store::now_iso();
     crate::integrity::write_red_first(&e.project, &rec)?;
-    e.audit("red_first", format!("{cid}{}: {} of {total} tests pass against the stub", if hidden { " (held out)" } else { "" }, vacuous.len()))?;
+    e.audit(
+        "red_first",
+        format!(
+            "{cid}{}: {} of {total} tests pass against the stub",
+            if hidden { " (held out)" } else { "" },
+            vacuous.len()
+        ),
+    )?;
     Ok(vacuous)
 }
 
@@ -726,20 +747,48 @@ async fn author_hidden_tests(
     let cid = &contract.component_id;
     let mut findings: Vec<String> = Vec::new();
     for _ in 0..=max_revisions {
-        let v = ask(e, &roles::hidden_tests(contract, lang, stub, visible, &findings)).await?;
-        let code = v.get("generated_code").and_then(Value::as_str).unwrap_or("").to_string();
+        let v = ask(
+            e,
+            &roles::hidden_tests(contract, lang, stub, visible, &findings),
+        )
+        .await?;
+        let code = v
+            .get("generated_code")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let analysis = pact_core::testcode::analyze(lang, &code);
-        let known: HashSet<&str> = contract.functions.iter().map(|f| f.name.as_str()).chain(contract.types.iter().map(|t| t.name.as_str())).collect();
-        findings = analysis.syntax_errors.iter().take(3).map(|s| format!("syntax error at line {}: {}", s.line, s.message)).collect();
+        let known: HashSet<&str> = contract
+            .functions
+            .iter()
+            .map(|f| f.name.as_str())
+            .chain(contract.types.iter().map(|t| t.name.as_str()))
+            .collect();
+        findings = analysis
+            .syntax_errors
+            .iter()
+            .take(3)
+            .map(|s| format!("syntax error at line {}: {}", s.line, s.message))
+            .collect();
         if analysis.tests.is_empty() {
             findings.push("the held-out suite defines no tests".into());
         }
         for t in &analysis.tests {
             if !t.has_assertion {
-                findings.push(format!("Test '{}' has no assertion: it cannot fail", t.name));
+                findings.push(format!(
+                    "Test '{}' has no assertion: it cannot fail",
+                    t.name
+                ));
             }
-            for (name, _) in t.free_calls.iter().filter(|(n, _)| !known.contains(n.as_str())) {
-                findings.push(format!("Test '{}' calls '{name}', which contract '{cid}' does not define", t.name));
+            for (name, _) in t
+                .free_calls
+                .iter()
+                .filter(|(n, _)| !known.contains(n.as_str()))
+            {
+                findings.push(format!(
+                    "Test '{}' calls '{name}', which contract '{cid}' does not define",
+                    t.name
+                ));
             }
         }
         if !findings.is_empty() {
@@ -749,16 +798,29 @@ async fn author_hidden_tests(
         let file = tmp.path().join(hidden_file_name(lang));
         std::fs::write(&file, &code).map_err(|err| EngineError::Invalid(err.to_string()))?;
         let lock = crate::lock::lock_hidden(&e.project, cid, &[file])?;
-        let suite_path = e.project.layout.hidden_dir(cid).join("hidden_test_suite.json");
-        e.project.write_text(&suite_path, &serde_json::to_string_pretty(&v).unwrap_or_default())?;
-        e.audit("hidden_tests", format!("{cid}: {} held-out tests", analysis.tests.len()))?;
+        let suite_path = e
+            .project
+            .layout
+            .hidden_dir(cid)
+            .join("hidden_test_suite.json");
+        e.project.write_text(
+            &suite_path,
+            &serde_json::to_string_pretty(&v).unwrap_or_default(),
+        )?;
+        e.audit(
+            "hidden_tests",
+            format!("{cid}: {} held-out tests", analysis.tests.len()),
+        )?;
         let vacuous = red_first(e, contract, lang, &lock, true).await?;
         if vacuous.is_empty() {
             return Ok(Ok(()));
         }
         findings = vacuous_findings(&vacuous);
     }
-    Ok(Err(format!("Held-out tests for '{cid}' were refused after {max_revisions} revision(s): {}", findings.join("; "))))
+    Ok(Err(format!(
+        "Held-out tests for '{cid}' were refused after {max_revisions} revision(s): {}",
+        findings.join("; ")
+    )))
 }
 
 pub(crate) fn hidden_file_name(lang: TestLanguage) -> &'static str {
@@ -780,10 +842,11 @@ pub(crate) fn lang_name(l: TestLanguage) -> &'static str {
 pub(crate) fn set_node_status(e: &Engine, cid: &str, status: ImplementationStatus) -> Result<()> {
     if let Some(mut tree) = e.project.load_tree()?
         && let Some(n) = tree.nodes.get_mut(cid)
-            && n.implementation_status != status {
-                n.implementation_status = status;
-                e.project.save_tree(&tree)?;
-            }
+        && n.implementation_status != status
+    {
+        n.implementation_status = status;
+        e.project.save_tree(&tree)?;
+    }
     Ok(())
 }
 

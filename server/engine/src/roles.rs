@@ -187,7 +187,13 @@ id. Test only through the contract's interface. Never skip a test.")
 
 /// The held-out suite: written like the visible one, but with different inputs, and never shown
 /// to the code agent. Its pass rate against the visible one's is a gaming signal.
-pub fn hidden_tests(contract: &ComponentContract, language: TestLanguage, stub: &str, visible_names: &[String], findings: &[String]) -> LlmRequest {
+pub fn hidden_tests(
+    contract: &ComponentContract,
+    language: TestLanguage,
+    stub: &str,
+    visible_names: &[String],
+    findings: &[String],
+) -> LlmRequest {
     let cid = &contract.component_id;
     let mut req = tests(contract, language, stub, &[]);
     req.schema_name = "HeldOutTestSuite".into();
@@ -197,7 +203,10 @@ Use different inputs and cases from the visible tests ({}). Name tests `test_h<N
         visible_names.join(", ")
     ));
     if !findings.is_empty() {
-        req = req.user(format!("The previous held-out tests were refused:\n- {}\nFix every finding.", findings.join("\n- ")));
+        req = req.user(format!(
+            "The previous held-out tests were refused:\n- {}\nFix every finding.",
+            findings.join("\n- ")
+        ));
     }
     req
 }

@@ -60,7 +60,10 @@ async fn paused_with_daemon(
 ) {
     let (t, p) = fixture::project("plan_only: true\n");
     let o = engine(&p).run().await.expect("plan");
-    assert!(matches!(&o, Outcome::Paused { reason } if reason.starts_with("Plan-only")), "{o:?}");
+    assert!(
+        matches!(&o, Outcome::Paused { reason } if reason.starts_with("Plan-only")),
+        "{o:?}"
+    );
     let mut e = engine(&p);
     let handle = tokio::spawn(async move {
         let log = |_: &str| {};
@@ -111,19 +114,46 @@ async fn directives_through_the_pipe_while_the_daemon_waits() {
         (before.status, &before.pause_reason, before.phase)
     );
     assert!(has_audit(&p, "directive_rejected", "not valid JSON"));
-    assert!(has_audit(&p, "directive_rejected", "`budget` cannot be changed"));
+    assert!(has_audit(
+        &p,
+        "directive_rejected",
+        "`budget` cannot be changed"
+    ));
 
     // Remedies, settings and context apply in memory and are audited.
-    daemon::send(&p, r#"{"type":"apply_remedy","remedy":"max_plan_revisions","value":1}"#).expect("send");
-    daemon::send(&p, r#"{"type":"set_config","max_implementation_attempts":5}"#).expect("send");
-    daemon::send(&p, r#"{"type":"inject_context","context":"Production runs on Python 3.12."}"#).expect("send");
+    daemon::send(
+        &p,
+        r#"{"type":"apply_remedy","remedy":"max_plan_revisions","value":1}"#,
+    )
+    .expect("send");
+    daemon::send(
+        &p,
+        r#"{"type":"set_config","max_implementation_attempts":5}"#,
+    )
+    .expect("send");
+    daemon::send(
+        &p,
+        r#"{"type":"inject_context","context":"Production runs on Python 3.12."}"#,
+    )
+    .expect("send");
     let p2 = p.clone();
-    wait_for("the context", move || has_audit(&p2, "inject_context", "chars appended")).await;
+    wait_for("the context", move || {
+        has_audit(&p2, "inject_context", "chars appended")
+    })
+    .await;
     assert!(has_audit(&p, "remedy_applied", "max_plan_revisions = 1"));
-    assert!(has_audit(&p, "set_config", "max_implementation_attempts = 5"));
+    assert!(has_audit(
+        &p,
+        "set_config",
+        "max_implementation_attempts = 5"
+    ));
     let context = std::fs::read_to_string(p.layout.pact_dir().join("context.md")).expect("context");
     assert!(context.contains("Python 3.12"), "{context}");
-    assert_eq!(p.load_state().expect("s").expect("st").status, RunStatus::Paused, "still waiting");
+    assert_eq!(
+        p.load_state().expect("s").expect("st").status,
+        RunStatus::Paused,
+        "still waiting"
+    );
 
     // Implement after all, and resume: the run goes to completion and the daemon exits.
     daemon::send(&p, r#"{"type":"set_mode","mode":"implement"}"#).expect("send");
@@ -133,34 +163,57 @@ async fn directives_through_the_pipe_while_the_daemon_waits() {
         .expect("daemon finished")
         .expect("joined");
     assert_eq!(exit.expect("daemon"), DaemonExit::Completed);
-    assert_eq!(p.load_state().expect("s").expect("st").status, RunStatus::Completed);
+    assert_eq!(
+        p.load_state().expect("s").expect("st").status,
+        RunStatus::Completed
+    );
     assert_eq!(e.config.project.max_plan_revisions, Some(1));
     assert_eq!(e.config.project.max_implementation_attempts, 5);
     assert_eq!(e.config.project.plan_only, Some(false));
-    assert!(!std::fs::read_to_string(p.layout.pact_yaml()).expect("yaml").contains("max_plan_revisions"),
-        "directives never write pact.yaml");
+    assert!(
+        !std::fs::read_to_string(p.layout.pact_yaml())
+            .expect("yaml")
+            .contains("max_plan_revisions"),
+        "directives never write pact.yaml"
+    );
     assert!(has_audit(&p, "daemon_resume", "Signal: resume"));
     assert!(has_audit(&p, "daemon_dispatch", "Phase: implement"));
     // Its files are gone, and a sender is told nobody listens.
     assert!(!daemon::status(&p).alive);
-    let err = daemon::send(&p, "resume").err().map(|e| e.to_string()).unwrap_or_default();
+    let err = daemon::send(&p, "resume")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(err.contains("no daemon is running"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_requests_end_a_waiting_daemon_and_idle_daemons_time_out() {
     let (_t, p, handle) = paused_with_daemon(DaemonOptions::default()).await;
-    assert_eq!(daemon::request_stop(&p).expect("stop"), Some(std::process::id()));
+    assert_eq!(
+        daemon::request_stop(&p).expect("stop"),
+        Some(std::process::id())
+    );
     let (exit, _) = tokio::time::timeout(Duration::from_secs(20), handle)
         .await
         .expect("stopped")
         .expect("joined");
     assert_eq!(exit.expect("daemon"), DaemonExit::Shutdown);
     assert!(has_audit(&p, "daemon_shutdown", "Clean shutdown"));
-    assert!(!daemon::shutdown_path(&p).exists(), "the request is consumed");
+    assert!(
+        !daemon::shutdown_path(&p).exists(),
+        "the request is consumed"
+    );
     assert!(!daemon::pid_path(&p).exists());
-    assert_eq!(daemon::request_stop(&p).expect("stop"), None, "nothing left to stop");
-    assert!(pact_engine::joblock::acquire(&p, "pact run").is_ok(), "the project is free again");
+    assert_eq!(
+        daemon::request_stop(&p).expect("stop"),
+        None,
+        "nothing left to stop"
+    );
+    assert!(
+        pact_engine::joblock::acquire(&p, "pact run").is_ok(),
+        "the project is free again"
+    );
 
     let (_t, p, handle) = paused_with_daemon(DaemonOptions {
         max_idle: Duration::from_millis(300),
@@ -173,5 +226,9 @@ async fn stop_requests_end_a_waiting_daemon_and_idle_daemons_time_out() {
         .expect("joined");
     assert_eq!(exit.expect("daemon"), DaemonExit::IdleTimeout);
     let st = p.load_state().expect("s").expect("state");
-    assert!(st.pause_reason.ends_with(daemon::TIMED_OUT), "{}", st.pause_reason);
+    assert!(
+        st.pause_reason.ends_with(daemon::TIMED_OUT),
+        "{}",
+        st.pause_reason
+    );
 }

@@ -2,12 +2,12 @@
 //! thresholds from pact.yaml, and a real run that pauses on a critical condition with remedies
 //! (and never changes its configuration), resumes past it, or never pauses when disabled.
 
+#[path = "support/fixture.rs"]
+mod fixture;
 #[path = "support/keyed.rs"]
 mod keyed;
 #[path = "support/script.rs"]
 mod script;
-#[path = "support/fixture.rs"]
-mod fixture;
 
 use fixture::project;
 
@@ -90,14 +90,31 @@ fn output_planning_ratio_warns_then_goes_critical_and_is_skipped_before_implemen
     ledger(&p, &[("contract", 10_000, 5), ("implement", 4_000, 2)], 0.0);
     assert_eq!(status_of(&p, "implement", "output_planning_ratio"), Warning);
     ledger(&p, &[("contract", 10_000, 5), ("implement", 2_000, 2)], 0.0);
-    assert_eq!(status_of(&p, "implement", "output_planning_ratio"), Critical);
-    assert_eq!(status_of(&p, "implement", "variance_reaches_target"), Critical);
+    assert_eq!(
+        status_of(&p, "implement", "output_planning_ratio"),
+        Critical
+    );
+    assert_eq!(
+        status_of(&p, "implement", "variance_reaches_target"),
+        Critical
+    );
     assert_eq!(status_of(&p, "decompose", "output_planning_ratio"), Healthy);
-    assert_eq!(status_of(&p, "decompose", "variance_reaches_target"), Warning);
+    assert_eq!(
+        status_of(&p, "decompose", "variance_reaches_target"),
+        Warning
+    );
     let r = health::report_for(&p, &p.config().expect("c"), "implement");
     assert!(r.should_pause);
-    assert!(r.pause_message.contains("Dysmemic pressure"), "{}", r.pause_message);
-    let shaping = r.remedies.iter().find(|x| x.remedy == "shaping").expect("shaping remedy");
+    assert!(
+        r.pause_message.contains("Dysmemic pressure"),
+        "{}",
+        r.pause_message
+    );
+    let shaping = r
+        .remedies
+        .iter()
+        .find(|x| x.remedy == "shaping")
+        .expect("shaping remedy");
     assert_eq!(
         shaping.directive,
         Some(serde_json::json!({"type": "apply_remedy", "remedy": "shaping", "value": false}))
@@ -108,30 +125,42 @@ fn output_planning_ratio_warns_then_goes_critical_and_is_skipped_before_implemen
 #[test]
 fn rejection_rate_counts_failed_and_rejected_attempts() {
     let (_t, p) = bare("");
-    audit(&p, &[
-        ("test_run", "counter: 2/6 passed (attempt 1)"),
-        ("test_run", "counter: 6/6 passed (attempt 2)"),
-        ("implementation_rejected", "tokenizer: wrote outside src/"),
-        ("test_run", "tokenizer: 7/7 passed (attempt 2)"),
-    ]);
+    audit(
+        &p,
+        &[
+            ("test_run", "counter: 2/6 passed (attempt 1)"),
+            ("test_run", "counter: 6/6 passed (attempt 2)"),
+            ("implementation_rejected", "tokenizer: wrote outside src/"),
+            ("test_run", "tokenizer: 7/7 passed (attempt 2)"),
+        ],
+    );
     assert_eq!(status_of(&p, "implement", "rejection_rate"), Warning);
-    audit(&p, &[
-        ("test_run", "formatter: 0/5 passed (attempt 1)"),
-        ("test_run", "formatter: 1/5 passed (attempt 2)"),
-        ("test_run", "formatter: 1/5 passed (attempt 3)"),
-        ("implementation_rejected", "formatter: wrote a conftest.py"),
-        ("implementation_rejected", "formatter: wrote a conftest.py"),
-        ("test_run", "wordfreq: 0/3 passed (attempt 1)"),
-    ]);
+    audit(
+        &p,
+        &[
+            ("test_run", "formatter: 0/5 passed (attempt 1)"),
+            ("test_run", "formatter: 1/5 passed (attempt 2)"),
+            ("test_run", "formatter: 1/5 passed (attempt 3)"),
+            ("implementation_rejected", "formatter: wrote a conftest.py"),
+            ("implementation_rejected", "formatter: wrote a conftest.py"),
+            ("test_run", "wordfreq: 0/3 passed (attempt 1)"),
+        ],
+    );
     // 8 failures of 10 attempts.
     assert_eq!(status_of(&p, "implement", "rejection_rate"), Critical);
     let r = health::report(&p, &p.config().expect("c"));
     assert_eq!(r.metrics.implementation_attempts, 10);
     assert_eq!(r.metrics.implementation_failures, 8);
-    let remedy = r.remedies.iter().find(|x| x.remedy == "max_plan_revisions").expect("remedy");
+    let remedy = r
+        .remedies
+        .iter()
+        .find(|x| x.remedy == "max_plan_revisions")
+        .expect("remedy");
     assert_eq!(
         remedy.directive,
-        Some(serde_json::json!({"type": "apply_remedy", "remedy": "max_plan_revisions", "value": 1}))
+        Some(
+            serde_json::json!({"type": "apply_remedy", "remedy": "max_plan_revisions", "value": 1})
+        )
     );
     // A rejection rate alone does not stop the run.
     assert!(!r.should_pause);
@@ -140,37 +169,82 @@ fn rejection_rate_counts_failed_and_rejected_attempts() {
 #[test]
 fn budget_velocity_and_gain_outweighs_cost() {
     let (_t, p) = bare("");
-    audit(&p, &[
-        ("contract", "tokenizer v1 (1 functions, revision 0)"),
-        ("contract", "counter v1 (2 functions, revision 1)"),
-        ("contract", "formatter v1 (1 functions, revision 0)"),
-        ("tests", "tokenizer: 7 test cases (revision 0)"),
-        ("tests", "counter: 6 test cases (revision 0)"),
-    ]);
+    audit(
+        &p,
+        &[
+            ("contract", "tokenizer v1 (1 functions, revision 0)"),
+            ("contract", "counter v1 (2 functions, revision 1)"),
+            ("contract", "formatter v1 (1 functions, revision 0)"),
+            ("tests", "tokenizer: 7 test cases (revision 0)"),
+            ("tests", "counter: 6 test cases (revision 0)"),
+        ],
+    );
     ledger(&p, &[("contract", 500, 3), ("implement", 500, 1)], 10.0);
     assert_eq!(status_of(&p, "implement", "budget_velocity"), Warning);
     let r = health::report(&p, &p.config().expect("c"));
-    assert_eq!((r.metrics.contracts_produced, r.metrics.tests_produced, r.metrics.plan_revisions), (3, 2, 1));
+    assert_eq!(
+        (
+            r.metrics.contracts_produced,
+            r.metrics.tests_produced,
+            r.metrics.plan_revisions
+        ),
+        (3, 2, 1)
+    );
     ledger(&p, &[("contract", 500, 3), ("implement", 500, 1)], 30.0);
     assert_eq!(status_of(&p, "implement", "budget_velocity"), Critical);
     assert_eq!(status_of(&p, "implement", "gain_outweighs_cost"), Warning);
-    assert_eq!(status_of(&p, "contract", "budget_velocity"), Healthy, "skipped before implementation");
+    assert_eq!(
+        status_of(&p, "contract", "budget_velocity"),
+        Healthy,
+        "skipped before implementation"
+    );
 
     let (_t2, empty) = bare("");
     ledger(&empty, &[("contract", 500, 3)], 2.0);
-    assert_eq!(status_of(&empty, "implement", "gain_outweighs_cost"), Critical);
-    assert_eq!(status_of(&empty, "contract", "gain_outweighs_cost"), Warning, "softened before implementation");
+    assert_eq!(
+        status_of(&empty, "implement", "gain_outweighs_cost"),
+        Critical
+    );
+    assert_eq!(
+        status_of(&empty, "contract", "gain_outweighs_cost"),
+        Warning,
+        "softened before implementation"
+    );
 }
 
 #[test]
 fn phase_balance_flags_a_phase_that_eats_the_tokens() {
     let (_t, p) = bare("");
-    ledger(&p, &[("diagnose", 4_500, 3), ("implement", 3_000, 2), ("contract", 2_500, 2)], 0.0);
+    ledger(
+        &p,
+        &[
+            ("diagnose", 4_500, 3),
+            ("implement", 3_000, 2),
+            ("contract", 2_500, 2),
+        ],
+        0.0,
+    );
     assert_eq!(status_of(&p, "implement", "phase_balance"), Warning);
-    ledger(&p, &[("diagnose", 7_000, 3), ("implement", 1_000, 2), ("contract", 2_000, 2)], 0.0);
+    ledger(
+        &p,
+        &[
+            ("diagnose", 7_000, 3),
+            ("implement", 1_000, 2),
+            ("contract", 2_000, 2),
+        ],
+        0.0,
+    );
     assert_eq!(status_of(&p, "implement", "phase_balance"), Critical);
     // The work itself may dominate.
-    ledger(&p, &[("implement", 7_000, 3), ("diagnose", 1_000, 2), ("contract", 2_000, 2)], 0.0);
+    ledger(
+        &p,
+        &[
+            ("implement", 7_000, 3),
+            ("diagnose", 1_000, 2),
+            ("contract", 2_000, 2),
+        ],
+        0.0,
+    );
     assert_eq!(status_of(&p, "implement", "phase_balance"), Healthy);
 }
 
@@ -179,30 +253,46 @@ fn cascades_and_repeated_failures_degrade_gracefully() {
     use pact_core::model::Phase;
     let (_t, p) = bare("");
     let dep = "a dependency failed to build";
-    state(&p, Phase::Implement, &[("a", dep), ("b", dep), ("c", "test_x failed")]);
+    state(
+        &p,
+        Phase::Implement,
+        &[("a", dep), ("b", dep), ("c", "test_x failed")],
+    );
     assert_eq!(status_of(&p, "implement", "graceful_degradation"), Warning);
-    state(&p, Phase::Implement, &[("a", dep), ("b", dep), ("c", dep), ("d", dep), ("e", dep)]);
+    state(
+        &p,
+        Phase::Implement,
+        &[("a", dep), ("b", dep), ("c", dep), ("d", dep), ("e", dep)],
+    );
     assert_eq!(status_of(&p, "implement", "graceful_degradation"), Critical);
     let r = health::report(&p, &p.config().expect("c"));
     assert_eq!(r.metrics.cascade_events, 5);
     assert!(r.remedies.iter().any(|x| x.remedy == "skip_cascaded"));
 
     let (_t2, q) = bare("");
-    audit(&q, &[
-        ("build", "counter: 1/6 passed"),
-        ("build", "counter: 2/6 passed"),
-        ("build", "counter: 5/6 passed"),
-    ]);
+    audit(
+        &q,
+        &[
+            ("build", "counter: 1/6 passed"),
+            ("build", "counter: 2/6 passed"),
+            ("build", "counter: 5/6 passed"),
+        ],
+    );
     assert_eq!(status_of(&q, "implement", "graceful_degradation"), Warning);
 }
 
 #[test]
 fn thresholds_come_from_pact_yaml() {
-    let (_t, p) = bare("health_thresholds:\n  rejection_rate_warning: 0.9\n  rejection_rate_critical: 0.95\n");
-    audit(&p, &[
-        ("test_run", "counter: 2/6 passed (attempt 1)"),
-        ("test_run", "counter: 6/6 passed (attempt 2)"),
-    ]);
+    let (_t, p) = bare(
+        "health_thresholds:\n  rejection_rate_warning: 0.9\n  rejection_rate_critical: 0.95\n",
+    );
+    audit(
+        &p,
+        &[
+            ("test_run", "counter: 2/6 passed (attempt 1)"),
+            ("test_run", "counter: 6/6 passed (attempt 2)"),
+        ],
+    );
     assert_eq!(status_of(&p, "implement", "rejection_rate"), Healthy);
     let t = health::HealthThresholds::from_config(&p.config().expect("c"));
     assert_eq!(t.rejection_rate_critical, 0.95);
@@ -221,7 +311,10 @@ fn good_answers(p: &Project) -> Keyed {
         k.push("test_author", cid, script::tests(&s, cid));
         k.push("code_author", cid, script::code(&s, cid));
     }
-    k.budget = Some(Arc::new(pact_agents::BudgetTracker::for_project(p.root(), 50.0)));
+    k.budget = Some(Arc::new(pact_agents::BudgetTracker::for_project(
+        p.root(),
+        50.0,
+    )));
     k
 }
 
@@ -249,21 +342,39 @@ async fn a_critical_condition_pauses_the_run_with_remedies_and_changes_no_config
     let Outcome::Paused { reason } = &o else {
         panic!("expected a health pause, got {o:?}")
     };
-    assert!(reason.starts_with("Health check: Dysmemic pressure"), "{reason}");
+    assert!(
+        reason.starts_with("Health check: Dysmemic pressure"),
+        "{reason}"
+    );
     assert!(reason.ends_with("Review with 'pact health'."), "{reason}");
     let st = p.load_state().expect("s").expect("state");
     assert_eq!(st.status, RunStatus::Paused);
-    assert_eq!(st.phase.as_str(), "integrate", "it paused after implementing, before integrating");
+    assert_eq!(
+        st.phase.as_str(),
+        "integrate",
+        "it paused after implementing, before integrating"
+    );
     let snap = &st.health_snapshot;
     assert_eq!(snap["_overall_status"], "critical");
-    let crit: Vec<String> = serde_json::from_value(snap["_critical_findings"].clone()).expect("list");
-    assert!(crit.iter().any(|c| c.starts_with("[output_planning_ratio]")), "{crit:?}");
+    let crit: Vec<String> =
+        serde_json::from_value(snap["_critical_findings"].clone()).expect("list");
+    assert!(
+        crit.iter()
+            .any(|c| c.starts_with("[output_planning_ratio]")),
+        "{crit:?}"
+    );
     let remedies = snap["_proposed_remedies"].as_array().expect("remedies");
-    assert!(remedies.iter().any(|r| r["remedy"] == "shaping"), "{remedies:?}");
+    assert!(
+        remedies.iter().any(|r| r["remedy"] == "shaping"),
+        "{remedies:?}"
+    );
     assert!(snap["planning_tokens"].as_u64().unwrap_or(0) >= 1_000_000);
     // Never changes its own configuration.
     assert_eq!(e.config, config_before);
-    assert_eq!(std::fs::read_to_string(p.layout.pact_yaml()).expect("yaml"), yaml_before);
+    assert_eq!(
+        std::fs::read_to_string(p.layout.pact_yaml()).expect("yaml"),
+        yaml_before
+    );
     let (entries, _) = p.read_audit().expect("audit");
     assert!(entries.iter().any(|a| a.action == "health_abort"));
     // `pact health` says the same.
@@ -276,7 +387,10 @@ async fn a_critical_condition_pauses_the_run_with_remedies_and_changes_no_config
     let st = p.load_state().expect("s").expect("state");
     let ack: Vec<String> =
         serde_json::from_value(st.health_snapshot["_acknowledged"].clone()).expect("ack");
-    assert!(ack.contains(&"output_planning_ratio".to_string()), "{ack:?}");
+    assert!(
+        ack.contains(&"output_planning_ratio".to_string()),
+        "{ack:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

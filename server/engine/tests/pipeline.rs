@@ -9,12 +9,12 @@ mod script;
 mod setup;
 
 use keyed::Keyed;
-use setup::*;
 use pact_core::model::{RunStatus, TaskStatus};
 use pact_engine::build::{BuildMode, build_component};
 use pact_engine::events::{self, Event};
 use pact_engine::{Engine, Outcome, SameForAll};
 use serde_json::json;
+use setup::*;
 use std::sync::Arc;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -187,7 +187,11 @@ async fn test_code_that_does_not_parse_or_cannot_fail_is_regenerated() {
     let k = Arc::new(k2);
     let (e, _) = engine(&p, k.clone());
     e.run().await.expect("run");
-    let asks: Vec<_> = k.calls_for("test_author", "formatter").into_iter().filter(|r| r.schema_name == "ContractTestSuite").collect();
+    let asks: Vec<_> = k
+        .calls_for("test_author", "formatter")
+        .into_iter()
+        .filter(|r| r.schema_name == "ContractTestSuite")
+        .collect();
     assert_eq!(asks.len(), 3, "syntax error, then toothless, then good");
     let texts: Vec<String> = asks
         .iter()
@@ -326,7 +330,7 @@ async fn a_run_killed_at_any_point_resumes_without_redoing_finished_work() {
         let (_t, p) = project(FAST);
         let (e, ev) = engine(&p, Arc::new(good_answers()));
         assert_eq!(e.run().await.expect("run"), Outcome::Completed);
-        
+
         ev.lock().expect("ev").len()
     };
     // Six kill points spread over the whole run: every phase gets one.
@@ -448,30 +452,47 @@ async fn an_unusable_decomposition_is_a_clear_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shaping_writes_a_pitch_that_feeds_decomposition() {
-    let (_t, p) = project("shaping: true\nplan_only: true\nred_first: false\nheld_out_tests: false\n");
+    let (_t, p) =
+        project("shaping: true\nplan_only: true\nred_first: false\nheld_out_tests: false\n");
     let k = good_answers();
     k.push("shaper", "", json!({"problem": "Reports of word frequency", "appetite": "small", "breadboard": "text → tokens → counts → report",
         "rabbit_holes": [{"description": "Unicode segmentation", "mitigation": "ASCII word pattern"}], "no_gos": ["stemming"]}));
     let k = Arc::new(k);
     let (e, _) = engine(&p, k.clone());
     e.run().await.expect("run");
-    let pitch = std::fs::read_to_string(p.layout.decomposition_dir().join("pitch.json")).expect("pitch.json");
+    let pitch = std::fs::read_to_string(p.layout.decomposition_dir().join("pitch.json"))
+        .expect("pitch.json");
     assert!(pitch.contains("\"status\": \"shaped\""), "{pitch}");
-    let decompose: String = k.calls_for("decomposer", "")[0].messages.iter().map(|m| m.content.clone()).collect();
-    assert!(decompose.contains("# Shaping pitch") && decompose.contains("stemming"), "{decompose}");
+    let decompose: String = k.calls_for("decomposer", "")[0]
+        .messages
+        .iter()
+        .map(|m| m.content.clone())
+        .collect();
+    assert!(
+        decompose.contains("# Shaping pitch") && decompose.contains("stemming"),
+        "{decompose}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unary_build_mode_needs_no_decomposer() {
-    let (_t, p) = project("build_mode: unary\nplan_only: true\nred_first: false\nheld_out_tests: false\n");
+    let (_t, p) =
+        project("build_mode: unary\nplan_only: true\nred_first: false\nheld_out_tests: false\n");
     let k = Keyed::new();
     k.push("interviewer", "", script::interview());
-    k.push("contract_author", "root", script::contract(&sample(), "wordfreq"));
+    k.push(
+        "contract_author",
+        "root",
+        script::contract(&sample(), "wordfreq"),
+    );
     k.push("test_author", "root", script::tests(&sample(), "wordfreq"));
     let k = Arc::new(k);
     let (e, _) = engine(&p, k.clone());
     let o = e.run().await.expect("run");
-    assert!(matches!(&o, Outcome::Paused { reason } if reason.starts_with("Plan-only")), "{o:?}");
+    assert!(
+        matches!(&o, Outcome::Paused { reason } if reason.starts_with("Plan-only")),
+        "{o:?}"
+    );
     assert!(k.calls_for("decomposer", "").is_empty());
     let tree = p.load_tree().expect("tree").expect("some");
     assert_eq!(tree.nodes.keys().collect::<Vec<_>>(), vec!["root"]);
@@ -481,7 +502,8 @@ async fn unary_build_mode_needs_no_decomposer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failure_is_diagnosed_then_retried_or_handed_to_a_human() {
     // An implementation bug: diagnosed, recorded as a learning, and the next cycle fixes it.
-    let (_t, p) = project("max_implementation_attempts: 1\nred_first: false\nheld_out_tests: false\n");
+    let (_t, p) =
+        project("max_implementation_attempts: 1\nred_first: false\nheld_out_tests: false\n");
     let k = good_answers();
     let k2 = Keyed::new();
     k2.push("interviewer", "", script::interview());
@@ -502,24 +524,46 @@ async fn a_failure_is_diagnosed_then_retried_or_handed_to_a_human() {
     assert!(all_passed(&p));
     assert_eq!(k.calls_for("trace_analyst", "counter").len(), 1);
     let learnings = std::fs::read_to_string(p.layout.learnings()).expect("learnings");
-    assert!(learnings.contains("count_tokens ignores its input"), "{learnings}");
+    assert!(
+        learnings.contains("count_tokens ignores its input"),
+        "{learnings}"
+    );
     // The retry was told what earlier agents learned.
-    let last: String = k.calls_for("code_author", "counter").last().map(|r| r.messages.iter().map(|m| m.content.clone()).collect()).unwrap_or_default();
-    assert!(last.contains("On failure_mode: count_tokens ignores its input"), "{last}");
+    let last: String = k
+        .calls_for("code_author", "counter")
+        .last()
+        .map(|r| r.messages.iter().map(|m| m.content.clone()).collect())
+        .unwrap_or_default();
+    assert!(
+        last.contains("On failure_mode: count_tokens ignores its input"),
+        "{last}"
+    );
     assert_eq!(p.load_state().expect("s").map(|s| s.phase_cycles), Some(1));
 
     // A contract bug is not something another attempt can fix: the run pauses for a human.
-    let (_t2, p2) = project("max_implementation_attempts: 1\nred_first: false\nheld_out_tests: false\n");
+    let (_t2, p2) =
+        project("max_implementation_attempts: 1\nred_first: false\nheld_out_tests: false\n");
     let k3 = Keyed::new();
     k3.push("interviewer", "", script::interview());
     k3.push("decomposer", "", script::decomposition(&sample()));
     for cid in script::ORDER {
         k3.push("contract_author", cid, script::contract(&sample(), cid));
         k3.push("test_author", cid, script::tests(&sample(), cid));
-        k3.push("code_author", cid, if cid == "counter" { wrong_counter() } else { script::code(&sample(), cid) });
+        k3.push(
+            "code_author",
+            cid,
+            if cid == "counter" {
+                wrong_counter()
+            } else {
+                script::code(&sample(), cid)
+            },
+        );
     }
     k3.push("trace_analyst", "counter", json!({"root_cause": "contract_bug", "explanation": "the contract never says how ties rank"}));
     let (e, _) = engine(&p2, Arc::new(k3));
     let o = e.run().await.expect("run");
-    assert!(matches!(&o, Outcome::Paused { reason } if reason.contains("counter: contract_bug")), "{o:?}");
+    assert!(
+        matches!(&o, Outcome::Paused { reason } if reason.contains("counter: contract_bug")),
+        "{o:?}"
+    );
 }

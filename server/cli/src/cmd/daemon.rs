@@ -11,7 +11,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn stamp() -> String {
-    pact_core::store::now_iso().chars().skip(11).take(8).collect()
+    pact_core::store::now_iso()
+        .chars()
+        .skip(11)
+        .take(8)
+        .collect()
 }
 
 pub struct DaemonFlags {
@@ -65,7 +69,10 @@ pub fn run(dir: &Path, opts: &RunOpts, flags: DaemonFlags) -> anyhow::Result<Exi
         DaemonExit::BudgetExceeded => ("the budget is spent".to_string(), 1),
         DaemonExit::Shutdown => ("stopped on request".to_string(), 0),
         DaemonExit::IdleTimeout => (
-            format!("no directive for {} s; the run stays paused", flags.max_idle),
+            format!(
+                "no directive for {} s; the run stays paused",
+                flags.max_idle
+            ),
             0,
         ),
         DaemonExit::Cancelled => ("interrupted; the project is consistent".to_string(), 130),

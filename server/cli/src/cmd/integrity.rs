@@ -4,23 +4,39 @@ use super::run::RunOpts;
 use std::path::Path;
 use std::process::ExitCode;
 
-pub fn mutate(dir: &Path, component: Option<&str>, max: Option<usize>, as_json: bool) -> anyhow::Result<ExitCode> {
+pub fn mutate(
+    dir: &Path,
+    component: Option<&str>,
+    max: Option<usize>,
+    as_json: bool,
+) -> anyhow::Result<ExitCode> {
     let project = super::open(dir)?;
     let config = project.config()?;
     let ids: Vec<String> = match component {
         Some(c) => vec![c.to_string()],
         None => {
-            let tree = project.load_tree()?.ok_or_else(|| anyhow::anyhow!("no decomposition yet; run `pact run` first"))?;
+            let tree = project
+                .load_tree()?
+                .ok_or_else(|| anyhow::anyhow!("no decomposition yet; run `pact run` first"))?;
             tree.topological_order()
                 .into_iter()
-                .filter(|c| project.load_test_results(c).ok().flatten().is_some_and(|r| r.all_passed()))
+                .filter(|c| {
+                    project
+                        .load_test_results(c)
+                        .ok()
+                        .flatten()
+                        .is_some_and(|r| r.all_passed())
+                })
                 .map(str::to_string)
                 .collect()
         }
     };
     let _job = pact_engine::joblock::acquire(&project, "pact mutate")?;
     let engine = super::run::quiet_engine(&project, &RunOpts::default())?;
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     let threshold = config.mutation_threshold();
     let max = max.unwrap_or(config.max_mutants());
     let mut records = Vec::new();
@@ -28,10 +44,22 @@ pub fn mutate(dir: &Path, component: Option<&str>, max: Option<usize>, as_json: 
         let rec = rt.block_on(pact_engine::integrity::mutate(&engine, cid, max, threshold))?;
         if !as_json {
             let flag = if rec.score < threshold { "  WEAK" } else { "" };
-            println!("{cid}: {}/{} mutants killed ({:.0}%){flag}", rec.killed, rec.total, rec.score * 100.0);
+            println!(
+                "{cid}: {}/{} mutants killed ({:.0}%){flag}",
+                rec.killed,
+                rec.total,
+                rec.score * 100.0
+            );
             for s in &rec.survivors {
-                let f = if s.function.is_empty() { String::new() } else { format!(" in {}", s.function) };
-                println!("  survived: {}:{}:{}  `{}` → `{}` ({}){f}", s.file, s.line, s.column, s.original, s.mutated, s.operator);
+                let f = if s.function.is_empty() {
+                    String::new()
+                } else {
+                    format!(" in {}", s.function)
+                };
+                println!(
+                    "  survived: {}:{}:{}  `{}` → `{}` ({}){f}",
+                    s.file, s.line, s.column, s.original, s.mutated, s.operator
+                );
             }
         }
         records.push(rec);
@@ -40,7 +68,11 @@ pub fn mutate(dir: &Path, component: Option<&str>, max: Option<usize>, as_json: 
         println!("{}", serde_json::to_string_pretty(&records)?);
     }
     let weak = records.iter().any(|r| r.score < threshold);
-    Ok(if weak { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if weak {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 pub fn certify(dir: &Path, verify: bool, as_json: bool) -> anyhow::Result<ExitCode> {
@@ -48,8 +80,16 @@ pub fn certify(dir: &Path, verify: bool, as_json: bool) -> anyhow::Result<ExitCo
     if verify {
         let stale = pact_engine::integrity::verify_certification(&project)?;
         if as_json {
-            let v: Vec<_> = stale.iter().map(|(c, w)| serde_json::json!({"component": c, "stale": w})).collect();
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"valid": stale.is_empty(), "stale": v}))?);
+            let v: Vec<_> = stale
+                .iter()
+                .map(|(c, w)| serde_json::json!({"component": c, "stale": w}))
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"valid": stale.is_empty(), "stale": v})
+                )?
+            );
         } else if stale.is_empty() {
             println!("Certification holds: every certified component is unchanged.");
         } else {
@@ -57,22 +97,47 @@ pub fn certify(dir: &Path, verify: bool, as_json: bool) -> anyhow::Result<ExitCo
                 println!("STALE {c}: {why}");
             }
         }
-        return Ok(if stale.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        return Ok(if stale.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
     }
     let (cert, refused) = pact_engine::integrity::certify(&project)?;
     if as_json {
-        let r: Vec<_> = refused.iter().map(|(c, w)| serde_json::json!({"component": c, "reason": w})).collect();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"certification": cert, "refused": r}))?);
+        let r: Vec<_> = refused
+            .iter()
+            .map(|(c, w)| serde_json::json!({"component": c, "reason": w}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"certification": cert, "refused": r})
+            )?
+        );
     } else {
         for (cid, c) in &cert.components {
-            let hidden = c.hidden.map(|h| format!(", held-out {}/{}", h.passed, h.total)).unwrap_or_default();
-            let mutation = c.mutation_score.map(|m| format!(", mutation {:.0}%", m * 100.0)).unwrap_or_default();
-            println!("CERTIFIED {cid}: {}/{} tests{hidden}{mutation}", c.visible.passed, c.visible.total);
+            let hidden = c
+                .hidden
+                .map(|h| format!(", held-out {}/{}", h.passed, h.total))
+                .unwrap_or_default();
+            let mutation = c
+                .mutation_score
+                .map(|m| format!(", mutation {:.0}%", m * 100.0))
+                .unwrap_or_default();
+            println!(
+                "CERTIFIED {cid}: {}/{} tests{hidden}{mutation}",
+                c.visible.passed, c.visible.total
+            );
         }
         for (cid, why) in &refused {
             println!("NOT CERTIFIED {cid}: {why}");
         }
         println!("Wrote {}", project.layout.certification().display());
     }
-    Ok(if refused.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if refused.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

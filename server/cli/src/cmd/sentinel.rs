@@ -14,7 +14,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 fn stamp() -> String {
-    pact_core::store::now_iso().chars().skip(11).take(8).collect()
+    pact_core::store::now_iso()
+        .chars()
+        .skip(11)
+        .take(8)
+        .collect()
 }
 
 fn printer() -> LogFn {
@@ -81,7 +85,10 @@ pub fn watch(dirs: &[PathBuf], opts: &RunOpts, flags: WatchFlags) -> anyhow::Res
         );
     }
     let pid_file = first.layout.pact_dir().join("sentinel.pid");
-    pact_core::store::fsio::write_atomic(&pid_file, format!("{}\n", std::process::id()).as_bytes())?;
+    pact_core::store::fsio::write_atomic(
+        &pid_file,
+        format!("{}\n", std::process::id()).as_bytes(),
+    )?;
     let sentinel = Arc::new(Sentinel::new(targets, Arc::new(SystemClock), printer()));
     let mut options = WatchOptions {
         duration: flags.once_for.map(Duration::from_secs_f64),
@@ -119,7 +126,12 @@ pub fn watch(dirs: &[PathBuf], opts: &RunOpts, flags: WatchFlags) -> anyhow::Res
 }
 
 /// `pact report`: one error by hand, worked like any other signal.
-pub fn report(dir: &Path, text: &str, log_key: Option<&str>, opts: &RunOpts) -> anyhow::Result<ExitCode> {
+pub fn report(
+    dir: &Path,
+    text: &str,
+    log_key: Option<&str>,
+    opts: &RunOpts,
+) -> anyhow::Result<ExitCode> {
     if text.trim().is_empty() {
         anyhow::bail!("nothing to report: give the error text");
     }
@@ -156,7 +168,11 @@ fn row(i: &Incident) -> String {
         "{:<13} {:<11} {:<16} {:<20} {:>5}  {}",
         i.id,
         i.status.as_str(),
-        if i.component_id.is_empty() { "-" } else { &i.component_id },
+        if i.component_id.is_empty() {
+            "-"
+        } else {
+            &i.component_id
+        },
         i.created_at,
         i.occurrences,
         i.headline()
@@ -182,10 +198,7 @@ pub fn incidents(dir: &Path, all: bool, as_json: bool) -> anyhow::Result<ExitCod
         return Ok(ExitCode::SUCCESS);
     }
     if list.is_empty() {
-        println!(
-            "No {}incidents.",
-            if all { "" } else { "open " }
-        );
+        println!("No {}incidents.", if all { "" } else { "open " });
         return Ok(ExitCode::SUCCESS);
     }
     println!(
@@ -209,7 +222,10 @@ pub fn incident(dir: &Path, id: &str, as_json: bool) -> anyhow::Result<ExitCode>
         many => anyhow::bail!(
             "'{id}' matches {} incidents ({}); give more of the id",
             many.len(),
-            many.iter().map(|i| i.id.as_str()).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|i| i.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     if as_json {

@@ -208,9 +208,20 @@ pub fn status(dir: &Path, component: Option<&str>) -> anyhow::Result<ExitCode> {
     }
     let ledger = pact_agents::BudgetLedger::load(&project.layout.budget())?;
     if ledger.total.calls > 0 {
-        println!("\nSpend (budget.json): ${:.4} in {} calls", ledger.spent(), ledger.total.calls);
-        for (title, lines) in [("by role", &ledger.by_role), ("by phase", &ledger.by_phase), ("by component", &ledger.by_component)] {
-            let parts: Vec<String> = lines.iter().map(|(k, l)| format!("{k} ${:.4}", l.cost_usd)).collect();
+        println!(
+            "\nSpend (budget.json): ${:.4} in {} calls",
+            ledger.spent(),
+            ledger.total.calls
+        );
+        for (title, lines) in [
+            ("by role", &ledger.by_role),
+            ("by phase", &ledger.by_phase),
+            ("by component", &ledger.by_component),
+        ] {
+            let parts: Vec<String> = lines
+                .iter()
+                .map(|(k, l)| format!("{k} ${:.4}", l.cost_usd))
+                .collect();
             if !parts.is_empty() {
                 println!("  {title}: {}", parts.join(", "));
             }

@@ -21,21 +21,29 @@ pub(super) fn run(docs: &ProjectDocs, scope: &Scope, out: &mut Vec<Finding>) {
                         .of(cid),
                 );
             }
-            if let Some(f) = files.into_iter().flatten().find(|f| f.path.file_name().and_then(|n| n.to_str()) == Some(name.as_str())) {
-                if sha256_hex(f.text.as_bytes()) != *expected {
-                    out.push(
+            if let Some(f) = files
+                .into_iter()
+                .flatten()
+                .find(|f| f.path.file_name().and_then(|n| n.to_str()) == Some(name.as_str()))
+                && sha256_hex(f.text.as_bytes()) != *expected
+            {
+                out.push(
                         Finding::warning(Code::TestLockMismatch, format!("'{name}' of '{cid}' differs from its locked copy: the locked tests are the ones that run (tests are law; regenerate tests to change them)"))
                             .at(&f.path, Some(TextRange::new(0, f.text.lines().next().map_or(0, str::len))))
                             .of(cid),
                     );
-                }
             }
         }
-        if let Some(red) = rec.red_first.as_ref().filter(|r| r.test_hash == lock.test_hash()) {
+        if let Some(red) = rec
+            .red_first
+            .as_ref()
+            .filter(|r| r.test_hash == lock.test_hash())
+        {
             for id in &red.vacuous {
                 let test = id.rsplit("::").next().unwrap_or(id);
                 let located = files.into_iter().flatten().find_map(|f| {
-                    find_word(&f.text, &format!("def {test}")).map(|at| (f, TextRange::new(at + 4, at + 4 + test.len())))
+                    find_word(&f.text, &format!("def {test}"))
+                        .map(|at| (f, TextRange::new(at + 4, at + 4 + test.len())))
                 });
                 let mut finding = Finding::error(
                     Code::VacuousTest,
@@ -45,7 +53,10 @@ pub(super) fn run(docs: &ProjectDocs, scope: &Scope, out: &mut Vec<Finding>) {
                 if let Some((f, r)) = located {
                     finding = finding.at(&f.path, Some(r));
                 } else if let Some(s) = docs.suites.get(cid.as_str()) {
-                    finding = finding.at(&s.path, json::locate(&s.text, &json_path!["generated_code"]));
+                    finding = finding.at(
+                        &s.path,
+                        json::locate(&s.text, &json_path!["generated_code"]),
+                    );
                 }
                 out.push(finding);
             }
@@ -71,19 +82,32 @@ pub(super) fn run(docs: &ProjectDocs, scope: &Scope, out: &mut Vec<Finding>) {
                 .of(cid);
                 if let Ok(text) = std::fs::read_to_string(&path) {
                     let idx = LineIndex::new(&text);
-                    let start = idx.offset(&text, s.line.saturating_sub(1) as usize, s.column.saturating_sub(1) as usize);
-                    let end = idx.offset(&text, s.line.saturating_sub(1) as usize, s.end_column.saturating_sub(1) as usize);
+                    let start = idx.offset(
+                        &text,
+                        s.line.saturating_sub(1) as usize,
+                        s.column.saturating_sub(1) as usize,
+                    );
+                    let end = idx.offset(
+                        &text,
+                        s.line.saturating_sub(1) as usize,
+                        s.end_column.saturating_sub(1) as usize,
+                    );
                     f.range = Some(TextRange::new(start, end));
                     f.start = Some(idx.line_col(&text, start));
                     f.end = Some(idx.line_col(&text, end));
                 } else {
-                    f.start = Some(LineCol { line: s.line, column: s.column });
+                    f.start = Some(LineCol {
+                        line: s.line,
+                        column: s.column,
+                    });
                 }
                 out.push(f);
             }
-            if m.total > 0 && m.score < m.threshold {
-                if let Some(c) = docs.contracts.get(cid.as_str()) {
-                    out.push(
+            if m.total > 0
+                && m.score < m.threshold
+                && let Some(c) = docs.contracts.get(cid.as_str())
+            {
+                out.push(
                         Finding::warning(
                             Code::WeakSuite,
                             format!(
@@ -97,18 +121,24 @@ pub(super) fn run(docs: &ProjectDocs, scope: &Scope, out: &mut Vec<Finding>) {
                         .at(&c.path, json::locate_key(&c.text, &json_path!["component_id"]))
                         .of(cid),
                     );
-                }
             }
         }
     }
-    let Some(cert) = &docs.certification else { return };
+    let Some(cert) = &docs.certification else {
+        return;
+    };
     for (cid, c) in cert.components.iter().filter(|(c, _)| scope.includes(c)) {
         let mut changed = Vec::new();
         let contract = docs.contracts.get(cid.as_str());
-        if contract.map(|d| sha256_hex(d.text.as_bytes())).as_deref() != Some(c.contract_hash.as_str()) {
+        if contract.map(|d| sha256_hex(d.text.as_bytes())).as_deref()
+            != Some(c.contract_hash.as_str())
+        {
             changed.push("contract");
         }
-        let lock = docs.integrity.get(cid.as_str()).and_then(|i| i.lock.as_ref());
+        let lock = docs
+            .integrity
+            .get(cid.as_str())
+            .and_then(|i| i.lock.as_ref());
         if lock.map(|l| l.test_hash()).as_deref() != Some(c.test_hash.as_str()) {
             changed.push("tests");
         }
@@ -125,7 +155,10 @@ pub(super) fn run(docs: &ProjectDocs, scope: &Scope, out: &mut Vec<Finding>) {
         )
         .of(cid);
         if let Some(d) = contract {
-            f = f.at(&d.path, json::locate_key(&d.text, &json_path!["component_id"]));
+            f = f.at(
+                &d.path,
+                json::locate_key(&d.text, &json_path!["component_id"]),
+            );
         }
         out.push(f);
     }

@@ -98,6 +98,10 @@ impl TestLock {
         crate::digest::sha256_hex(format!("{:?}", self.files).as_bytes())
     }
     pub fn hidden_hash(&self) -> String {
-        if self.hidden.is_empty() { String::new() } else { crate::digest::sha256_hex(format!("{:?}", self.hidden).as_bytes()) }
+        if self.hidden.is_empty() {
+            String::new()
+        } else {
+            crate::digest::sha256_hex(format!("{:?}", self.hidden).as_bytes())
+        }
     }
 }

@@ -123,7 +123,11 @@ impl RunState {
 
     /// The task entry of a component, created if missing.
     pub fn task_mut(&mut self, cid: &str) -> &mut ComponentTask {
-        let i = match self.component_tasks.iter().position(|t| t.component_id == cid) {
+        let i = match self
+            .component_tasks
+            .iter()
+            .position(|t| t.component_id == cid)
+        {
             Some(i) => i,
             None => {
                 self.component_tasks.push(ComponentTask {

@@ -5,8 +5,8 @@ use super::layout::{Layout, is_test_code};
 use crate::ids::{IdError, check_component_id};
 use crate::json::{self, JsonError, JsonErrorKind};
 use crate::model::{
-    Certification, ComponentContract, ContractTestSuite, DecompositionTree, MutationRecord, RedFirstRecord,
-    TestLanguage, TestLock, TestResults,
+    Certification, ComponentContract, ContractTestSuite, DecompositionTree, MutationRecord,
+    RedFirstRecord, TestLanguage, TestLock, TestResults,
 };
 use crate::text::TextRange;
 use indexmap::IndexMap;

@@ -310,7 +310,13 @@ pub fn now_utc() -> String {
 
 /// [`now_utc`] for a given number of seconds since the Unix epoch.
 pub fn utc_from_secs(secs: u64) -> String {
-    format!("{}Z", format_utc(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs), "T"))
+    format!(
+        "{}Z",
+        format_utc(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
+            "T"
+        )
+    )
 }
 
 fn stamp() -> String {

@@ -57,9 +57,11 @@ pub fn locate(targets: &[Target], sig: &Signal) -> Located {
         }
     }
     if !sig.file_path.is_empty()
-        && let Some(i) = targets
-            .iter()
-            .position(|t| t.log_files.iter().any(|f| f.to_string_lossy() == sig.file_path))
+        && let Some(i) = targets.iter().position(|t| {
+            t.log_files
+                .iter()
+                .any(|f| f.to_string_lossy() == sig.file_path)
+        })
     {
         return Located {
             project: Some(i),
@@ -144,10 +146,12 @@ pub fn triage_request(error: &str, components: &[ComponentBrief]) -> LlmRequest 
         })
         .collect();
     LlmRequest::new(TRIAGE, "TriageResult", triage_schema())
-        .system("You are starting fresh as an on-call engineer triaging a production error. Given the \
+        .system(
+            "You are starting fresh as an on-call engineer triaging a production error. Given the \
 error and the components of the system (their contracts' functions and source files), name the one \
 component whose code most likely raised it, how confident you are (0 to 1), and why. Answer \
-`unknown` if the error cannot come from any of them.")
+`unknown` if the error cannot come from any of them.",
+        )
         .user(format!(
             "# Error\n```\n{}\n```\n\n# Components\n{}",
             error.trim(),

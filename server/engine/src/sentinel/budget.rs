@@ -150,7 +150,11 @@ fn windows(b: &MonitoringBudget) -> [(&'static str, Duration, f64); 4] {
         ("hourly", Duration::from_secs(HOUR), b.hourly_cap),
         ("daily", Duration::from_secs(24 * HOUR), b.daily_cap),
         ("weekly", Duration::from_secs(7 * 24 * HOUR), b.weekly_cap),
-        ("monthly", Duration::from_secs(30 * 24 * HOUR), b.monthly_cap),
+        (
+            "monthly",
+            Duration::from_secs(30 * 24 * HOUR),
+            b.monthly_cap,
+        ),
     ]
 }
 
@@ -320,7 +324,11 @@ mod tests {
 
     #[test]
     fn iso_round_trips() {
-        for s in ["1970-01-01T00:00:00", "2024-02-29T23:59:59", "2031-12-31T00:00:01"] {
+        for s in [
+            "1970-01-01T00:00:00",
+            "2024-02-29T23:59:59",
+            "2031-12-31T00:00:01",
+        ] {
             let t = parse_iso(s).expect(s);
             assert_eq!(iso(t), s);
         }

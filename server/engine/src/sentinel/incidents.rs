@@ -87,7 +87,13 @@ pub struct Incident {
 }
 
 impl Incident {
-    pub fn new(id: String, project_dir: String, fingerprint: String, signal: Signal, now: String) -> Self {
+    pub fn new(
+        id: String,
+        project_dir: String,
+        fingerprint: String,
+        signal: Signal,
+        now: String,
+    ) -> Self {
         Self {
             id,
             status: IncidentStatus::Detected,
@@ -203,18 +209,23 @@ impl IncidentStore {
     /// Read-modify-write under `.pact/monitoring/.incidents.lock`.
     pub fn update<R>(&self, f: impl FnOnce(&mut IncidentFile) -> R) -> Result<R, StoreError> {
         std::fs::create_dir_all(&self.dir).map_err(|e| self.io(e))?;
-        let _guard = FileLock::acquire(&self.dir.join(".incidents.lock")).map_err(|e| self.io(e))?;
+        let _guard =
+            FileLock::acquire(&self.dir.join(".incidents.lock")).map_err(|e| self.io(e))?;
         let mut file = self.load()?;
         let r = f(&mut file);
-        let mut text = serde_json::to_string_pretty(&file)
-            .map_err(|e| self.io(std::io::Error::other(e)))?;
+        let mut text =
+            serde_json::to_string_pretty(&file).map_err(|e| self.io(std::io::Error::other(e)))?;
         text.push('\n');
         write_atomic(&self.path(), text.as_bytes()).map_err(|e| self.io(e))?;
         Ok(r)
     }
 
     /// Changes one incident (no-op if it is gone).
-    pub fn modify(&self, id: &str, f: impl FnOnce(&mut Incident)) -> Result<Option<Incident>, StoreError> {
+    pub fn modify(
+        &self,
+        id: &str,
+        f: impl FnOnce(&mut Incident),
+    ) -> Result<Option<Incident>, StoreError> {
         self.update(|file| {
             file.incidents.get_mut(id).map(|i| {
                 f(i);

@@ -381,7 +381,12 @@ impl Sentinel {
         })
     }
 
-    async fn work(&self, t: &Target, incident: Incident, project_known: bool) -> Result<Incident, SentinelError> {
+    async fn work(
+        &self,
+        t: &Target,
+        incident: Incident,
+        project_known: bool,
+    ) -> Result<Incident, SentinelError> {
         let id = incident.id.clone();
         let spend = self.spend(t);
         let hit = Arc::new(Mutex::new(None));
@@ -402,7 +407,13 @@ impl Sentinel {
             store.modify(&id, |i| i.set_status(IncidentStatus::Triaging, &now, ""))?;
             let components = t.components();
             if components.is_empty() {
-                return self.close(t, &id, IncidentStatus::Escalated, "unattributed: the project has no components yet", &spend);
+                return self.close(
+                    t,
+                    &id,
+                    IncidentStatus::Escalated,
+                    "unattributed: the project has no components yet",
+                    &spend,
+                );
             }
             let text: String = incident
                 .signals
@@ -416,13 +427,22 @@ impl Sentinel {
                     store.modify(&id, |i| {
                         i.component_id = c.clone();
                         i.attribution = "triage".into();
-                        i.extra.insert("triage".into(), serde_json::to_value(&r).unwrap_or(Value::Null));
+                        i.extra.insert(
+                            "triage".into(),
+                            serde_json::to_value(&r).unwrap_or(Value::Null),
+                        );
                         i.history.push(format!(
                             "{now} triage: {c} (confidence {:.2}): {}",
                             r.confidence, r.reasoning
                         ));
                     })?;
-                    self.say(t, format!("incident {id}: triage says {c} ({:.0}%)", r.confidence * 100.0));
+                    self.say(
+                        t,
+                        format!(
+                            "incident {id}: triage says {c} ({:.0}%)",
+                            r.confidence * 100.0
+                        ),
+                    );
                     cid = c;
                 }
                 Ok((None, r)) => {
@@ -430,7 +450,10 @@ impl Sentinel {
                         t,
                         &id,
                         IncidentStatus::Escalated,
-                        &format!("unattributed: triage could not name a component ({}: {})", r.component_id, r.reasoning),
+                        &format!(
+                            "unattributed: triage could not name a component ({}: {})",
+                            r.component_id, r.reasoning
+                        ),
                         &spend,
                     );
                 }
@@ -438,27 +461,57 @@ impl Sentinel {
             }
         }
         if !t.engine.config.monitoring_auto_remediate() {
-            return self.close(t, &id, IncidentStatus::Escalated, "auto-remediation is off (monitoring_auto_remediate: false): needs a human", &spend);
+            return self.close(
+                t,
+                &id,
+                IncidentStatus::Escalated,
+                "auto-remediation is off (monitoring_auto_remediate: false): needs a human",
+                &spend,
+            );
         }
         if let Err(h) = spend.check(&id) {
-            return self.close(t, &id, IncidentStatus::Escalated, &format!("budget_exceeded: {h}"), &spend);
+            return self.close(
+                t,
+                &id,
+                IncidentStatus::Escalated,
+                &format!("budget_exceeded: {h}"),
+                &spend,
+            );
         }
-        let job = match crate::joblock::acquire(&t.engine.project, &format!("pact sentinel: remediating incident {id}")) {
+        let job = match crate::joblock::acquire(
+            &t.engine.project,
+            &format!("pact sentinel: remediating incident {id}"),
+        ) {
             Ok(j) => j,
             Err(err) => {
-                return self.close(t, &id, IncidentStatus::Escalated, &format!("the project is busy, so it was not remediated: {err}"), &spend);
+                return self.close(
+                    t,
+                    &id,
+                    IncidentStatus::Escalated,
+                    &format!("the project is busy, so it was not remediated: {err}"),
+                    &spend,
+                );
             }
         };
         let now = self.now();
         store.modify(&id, |i| {
-            i.set_status(IncidentStatus::Remediating, &now, &format!("component {cid}"));
+            i.set_status(
+                IncidentStatus::Remediating,
+                &now,
+                &format!("component {cid}"),
+            );
         })?;
         self.say(t, format!("incident {id}: remediating {cid}"));
         let current = store.get(&id)?.unwrap_or(incident);
         let result = remediate::remediate(&engine, &current, &cid, &*self.log).await;
         drop(job);
         match result {
-            Ok(remediate::Remediation::Fixed { test_name, attempts, passed, total }) => {
+            Ok(remediate::Remediation::Fixed {
+                test_name,
+                attempts,
+                passed,
+                total,
+            }) => {
                 store.modify(&id, |i| i.remediation_attempts = attempts)?;
                 self.close(
                     t,
@@ -519,7 +572,10 @@ impl Sentinel {
             IncidentStatus::Resolved => "incident_resolved",
             _ => "incident_escalated",
         };
-        let _ = t.engine.project.audit(action, format!("{id}: {resolution}"));
+        let _ = t
+            .engine
+            .project
+            .audit(action, format!("{id}: {resolution}"));
         self.say(t, format!("incident {id} {status}: {resolution}"));
         Ok(closed)
     }
@@ -531,7 +587,9 @@ mod tests {
 
     #[test]
     fn fingerprints_ignore_times_addresses_lines_and_pids() {
-        let a = fingerprint("2024-01-01T10:00:00.123Z ERROR worker 12345 at 0xdeadbeef: boom in app.py:42");
+        let a = fingerprint(
+            "2024-01-01T10:00:00.123Z ERROR worker 12345 at 0xdeadbeef: boom in app.py:42",
+        );
         let b = fingerprint("2025-06-30 23:59:59 ERROR   worker 67890 at 0x1: boom in app.py:7");
         assert_eq!(a, b);
         assert_eq!(a.len(), 16);

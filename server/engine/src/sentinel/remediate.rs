@@ -59,9 +59,15 @@ pub struct FixerBrief<'a> {
 
 pub fn fixer_request(b: &FixerBrief) -> LlmRequest {
     let how = match b.language {
-        TestLanguage::Python => "one pytest function `def test_reproducer_<what>():` using only names the existing tests already import",
-        TestLanguage::TypeScript => "one vitest `test(\"test_reproducer_<what>\", …)` using only what the existing tests import",
-        TestLanguage::JavaScript => "one node:test `test(\"test_reproducer_<what>\", …)` using only what the existing tests require",
+        TestLanguage::Python => {
+            "one pytest function `def test_reproducer_<what>():` using only names the existing tests already import"
+        }
+        TestLanguage::TypeScript => {
+            "one vitest `test(\"test_reproducer_<what>\", …)` using only what the existing tests import"
+        }
+        TestLanguage::JavaScript => {
+            "one node:test `test(\"test_reproducer_<what>\", …)` using only what the existing tests require"
+        }
     };
     let mut req = LlmRequest::new(FIXER, "ReproducerResult", fixer_schema())
         .system("You are starting fresh as a senior engineer turning a production incident into a regression \
@@ -80,7 +86,9 @@ assert the behaviour the contract promises.")
         .phase("monitor")
         .component(b.cid);
     if let Some(f) = b.feedback {
-        req = req.user(format!("Your previous reproducer was not usable: {f}\nWrite another one."));
+        req = req.user(format!(
+            "Your previous reproducer was not usable: {f}\nWrite another one."
+        ));
     }
     req
 }
@@ -190,20 +198,36 @@ fn source_of(dir: &Path) -> String {
 }
 
 fn failed_tests(r: &TestResults) -> Vec<String> {
-    r.failure_details.iter().map(|f| f.test_id.clone()).collect()
+    r.failure_details
+        .iter()
+        .map(|f| f.test_id.clone())
+        .collect()
 }
 
 /// Whether a result is "exactly the reproducer fails".
 fn only_reproducer_fails(r: &TestResults, name: &str) -> std::result::Result<(), String> {
     let failed = failed_tests(r);
-    let repro_failed = failed.iter().any(|t| t == name || t.ends_with(&format!("::{name}")) || t.ends_with(&format!(".{name}")) || t.contains(name));
+    let repro_failed = failed.iter().any(|t| {
+        t == name
+            || t.ends_with(&format!("::{name}"))
+            || t.ends_with(&format!(".{name}"))
+            || t.contains(name)
+    });
     if r.total == 0 || failed.iter().any(|t| t.starts_with('<')) {
         let why = r
             .failure_details
             .first()
-            .map(|f| f.error_message.lines().take(3).collect::<Vec<_>>().join(" "))
+            .map(|f| {
+                f.error_message
+                    .lines()
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .unwrap_or_default();
-        return Err(format!("the test file with your reproducer does not run: {why}"));
+        return Err(format!(
+            "the test file with your reproducer does not run: {why}"
+        ));
     }
     if !repro_failed {
         return Err(format!(
@@ -214,13 +238,21 @@ fn only_reproducer_fails(r: &TestResults, name: &str) -> std::result::Result<(),
     if !others.is_empty() {
         return Err(format!(
             "adding it made other tests fail ({}): do not redefine the existing helpers or imports",
-            others.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            others
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     Ok(())
 }
 
-fn check_reproducer(r: &Reproducer, lang: TestLanguage, existing: &str) -> std::result::Result<(), String> {
+fn check_reproducer(
+    r: &Reproducer,
+    lang: TestLanguage,
+    existing: &str,
+) -> std::result::Result<(), String> {
     let analysis = pact_core::testcode::analyze(lang, &r.test_code);
     if !analysis.parses() {
         let e = &analysis.syntax_errors[0];
@@ -230,7 +262,10 @@ fn check_reproducer(r: &Reproducer, lang: TestLanguage, existing: &str) -> std::
         return Err(format!("the code defines no test named `{}`", r.test_name));
     };
     if !t.has_assertion {
-        return Err(format!("`{}` asserts nothing, so it cannot fail", r.test_name));
+        return Err(format!(
+            "`{}` asserts nothing, so it cannot fail",
+            r.test_name
+        ));
     }
     let before = pact_core::testcode::analyze(lang, existing);
     if before.tests.iter().any(|t| t.name == r.test_name) {
@@ -259,7 +294,8 @@ async fn run_file(e: &Engine, cid: &str, file_name: &str, code: &str) -> Result<
         .tempdir()
         .map_err(|err| EngineError::Invalid(format!("cannot make a scratch dir: {err}")))?;
     let f = tmp.path().join(file_name);
-    std::fs::write(&f, code).map_err(|err| EngineError::Invalid(format!("cannot write {}: {err}", f.display())))?;
+    std::fs::write(&f, code)
+        .map_err(|err| EngineError::Invalid(format!("cannot write {}: {err}", f.display())))?;
     let job = TestJob {
         language: language(e),
         test_files: vec![f],
@@ -308,9 +344,13 @@ pub async fn remediate(
 ) -> Result<Remediation> {
     pact_core::ids::check_component_id(cid).map_err(|err| EngineError::Invalid(err.to_string()))?;
     let escalate = |reason: String, attempts: u32| Ok(Remediation::Escalated { reason, attempts });
-    let (Some(contract), Some(mut suite)) = (e.project.load_contract(cid)?, e.project.load_suite(cid)?)
+    let (Some(contract), Some(mut suite)) =
+        (e.project.load_contract(cid)?, e.project.load_suite(cid)?)
     else {
-        return escalate(format!("{cid} has no contract or test suite to make stricter"), 0);
+        return escalate(
+            format!("{cid} has no contract or test suite to make stricter"),
+            0,
+        );
     };
     let lang = language(e);
     let test_file = e.project.layout.tests_dir(cid).join(lang.test_file_name());
@@ -344,7 +384,11 @@ pub async fn remediate(
             language: lang,
             feedback: feedback.as_deref(),
         });
-        let answer = e.backends.for_role(FIXER)?.complete(&req, &e.cancel).await?;
+        let answer = e
+            .backends
+            .for_role(FIXER)?
+            .complete(&req, &e.cancel)
+            .await?;
         let r: Reproducer = match serde_json::from_value(answer.value) {
             Ok(r) => r,
             Err(err) => {
@@ -353,7 +397,10 @@ pub async fn remediate(
             }
         };
         if let Err(why) = check_reproducer(&r, lang, &existing) {
-            log(&format!("incident {}: reproducer refused: {why}", incident.id));
+            log(&format!(
+                "incident {}: reproducer refused: {why}",
+                incident.id
+            ));
             feedback = Some(why);
             continue;
         }
@@ -365,8 +412,14 @@ pub async fn remediate(
                 break;
             }
             Err(why) => {
-                log(&format!("incident {}: reproducer refused: {why}", incident.id));
-                e.audit("reproducer_rejected", format!("{cid}: {}: {why}", r.test_name))?;
+                log(&format!(
+                    "incident {}: reproducer refused: {why}",
+                    incident.id
+                ));
+                e.audit(
+                    "reproducer_rejected",
+                    format!("{cid}: {}: {why}", r.test_name),
+                )?;
                 feedback = Some(why);
             }
         }
@@ -399,7 +452,11 @@ pub async fn remediate(
     suite.test_cases.retain(|c| c.id != case_id);
     suite.test_cases.push(TestCase {
         id: case_id,
-        description: format!("{} (production incident {})", repro.description.trim(), incident.id),
+        description: format!(
+            "{} (production incident {})",
+            repro.description.trim(),
+            incident.id
+        ),
         function,
         category: TestCategory::ErrorCase,
         setup_description: String::new(),
@@ -408,13 +465,21 @@ pub async fn remediate(
         input_description: String::new(),
         expected_output_description: String::new(),
         expected_error: String::new(),
-        assertions: vec![format!("{} fails before the fix and passes after", repro.test_name)],
+        assertions: vec![format!(
+            "{} fails before the fix and passes after",
+            repro.test_name
+        )],
         extra: [("incident_id".to_string(), Value::from(incident.id.clone()))]
             .into_iter()
             .collect(),
     });
     save_suite(e, &suite)?;
-    lock::lock_tests(&e.project, cid, suite.contract_version, std::slice::from_ref(&test_file))?;
+    lock::lock_tests(
+        &e.project,
+        cid,
+        suite.contract_version,
+        std::slice::from_ref(&test_file),
+    )?;
     e.audit(
         "test_lock",
         format!(
@@ -448,11 +513,13 @@ pub async fn remediate(
         .prefix("pact-prev-src-")
         .tempdir()
         .map_err(|err| EngineError::Invalid(format!("cannot back up {}: {err}", src.display())))?;
-    copy_tree(&src, backup.path()).map_err(|err| EngineError::Invalid(format!("cannot back up {}: {err}", src.display())))?;
+    copy_tree(&src, backup.path())
+        .map_err(|err| EngineError::Invalid(format!("cannot back up {}: {err}", src.display())))?;
     let _ = std::fs::remove_file(impl_dir.join("metadata.json"));
     let restore = |why: &str| -> Result<()> {
-        copy_tree(backup.path(), &src)
-            .map_err(|err| EngineError::Invalid(format!("cannot restore {}: {err}", src.display())))?;
+        copy_tree(backup.path(), &src).map_err(|err| {
+            EngineError::Invalid(format!("cannot restore {}: {err}", src.display()))
+        })?;
         e.audit(
             "remediation_rollback",
             format!("{cid}: previous implementation restored ({why})"),

@@ -104,10 +104,10 @@ impl Tailer {
         if let Some(tb) = self.traceback.as_mut() {
             let continues = line.starts_with(char::is_whitespace) || line.is_empty();
             tb.push(line);
-            if !continues || tb.len() >= MAX_TRACEBACK_LINES {
-                if let Some(tb) = self.traceback.take() {
-                    out.push(tb.join("\n"));
-                }
+            if (!continues || tb.len() >= MAX_TRACEBACK_LINES)
+                && let Some(tb) = self.traceback.take()
+            {
+                out.push(tb.join("\n"));
             }
             return;
         }
@@ -180,7 +180,9 @@ impl ProcessWatcher {
             .iter()
             .filter(|p| !p.is_empty())
             .filter_map(|p| {
-                let r = Regex::new(p).or_else(|_| Regex::new(&regex::escape(p))).ok()?;
+                let r = Regex::new(p)
+                    .or_else(|_| Regex::new(&regex::escape(p)))
+                    .ok()?;
                 Some((p.clone(), r))
             })
             .collect();
@@ -200,12 +202,20 @@ impl ProcessWatcher {
             let Ok(raw) = std::fs::read(e.path().join("cmdline")) else {
                 continue;
             };
-            let cmd = String::from_utf8_lossy(&raw).replace('\0', " ").trim().to_string();
+            let cmd = String::from_utf8_lossy(&raw)
+                .replace('\0', " ")
+                .trim()
+                .to_string();
             if !cmd.is_empty() {
                 out.push((pid, cmd));
             }
         }
         out
+    }
+
+    /// How many running processes a pattern matched at the last scan.
+    pub fn tracked(&self, pattern: &str) -> usize {
+        self.seen.get(pattern).map_or(0, BTreeSet::len)
     }
 
     /// Messages for patterns whose previously seen processes are gone.
@@ -223,7 +233,10 @@ impl ProcessWatcher {
             if !gone.is_empty() {
                 out.push((
                     p.clone(),
-                    format!("Process matching '{p}' disappeared (PIDs: {})", gone.join(", ")),
+                    format!(
+                        "Process matching '{p}' disappeared (PIDs: {})",
+                        gone.join(", ")
+                    ),
                 ));
             }
         }
@@ -282,10 +295,13 @@ pub async fn run(
     }
     for (port, owners) in ports {
         let addr = SocketAddr::new(opts.webhook_bind, port);
-        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-            std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"))
-        })?;
-        log(&format!("webhook listening on {}", listener.local_addr().unwrap_or(addr)));
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
+        log(&format!(
+            "webhook listening on {}",
+            listener.local_addr().unwrap_or(addr)
+        ));
         let project = (owners.len() == 1).then(|| owners[0].clone());
         tasks.spawn(super::webhook::serve(
             listener,
@@ -300,12 +316,14 @@ pub async fn run(
     for t in &sentinel.targets {
         for f in &t.log_files {
             let mut tailer = Tailer::new(f.clone(), Arc::new(t.matcher.clone()));
-            let (tx, stop, clock, every) = (tx.clone(), stop.clone(), sentinel.clock.clone(), opts.poll);
+            let (tx, stop, clock, every) =
+                (tx.clone(), stop.clone(), sentinel.clock.clone(), opts.poll);
             log(&format!("tailing {}", f.display()));
             tasks.spawn(async move {
                 loop {
                     for text in tailer.poll() {
-                        let mut s = Signal::new(SignalSource::LogFile, text, budget::iso(clock.now()));
+                        let mut s =
+                            Signal::new(SignalSource::LogFile, text, budget::iso(clock.now()));
                         s.file_path = tailer.path.to_string_lossy().into_owned();
                         if tx.send(s).await.is_err() {
                             return;
@@ -330,7 +348,12 @@ pub async fn run(
         if std::path::Path::new("/proc").is_dir() {
             let mut w = ProcessWatcher::new(&patterns);
             w.scan();
-            let (tx, stop, clock, every) = (tx.clone(), stop.clone(), sentinel.clock.clone(), opts.process_interval);
+            let (tx, stop, clock, every) = (
+                tx.clone(),
+                stop.clone(),
+                sentinel.clock.clone(),
+                opts.process_interval,
+            );
             log(&format!("watching processes: {}", patterns.join(", ")));
             tasks.spawn(async move {
                 loop {
@@ -339,7 +362,8 @@ pub async fn run(
                         _ = stop.cancelled() => return,
                     }
                     for (p, msg) in w.scan() {
-                        let mut s = Signal::new(SignalSource::Process, msg, budget::iso(clock.now()));
+                        let mut s =
+                            Signal::new(SignalSource::Process, msg, budget::iso(clock.now()));
                         s.process_name = p;
                         if tx.send(s).await.is_err() {
                             return;
@@ -396,7 +420,11 @@ mod tests {
         assert!(t.poll().is_empty(), "lines before the start are not new");
         let append = |s: &str| {
             use std::io::Write;
-            let mut f = std::fs::OpenOptions::new().append(true).create(true).open(&log).expect("open");
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(&log)
+                .expect("open");
             f.write_all(s.as_bytes()).expect("append");
         };
         append("INFO fine\nERROR one\nERROR par");
@@ -407,17 +435,29 @@ mod tests {
         append("ERROR last words\n");
         std::fs::rename(&log, tmp.path().join("app.log.1")).expect("rotate");
         std::fs::write(&log, "ERROR fresh start\n").expect("new");
-        assert_eq!(t.poll(), vec!["ERROR last words".to_string(), "ERROR fresh start".to_string()]);
+        assert_eq!(
+            t.poll(),
+            vec![
+                "ERROR last words".to_string(),
+                "ERROR fresh start".to_string()
+            ]
+        );
         // Truncation in place.
         append("ERROR before truncation\n");
         assert_eq!(t.poll().len(), 1);
         std::fs::write(&log, "CRITICAL after\n").expect("truncate");
         assert_eq!(t.poll(), vec!["CRITICAL after".to_string()]);
         // A traceback is one error, ending at the exception line.
-        append("Traceback (most recent call last):\n  File \"counter.py\", line 9, in top_n\n    best = max(counts.values())\nValueError: max() arg is an empty sequence\nINFO next\n");
+        append(
+            "Traceback (most recent call last):\n  File \"counter.py\", line 9, in top_n\n    best = max(counts.values())\nValueError: max() arg is an empty sequence\nINFO next\n",
+        );
         let got = t.poll();
         assert_eq!(got.len(), 1, "{got:?}");
-        assert!(got[0].starts_with("Traceback") && got[0].ends_with("empty sequence"), "{}", got[0]);
+        assert!(
+            got[0].starts_with("Traceback") && got[0].ends_with("empty sequence"),
+            "{}",
+            got[0]
+        );
     }
 
     #[test]
@@ -436,8 +476,18 @@ mod tests {
             .arg("30.123457")
             .spawn()
             .expect("spawn sleep");
-        let mut w = ProcessWatcher::new(&["sleep 30\\.123457".to_string()]);
-        assert!(w.scan().is_empty());
+        let pattern = "sleep 30\\.123457".to_string();
+        let mut w = ProcessWatcher::new(std::slice::from_ref(&pattern));
+        // Until the child has exec'd, its command line is still ours.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while w.tracked(&pattern) == 0 {
+            assert!(w.scan().is_empty());
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never saw the process"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let _ = child.kill();
         let _ = child.wait();
         let gone = w.scan();

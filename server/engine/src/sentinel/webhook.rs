@@ -80,8 +80,8 @@ pub fn parse_head(head: &[u8]) -> Result<Head, Reject> {
 
 /// The signal a body carries.
 pub fn parse_body(body: &[u8], timestamp: String) -> Result<Signal, Reject> {
-    let v: Value = serde_json::from_slice(body)
-        .map_err(|e| reject(400, format!("body is not JSON: {e}")))?;
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| reject(400, format!("body is not JSON: {e}")))?;
     let o = v
         .as_object()
         .ok_or_else(|| reject(400, "body must be a JSON object"))?;
@@ -143,7 +143,10 @@ async fn read_request(s: &mut TcpStream, now: &str) -> Result<Signal, Reject> {
             .await
             .map_err(|e| reject(400, e.to_string()))?;
         if n == 0 {
-            return Err(reject(400, "connection closed before the end of the headers"));
+            return Err(reject(
+                400,
+                "connection closed before the end of the headers",
+            ));
         }
         buf.extend_from_slice(&chunk[..n]);
     };
@@ -155,7 +158,10 @@ async fn read_request(s: &mut TcpStream, now: &str) -> Result<Signal, Reject> {
         return Err(reject(405, "only POST is accepted"));
     }
     if head.chunked {
-        return Err(reject(501, "chunked bodies are not supported; send Content-Length"));
+        return Err(reject(
+            501,
+            "chunked bodies are not supported; send Content-Length",
+        ));
     }
     let len = head
         .content_length
@@ -233,17 +239,30 @@ mod tests {
 
     #[test]
     fn heads_and_bodies() {
-        let h = parse_head(b"POST /report HTTP/1.1\r\nHost: x\r\nContent-Length: 12")
-            .expect("head");
+        let h =
+            parse_head(b"POST /report HTTP/1.1\r\nHost: x\r\nContent-Length: 12").expect("head");
         assert_eq!((h.method.as_str(), h.content_length), ("POST", Some(12)));
         assert!(parse_head(b"GARBAGE").is_err());
         assert!(parse_head(b"POST / HTTP/1.1\r\nContent-Length: x").is_err());
         assert!(parse_head(b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2").is_err());
-        let s = parse_body(br#"{"error": "boom", "log_key": "PACT:0a1b2c3d:x"}"#, "t".into())
-            .expect("body");
-        assert_eq!((s.raw_text.as_str(), s.log_key.as_str()), ("boom", "PACT:0a1b2c3d:x"));
+        let s = parse_body(
+            br#"{"error": "boom", "log_key": "PACT:0a1b2c3d:x"}"#,
+            "t".into(),
+        )
+        .expect("body");
+        assert_eq!(
+            (s.raw_text.as_str(), s.log_key.as_str()),
+            ("boom", "PACT:0a1b2c3d:x")
+        );
         assert!(parse_body(br#"{"message": "m"}"#, "t".into()).is_ok());
-        for bad in [&b"[]"[..], b"{}", br#"{"error": ""}"#, br#"{"error": 3}"#, b"not json", br#"{"error":"e","log_key":1}"#] {
+        for bad in [
+            &b"[]"[..],
+            b"{}",
+            br#"{"error": ""}"#,
+            br#"{"error": 3}"#,
+            b"not json",
+            br#"{"error":"e","log_key":1}"#,
+        ] {
             assert_eq!(parse_body(bad, "t".into()).err().map(|r| r.0), Some(400));
         }
     }

@@ -75,10 +75,18 @@ pub fn files(files: &[(&str, &str)]) -> Value {
 /// Held-out tests, written independently of the visible ones (other inputs, other cases).
 pub fn hidden(cid: &str) -> Value {
     let code = match cid {
-        "tokenizer" => "from tokenizer import *\nimport pytest\n\n\ndef test_h001_digits_and_apostrophes():\n    toks = tokenize(\"It's 42 o'clock\")\n    assert [t.text for t in toks] == [\"it's\", \"42\", \"o'clock\"]\n\n\ndef test_h002_whitespace_only():\n    assert tokenize(\"   \\n\\t \") == []\n\n\ndef test_h003_positions_count_words():\n    toks = tokenize(\"x y z\")\n    assert [t.position for t in toks] == [0, 1, 2]\n",
-        "counter" => "from counter import *\nimport pytest\n\n\ndef _t(*ws):\n    return [Token(text=w, position=i) for i, w in enumerate(ws)]\n\n\ndef test_h001_single_word():\n    assert count_tokens(_t(\"z\")) == {\"z\": 1}\n\n\ndef test_h002_ties_alphabetical():\n    rows = top_n({\"b\": 1, \"a\": 1, \"c\": 1}, 3)\n    assert [r.word for r in rows] == [\"a\", \"b\", \"c\"]\n\n\ndef test_h003_negative_n():\n    with pytest.raises(ValueError):\n        top_n({\"a\": 1}, -5)\n",
-        "formatter" => "from formatter import *\nimport json\nimport pytest\n\n\ndef test_h001_csv_header_only():\n    assert format_report([], \"csv\") == \"word,count\"\n\n\ndef test_h002_json_round_trip():\n    rows = [WordCount(word=\"q\", count=9)]\n    assert json.loads(format_report(rows, \"json\")) == [{\"word\": \"q\", \"count\": 9}]\n\n\ndef test_h003_text_lines():\n    rows = [WordCount(word=\"a\", count=2), WordCount(word=\"b\", count=1)]\n    assert format_report(rows, \"text\").splitlines() == [\"a 2\", \"b 1\"]\n",
-        _ => "from wordfreq import *\nimport pytest\n\n\ndef test_h001_case_folding():\n    assert run_report(\"A a B\", 1) == \"a 2\"\n\n\ndef test_h002_csv_output():\n    assert run_report(\"x y x\", 2, \"csv\") == \"word,count\\nx,2\\ny,1\"\n\n\ndef test_h003_negative_top_n():\n    with pytest.raises(ValueError):\n        run_report(\"x\", -1)\n",
+        "tokenizer" => {
+            "from tokenizer import *\nimport pytest\n\n\ndef test_h001_digits_and_apostrophes():\n    toks = tokenize(\"It's 42 o'clock\")\n    assert [t.text for t in toks] == [\"it's\", \"42\", \"o'clock\"]\n\n\ndef test_h002_whitespace_only():\n    assert tokenize(\"   \\n\\t \") == []\n\n\ndef test_h003_positions_count_words():\n    toks = tokenize(\"x y z\")\n    assert [t.position for t in toks] == [0, 1, 2]\n"
+        }
+        "counter" => {
+            "from counter import *\nimport pytest\n\n\ndef _t(*ws):\n    return [Token(text=w, position=i) for i, w in enumerate(ws)]\n\n\ndef test_h001_single_word():\n    assert count_tokens(_t(\"z\")) == {\"z\": 1}\n\n\ndef test_h002_ties_alphabetical():\n    rows = top_n({\"b\": 1, \"a\": 1, \"c\": 1}, 3)\n    assert [r.word for r in rows] == [\"a\", \"b\", \"c\"]\n\n\ndef test_h003_negative_n():\n    with pytest.raises(ValueError):\n        top_n({\"a\": 1}, -5)\n"
+        }
+        "formatter" => {
+            "from formatter import *\nimport json\nimport pytest\n\n\ndef test_h001_csv_header_only():\n    assert format_report([], \"csv\") == \"word,count\"\n\n\ndef test_h002_json_round_trip():\n    rows = [WordCount(word=\"q\", count=9)]\n    assert json.loads(format_report(rows, \"json\")) == [{\"word\": \"q\", \"count\": 9}]\n\n\ndef test_h003_text_lines():\n    rows = [WordCount(word=\"a\", count=2), WordCount(word=\"b\", count=1)]\n    assert format_report(rows, \"text\").splitlines() == [\"a 2\", \"b 1\"]\n"
+        }
+        _ => {
+            "from wordfreq import *\nimport pytest\n\n\ndef test_h001_case_folding():\n    assert run_report(\"A a B\", 1) == \"a 2\"\n\n\ndef test_h002_csv_output():\n    assert run_report(\"x y x\", 2, \"csv\") == \"word,count\\nx,2\\ny,1\"\n\n\ndef test_h003_negative_top_n():\n    with pytest.raises(ValueError):\n        run_report(\"x\", -1)\n"
+        }
     };
     json!({"test_cases": [{"id": "H001", "description": "held out", "function": "", "category": "happy_path"}], "generated_code": code})
 }

@@ -91,4 +91,3 @@ pub async fn planned(yaml: &str) -> (tempfile::TempDir, Project) {
     assert!(matches!(o, Outcome::Paused { .. }), "{o:?}");
     (t, p)
 }
-
