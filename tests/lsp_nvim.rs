@@ -3,9 +3,9 @@
 //!
 //! Skipped (loudly) only when `nvim` is missing and `CI` is not set; in CI it must run.
 
-mod support;
 #[path = "support/lsp_client.rs"]
 mod lsp_client;
+mod support;
 
 use serde_json::Value;
 use std::path::PathBuf;
@@ -52,10 +52,16 @@ fn neovim_receives_the_gates_diagnostics() {
         if std::env::var_os("CI").is_some() {
             panic!("nvim is not installed, and CI is set: `apt-get install -y neovim` in .ci/run");
         }
-        eprintln!("\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+        eprintln!(
+            "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+        );
         eprintln!("!!! SKIPPED neovim_receives_the_gates_diagnostics: nvim is not installed   !!!");
-        eprintln!("!!! (apt-get install -y neovim); it runs, and must pass, when CI is set     !!!");
-        eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
+        eprintln!(
+            "!!! (apt-get install -y neovim); it runs, and must pass, when CI is set     !!!"
+        );
+        eprintln!(
+            "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
+        );
         return;
     };
     let (tmp, root) = support::copy_project("sample");
@@ -63,7 +69,11 @@ fn neovim_receives_the_gates_diagnostics() {
     let text = std::fs::read_to_string(&contract).expect("read");
     // A near-miss type name after non-ASCII text on its line: Neovim converts our UTF-16
     // columns to byte columns, so a wrong conversion on either side shows.
-    let broken = text.replacen("\"output_type\": \"WordCountList\"", "\"x_note\": \"naïve 𝄞\", \"output_type\": \"WordCuontList\"", 1);
+    let broken = text.replacen(
+        "\"output_type\": \"WordCountList\"",
+        "\"x_note\": \"naïve 𝄞\", \"output_type\": \"WordCuontList\"",
+        1,
+    );
     assert_ne!(broken, text);
     std::fs::write(&contract, &broken).expect("write");
     let script = tmp.path().join("test.lua");
@@ -93,15 +103,37 @@ fn neovim_receives_the_gates_diagnostics() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.is_some(), "nvim did not finish");
-    let got: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap_or_default()).unwrap_or_default();
-    assert_eq!(got["ok"], true, "no unresolved-type diagnostic reached Neovim: {got}");
+    let got: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap_or_default())
+        .unwrap_or_default();
+    assert_eq!(
+        got["ok"], true,
+        "no unresolved-type diagnostic reached Neovim: {got}"
+    );
     let diags = got["diagnostics"].as_array().cloned().unwrap_or_default();
-    let d = diags.iter().find(|d| d["code"] == "unresolved-type").cloned().unwrap_or_default();
+    let d = diags
+        .iter()
+        .find(|d| d["code"] == "unresolved-type")
+        .cloned()
+        .unwrap_or_default();
     let at = broken.find("WordCuontList").expect("name");
     let (line, col) = lsp_client::position_utf8(&broken, at);
-    assert_eq!((d["lnum"].as_u64(), d["col"].as_u64()), (Some(line as u64), Some(col as u64)), "{d}");
-    assert_eq!(d["end_col"].as_u64(), Some(col as u64 + "WordCuontList".len() as u64), "{d}");
+    assert_eq!(
+        (d["lnum"].as_u64(), d["col"].as_u64()),
+        (Some(line as u64), Some(col as u64)),
+        "{d}"
+    );
+    assert_eq!(
+        d["end_col"].as_u64(),
+        Some(col as u64 + "WordCuontList".len() as u64),
+        "{d}"
+    );
     assert_eq!(d["source"], "pact");
-    assert!(d["message"].as_str().unwrap_or("").contains("WordCuontList"), "{d}");
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("WordCuontList"),
+        "{d}"
+    );
     assert_eq!(diags.len(), 1, "only the broken type: {diags:?}");
 }

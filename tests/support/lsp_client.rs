@@ -60,11 +60,16 @@ impl LspClient {
 
     pub fn spawn_with_env(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut cmd = Command::new(program);
-        cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
         let stdout = child.stdout.take().expect("stdout");
         let stderr = child.stderr.take().expect("stderr");
         let (tx, rx) = channel();
@@ -113,7 +118,9 @@ impl LspClient {
 
     /// Writes one framed message (raw bytes of the body).
     pub fn send_raw(&mut self, body: &[u8]) {
-        let Some(stdin) = self.stdin.as_mut() else { return };
+        let Some(stdin) = self.stdin.as_mut() else {
+            return;
+        };
         let header = format!("Content-Length: {}\r\n\r\n", body.len());
         let _ = stdin.write_all(header.as_bytes());
         let _ = stdin.write_all(body);
@@ -144,7 +151,10 @@ impl LspClient {
             Ok(m) => m,
             Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => return false,
         };
-        let method = msg.get("method").and_then(Value::as_str).map(str::to_string);
+        let method = msg
+            .get("method")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         match (msg.get("id").cloned(), method) {
             (Some(id), Some(_)) => {
                 // A request from the server: answer it.
@@ -181,7 +191,10 @@ impl LspClient {
                 return r;
             }
             if !self.pump(deadline) {
-                panic!("no response to request {id} within {timeout:?}\n--- server stderr ---\n{}", self.stderr_text());
+                panic!(
+                    "no response to request {id} within {timeout:?}\n--- server stderr ---\n{}",
+                    self.stderr_text()
+                );
             }
         }
     }
@@ -220,13 +233,18 @@ impl LspClient {
     }
 
     /// Waits until the latest publication for `uri` satisfies `pred`; returns it.
-    pub fn wait_diagnostics(&mut self, uri: &str, timeout: Duration, pred: impl Fn(&Published) -> bool) -> Option<Published> {
+    pub fn wait_diagnostics(
+        &mut self,
+        uri: &str,
+        timeout: Duration,
+        pred: impl Fn(&Published) -> bool,
+    ) -> Option<Published> {
         let deadline = Instant::now() + timeout;
         loop {
-            if let Some(p) = self.diagnostics.get(uri).and_then(|v| v.last()) {
-                if pred(p) {
-                    return Some(p.clone());
-                }
+            if let Some(p) = self.diagnostics.get(uri).and_then(|v| v.last())
+                && pred(p)
+            {
+                return Some(p.clone());
             }
             if !self.pump(deadline) {
                 return None;
@@ -255,7 +273,8 @@ impl LspClient {
     }
 
     pub fn open(&mut self, path: &Path, language: &str) -> String {
-        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         self.open_text(path, language, &text)
     }
 
@@ -381,7 +400,12 @@ pub fn offset(text: &str, line: u32, character: u32) -> usize {
 
 /// `{"line":…, "character":…}` of the n-th occurrence (0-based) of `needle`, plus `delta` bytes.
 pub fn pos_of(text: &str, needle: &str, nth: usize, delta: usize) -> Value {
-    let at = text.match_indices(needle).nth(nth).unwrap_or_else(|| panic!("{needle:?} #{nth} not in text")).0 + delta;
+    let at = text
+        .match_indices(needle)
+        .nth(nth)
+        .unwrap_or_else(|| panic!("{needle:?} #{nth} not in text"))
+        .0
+        + delta;
     let (l, c) = position(text, at);
     json!({"line": l, "character": c})
 }

@@ -1,0 +1,71 @@
+//! Logging: tracing to stderr (never stdout, which carries the protocol), and the server's own
+//! info/warn/error events forwarded to the client as `window/logMessage`.
+
+use std::fmt::Write;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tower_lsp_server::ls_types::MessageType;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::layer::{Context, Layer};
+
+pub type LogReceiver = UnboundedReceiver<(MessageType, String)>;
+
+/// A tracing layer that hands this crate's events to the client.
+pub struct ClientLayer {
+    tx: UnboundedSender<(MessageType, String)>,
+}
+
+struct Message(String);
+
+impl Visit for Message {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            let _ = write!(self.0, "{value:?}");
+        } else {
+            let _ = write!(self.0, " {}={value:?}", field.name());
+        }
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.0.push_str(value);
+        } else {
+            let _ = write!(self.0, " {}={value}", field.name());
+        }
+    }
+}
+
+impl<S: Subscriber> Layer<S> for ClientLayer {
+    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+        let meta = event.metadata();
+        if *meta.level() > Level::INFO || !meta.target().starts_with("pact_lsp") {
+            return;
+        }
+        let typ = match *meta.level() {
+            Level::ERROR => MessageType::ERROR,
+            Level::WARN => MessageType::WARNING,
+            _ => MessageType::INFO,
+        };
+        let mut m = Message(String::new());
+        event.record(&mut m);
+        let _ = self.tx.send((typ, m.0));
+    }
+}
+
+/// Installs the global subscriber (once per process); returns the client side of the log.
+pub fn init() -> Option<LogReceiver> {
+    use tracing_subscriber::prelude::*;
+    let (tx, rx) = unbounded_channel();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PACT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .with_filter(filter);
+    tracing_subscriber::registry()
+        .with(stderr)
+        .with(ClientLayer { tx })
+        .try_init()
+        .ok()
+        .map(|_| rx)
+}
