@@ -457,6 +457,56 @@ pub async fn build_component(e: &Engine, cid: &str, mode: BuildMode) -> Result<b
     Ok(passed)
 }
 
+/// "Rebuild from contract": the implementation is disposable; its sources and build record go.
+pub fn flush(e: &Engine, cid: &str) -> Result<()> {
+    pact_core::ids::check_component_id(cid).map_err(|err| EngineError::Invalid(err.to_string()))?;
+    let _ = std::fs::remove_dir_all(e.project.layout.implementation_src(cid));
+    let _ = std::fs::remove_file(
+        e.project
+            .layout
+            .implementation_dir(cid)
+            .join("metadata.json"),
+    );
+    e.audit(
+        "flush",
+        format!("{cid}: implementation flushed for a rebuild from its contract"),
+    )?;
+    Ok(())
+}
+
+/// "Run contract tests" (no model): the locked tests against the current implementation.
+/// Saves `test_results.json`; returns the run, with every test id.
+pub async fn run_tests(e: &Engine, cid: &str) -> Result<crate::harness::TestRun> {
+    pact_core::ids::check_component_id(cid).map_err(|err| EngineError::Invalid(err.to_string()))?;
+    let (_, files) = lock::verified_tests(&e.project, cid)?;
+    let src = e.project.layout.implementation_src(cid);
+    let job = TestJob {
+        language: language(e),
+        test_files: files,
+        src_dirs: src_dirs(e, cid, &src)?,
+    };
+    e.emit(Event::Component {
+        phase: "test".into(),
+        component: cid.into(),
+        step: "run contract tests".into(),
+    });
+    let run = e.runner.run(&job, &e.harness, &e.cancel).await?;
+    e.project.save_test_results(cid, &run.results)?;
+    e.emit(Event::TestsRan {
+        component: cid.into(),
+        passed: run.results.passed,
+        total: run.results.total,
+    });
+    e.audit(
+        "test_run",
+        format!(
+            "{cid}: {}/{} passed (manual run)",
+            run.results.passed, run.results.total
+        ),
+    )?;
+    Ok(run)
+}
+
 fn score(r: &AttemptResult) -> (u64, i64) {
     let rate = (r.results.passed * 1_000_000)
         .checked_div(r.results.total)

@@ -17,6 +17,7 @@ pub mod lock;
 pub mod phases;
 pub mod roles;
 pub mod sentinel;
+pub mod setup;
 pub mod stubs;
 
 pub use engine::{Backends, Engine, EngineError, Outcome, SameForAll};

@@ -680,6 +680,39 @@ async fn author_tests(
     )))
 }
 
+/// "Regenerate tests from contract": the old suite, test file, lock and records go, and the
+/// test author writes new ones (visible and held out), checked and locked as in a run.
+/// `Ok(Err(reason))` when the new tests still fail the gate.
+pub async fn regenerate_tests(e: &Engine, cid: &str) -> Result<std::result::Result<(), String>> {
+    check_component_id(cid).map_err(|err| EngineError::Invalid(err.to_string()))?;
+    if e.project.load_contract(cid)?.is_none() {
+        return Err(EngineError::Invalid(format!(
+            "component '{cid}' has no contract"
+        )));
+    }
+    let lang = language(e);
+    let layout = &e.project.layout;
+    for p in [
+        layout.suite(cid),
+        layout.tests_dir(cid).join(lang.test_file_name()),
+    ] {
+        let _ = std::fs::remove_file(p);
+    }
+    for d in [
+        layout.lock_dir(cid),
+        layout.hidden_dir(cid),
+        layout.integrity_dir(cid),
+    ] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    let _ = std::fs::remove_file(layout.implementation_dir(cid).join("metadata.json"));
+    e.audit(
+        "tests_regenerated",
+        format!("{cid}: tests flushed; regenerating from the contract"),
+    )?;
+    author_tests(e, cid, lang, e.config.max_plan_revisions()).await
+}
+
 fn vacuous_findings(vacuous: &[String]) -> Vec<String> {
     vacuous
         .iter()

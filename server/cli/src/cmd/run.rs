@@ -2,7 +2,6 @@
 //! Ctrl-C that stops model calls and test runs and leaves the project resumable.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use pact_agents::{Env, Router, RouterOptions};
 use pact_core::store::Project;
 use pact_engine::build::BuildMode;
 use pact_engine::events::{Event, Sink};
@@ -39,35 +38,21 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// The engine for a project: config, router (record/replay), progress output.
 fn engine(project: &Project, opts: &RunOpts, bar: &ProgressBar) -> anyhow::Result<Engine> {
-    let config = project.config()?;
-    for w in &config.warnings {
-        bar.suspend(|| eprintln!("warning: {}: {}", w.path.display(), w.message));
+    if let Ok(config) = project.config() {
+        for w in &config.warnings {
+            bar.suspend(|| eprintln!("warning: {}: {}", w.path.display(), w.message));
+        }
     }
-    // A project configured for replay carries its recording as `session.jsonl`.
-    let replay = opts.replay.clone().or_else(|| {
-        let own = project.root().join("session.jsonl");
-        let overridden = std::env::var_os("PACT_REPLAY_FILE").is_some()
-            || std::env::var_os("PACT_BACKEND").is_some();
-        (config.project.backend == "replay" && !overridden && own.is_file()).then_some(own)
-    });
-    let router = Router::new(
-        config.clone(),
-        Env::from_process(),
-        RouterOptions {
-            project_root: Some(project.root().to_path_buf()),
-            record: opts.record.clone(),
-            replay,
-            ..Default::default()
-        },
-    );
-    let mut engine = Engine::new(
-        project.clone(),
-        config,
-        Arc::new(router),
+    let options = pact_engine::setup::RunOptions {
+        record: opts.record.clone(),
+        replay: opts.replay.clone(),
+        ..Default::default()
+    };
+    Ok(pact_engine::setup::engine_for(
+        project,
+        &options,
         progress_sink(bar.clone()),
-    );
-    engine.harness.timeout = Duration::from_secs(300);
-    Ok(engine)
+    )?)
 }
 
 fn progress_sink(bar: ProgressBar) -> Sink {

@@ -62,8 +62,13 @@ impl AnalysisCache {
         }
     }
 
-    /// Analyses for `jobs`, parsing only texts not seen before, on all cores.
-    pub fn analyze_all(&mut self, jobs: &[(TestLanguage, &str)]) -> Vec<TestAnalysis> {
+    /// Analyses for `jobs`, parsing only texts not seen before, on all cores. `whole_project`
+    /// says `jobs` is every test text of the project, so entries not among them can go.
+    pub fn analyze_all(
+        &mut self,
+        jobs: &[(TestLanguage, &str)],
+        whole_project: bool,
+    ) -> Vec<TestAnalysis> {
         let keys: Vec<u128> = jobs.par_iter().map(|(l, t)| key(*l, t)).collect();
         let missing: Vec<(u128, TestAnalysis)> = jobs
             .par_iter()
@@ -77,10 +82,12 @@ impl AnalysisCache {
             .iter()
             .map(|k| self.entries.get(k).cloned().unwrap_or_default())
             .collect();
-        if changed || self.entries.len() > keys.len() {
+        if whole_project && self.entries.len() > keys.len() {
             // Keep only what this project uses now, so the cache never grows without bound.
             let used: rustc_hash::FxHashSet<u128> = keys.iter().copied().collect();
             self.entries.retain(|k, _| used.contains(k));
+            self.save();
+        } else if changed {
             self.save();
         }
         out

@@ -46,7 +46,7 @@ pub(super) fn run(
             type_refs(&doc.path, &doc.text, c, cid, &mut out);
         }
     }
-    test_suites(docs, &order, cache, &mut out);
+    test_suites(docs, &order, *scope == Scope::All, cache, &mut out);
     dependencies(docs, &all, scope, &mut out);
     out
 }
@@ -384,6 +384,7 @@ struct Source<'a> {
 fn test_suites(
     docs: &ProjectDocs,
     order: &[String],
+    whole_project: bool,
     cache: &mut super::AnalysisCache,
     out: &mut Vec<Finding>,
 ) {
@@ -434,7 +435,7 @@ fn test_suites(
             })
         })
         .collect();
-    let analyses: Vec<TestAnalysis> = cache.analyze_all(&jobs);
+    let analyses: Vec<TestAnalysis> = cache.analyze_all(&jobs, whole_project);
 
     for cid in order {
         let in_tree = docs
@@ -632,9 +633,10 @@ fn python_style(msg: &str) -> &str {
 }
 
 /// The original's `normalize_dependency_name`: exact, case-insensitive, or same `_`-words.
+/// `ids` is sorted: the common exact match is a binary search.
 fn normalize<'a>(dep: &str, ids: &[&'a str]) -> Option<&'a str> {
-    if let Some(id) = ids.iter().find(|i| **i == dep) {
-        return Some(id);
+    if let Ok(i) = ids.binary_search(&dep) {
+        return Some(ids[i]);
     }
     let lower = dep.to_lowercase();
     if let Some(id) = ids.iter().find(|i| i.to_lowercase() == lower) {
