@@ -624,7 +624,7 @@ impl Ctx<'_> {
             let answer = e
                 .backends
                 .for_role(roles::CODE_AUTHOR)?
-                .complete(&roles::code(&brief), &e.cancel)
+                .complete(&crate::phases::with_operator_context(e, roles::code(&brief)), &e.cancel)
                 .await?;
             let _ = e.sync_spend();
             rejected = match write_files(&answer.value, src, self.cid, self.lang, self.key) {

@@ -44,9 +44,18 @@ pub(crate) fn language(e: &Engine) -> TestLanguage {
 async fn ask(e: &Engine, req: &pact_agents::LlmRequest) -> Result<Value> {
     e.check_cancel()?;
     let backend = e.backends.for_role(&req.role)?;
-    let answer = backend.complete(req, &e.cancel).await?;
+    let req = with_operator_context(e, req.clone());
+    let answer = backend.complete(&req, &e.cancel).await?;
     let _ = e.sync_spend();
     Ok(answer.value)
+}
+
+/// Context an operator injected into a running daemon (`inject_context`) reaches every agent.
+pub(crate) fn with_operator_context(e: &Engine, req: pact_agents::LlmRequest) -> pact_agents::LlmRequest {
+    match std::fs::read_to_string(crate::directive::context_path(&e.project)) {
+        Ok(ctx) if !ctx.trim().is_empty() => req.user(format!("Context from the operator:\n{}", ctx.trim())),
+        _ => req,
+    }
 }
 
 fn parse<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T> {

@@ -567,3 +567,17 @@ async fn a_failure_is_diagnosed_then_retried_or_handed_to_a_human() {
         "{o:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_context_reaches_the_agents() {
+    let (_t, p) = project("plan_only: true\nred_first: false\nheld_out_tests: false\n");
+    std::fs::create_dir_all(p.layout.pact_dir()).expect("mkdir");
+    std::fs::write(pact_engine::directive::context_path(&p), "Prefer a regex tokenizer.\n").expect("write");
+    let k = Arc::new(good_answers());
+    let (e, _) = engine(&p, k.clone());
+    e.run().await.expect("run");
+    for (role, cid) in [("interviewer", ""), ("decomposer", ""), ("contract_author", "tokenizer")] {
+        let text: String = k.calls_for(role, cid)[0].messages.iter().map(|m| m.content.clone()).collect();
+        assert!(text.contains("Context from the operator:\nPrefer a regex tokenizer."), "{role}: {text}");
+    }
+}
