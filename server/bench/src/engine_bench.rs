@@ -120,6 +120,7 @@ async fn time_build(n: usize, delay: Duration, concurrency: usize) -> anyhow::Re
         max_concurrent: concurrency,
         agents: 1,
         max_attempts: 1,
+        force: false,
     };
     let t = Instant::now();
     let failed = build_many(&engine, &ids, mode).await?;

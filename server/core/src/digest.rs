@@ -19,10 +19,14 @@ pub fn hash_dir(dir: &Path) -> String {
     while let Some(d) = stack.pop() {
         for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
             let p = entry.path();
-            if p.is_dir() {
+            // Symlinks are never followed: code under test could point one at `/`.
+            let Ok(ft) = entry.file_type() else { continue };
+            if ft.is_dir() {
                 if entry.file_name() != "__pycache__" {
                     stack.push(p);
                 }
+            } else if !ft.is_file() {
+                continue;
             } else if let Ok(bytes) = std::fs::read(&p) {
                 let rel = p
                     .strip_prefix(dir)

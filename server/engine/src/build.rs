@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +24,8 @@ pub struct BuildMode {
     /// Number of competing attempts per component (1 = not competitive).
     pub agents: u32,
     pub max_attempts: u32,
+    /// Build even if the component is up to date (`pact build`, "Rebuild").
+    pub force: bool,
 }
 
 impl BuildMode {
@@ -38,6 +39,7 @@ impl BuildMode {
                 1
             },
             max_attempts: c.max_implementation_attempts().max(1),
+            force: false,
         }
     }
 }
@@ -60,6 +62,14 @@ pub struct ImplMetadata {
     /// Visible pass rate minus held-out pass rate: a positive gap suggests tests were gamed.
     #[serde(default)]
     pub gaming_gap: f64,
+    /// sha256 of interface.json, of the held-out tests, and of every dependency's sources the
+    /// tests ran with: a change to any of them makes the verdict stale.
+    #[serde(default)]
+    pub contract_hash: String,
+    #[serde(default)]
+    pub hidden_hash: String,
+    #[serde(default)]
+    pub deps_hash: String,
 }
 
 /// Builds `ids` (skipping those already built from the current tests), each after the
@@ -84,7 +94,6 @@ pub async fn build_many(e: &Engine, ids: &[String], mode: BuildMode) -> Result<V
     } else {
         1
     };
-    let sem = Arc::new(tokio::sync::Semaphore::new(limit));
     let mut running = tokio::task::JoinSet::new();
     loop {
         e.check_cancel()?;
@@ -117,14 +126,8 @@ pub async fn build_many(e: &Engine, ids: &[String], mode: BuildMode) -> Result<V
             }
             pending.retain(|p| *p != id);
             let e2 = e.clone();
-            let permit = sem
-                .clone()
-                .acquire_owned()
-                .await
-                .map_err(|err| EngineError::Invalid(err.to_string()))?;
             running.spawn(async move {
                 let r = build_component(&e2, &id, mode).await;
-                drop(permit);
                 (id, r)
             });
         }
@@ -205,7 +208,9 @@ fn lock_hash(l: &lock::TestLock) -> String {
 }
 
 /// Whether the component is already built from its current tests (resume skips it).
-fn already_built(e: &Engine, cid: &str) -> Result<bool> {
+/// Whether the component is built from exactly its current contract, tests (visible and held
+/// out) and dependencies, with a passing run on record. What "done" means everywhere.
+pub fn already_built(e: &Engine, cid: &str) -> Result<bool> {
     let meta_path = e
         .project
         .layout
@@ -224,16 +229,38 @@ fn already_built(e: &Engine, cid: &str) -> Result<bool> {
         .project
         .load_test_results(cid)?
         .is_some_and(|r| r.all_passed());
+    let src = e.project.layout.implementation_src(cid);
     Ok(meta.status == "passed"
         && results_ok
         && meta.test_hash == lock_hash(&l)
-        && meta.src_hash == hash_dir(&e.project.layout.implementation_src(cid)))
+        && meta.hidden_hash == l.hidden_hash()
+        && meta.contract_hash == contract_hash(e, cid)?
+        && meta.src_hash == hash_dir(&src)
+        && meta.deps_hash == deps_hash(e, cid, &src)?)
+}
+
+fn contract_hash(e: &Engine, cid: &str) -> Result<String> {
+    Ok(e.project
+        .read_text(&e.project.layout.contract(cid))?
+        .map(|t| pact_core::digest::sha256_hex(t.as_bytes()))
+        .unwrap_or_default())
+}
+
+/// One hash over the sources of everything the component's tests import besides itself.
+fn deps_hash(e: &Engine, cid: &str, own: &Path) -> Result<String> {
+    let dirs = src_dirs(e, cid, own)?;
+    let joined: String = dirs
+        .iter()
+        .skip(1)
+        .map(|d| format!("{}\0{}\n", d.display(), hash_dir(d)))
+        .collect();
+    Ok(pact_core::digest::sha256_hex(joined.as_bytes()))
 }
 
 /// Builds one component (`pact build`): `true` when its locked tests all pass.
 pub async fn build_component(e: &Engine, cid: &str, mode: BuildMode) -> Result<bool> {
     pact_core::ids::check_component_id(cid).map_err(|err| EngineError::Invalid(err.to_string()))?;
-    if already_built(e, cid)? {
+    if !mode.force && already_built(e, cid)? {
         e.emit(Event::Component {
             phase: "implement".into(),
             component: cid.into(),
@@ -294,6 +321,7 @@ pub async fn build_component(e: &Engine, cid: &str, mode: BuildMode) -> Result<b
         .unwrap_or_default();
     let key = log_key(&e.project, &root, cid);
     let ctx = Ctx {
+        test_lock: &test_lock,
         e,
         cid,
         contract: &contract,
@@ -403,6 +431,9 @@ pub async fn build_component(e: &Engine, cid: &str, mode: BuildMode) -> Result<b
         timestamp: pact_core::store::now_iso(),
         hidden: result.hidden,
         gaming_gap,
+        contract_hash: contract_hash(e, cid)?,
+        hidden_hash: test_lock.hidden_hash(),
+        deps_hash: deps_hash(e, cid, &src)?,
     };
     let text =
         serde_json::to_string_pretty(&meta).map_err(|err| EngineError::Invalid(err.to_string()))?;
@@ -523,6 +554,8 @@ struct AttemptResult {
 }
 
 struct Ctx<'a> {
+    /// The lock as it was when the build started: a run cannot re-lock its own tests.
+    test_lock: &'a lock::TestLock,
     e: &'a Engine,
     cid: &'a str,
     contract: &'a ComponentContract,
@@ -535,6 +568,7 @@ struct Ctx<'a> {
 
 /// What a spawned competitive attempt owns (tasks cannot borrow from the caller).
 struct OwnedCtx {
+    test_lock: lock::TestLock,
     e: Engine,
     cid: String,
     contract: ComponentContract,
@@ -548,6 +582,7 @@ struct OwnedCtx {
 impl From<&Ctx<'_>> for OwnedCtx {
     fn from(c: &Ctx<'_>) -> Self {
         Self {
+            test_lock: c.test_lock.clone(),
             e: c.e.clone(),
             cid: c.cid.into(),
             contract: c.contract.clone(),
@@ -563,6 +598,7 @@ impl From<&Ctx<'_>> for OwnedCtx {
 impl OwnedCtx {
     fn borrow(&self) -> Ctx<'_> {
         Ctx {
+            test_lock: &self.test_lock,
             e: &self.e,
             cid: &self.cid,
             contract: &self.contract,
@@ -624,7 +660,10 @@ impl Ctx<'_> {
             let answer = e
                 .backends
                 .for_role(roles::CODE_AUTHOR)?
-                .complete(&crate::phases::with_operator_context(e, roles::code(&brief)), &e.cancel)
+                .complete(
+                    &crate::phases::with_operator_context(e, roles::code(&brief)),
+                    &e.cancel,
+                )
                 .await?;
             let _ = e.sync_spend();
             rejected = match write_files(&answer.value, src, self.cid, self.lang, self.key) {
@@ -663,7 +702,7 @@ impl Ctx<'_> {
                 src_dirs: src_dirs(e, self.cid, src)?,
             };
             // Tests run from the verified locked copy every time.
-            lock::verified_tests(&e.project, self.cid)?;
+            lock::verify_against(&e.project, self.cid, self.test_lock)?;
             let run = e.runner.run(&job, &e.harness, &e.cancel).await?;
             e.emit(Event::TestsRan {
                 component: self.cid.into(),
@@ -805,12 +844,29 @@ fn write_files(
         *c = insert_after_docstring(c, &line, lang);
     }
     let io = |e: std::io::Error| vec![format!("cannot write the implementation: {e}")];
-    if src.exists() {
-        std::fs::remove_dir_all(src).map_err(io)?;
+    // Write the whole attempt beside `src/`, then swap it in: never a half-written tree.
+    let staging = src.with_extension("staging");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(io)?;
     }
     for (p, c) in plan {
-        let to = src.join(&p);
-        pact_core::store::fsio::write_atomic(&to, c.as_bytes()).map_err(io)?;
+        pact_core::store::fsio::write_atomic(&staging.join(&p), c.as_bytes()).map_err(io)?;
+    }
+    swap_in(&staging, src).map_err(io)
+}
+
+/// Replaces `dst` by `staged` with two renames (the old tree kept until the new one is in place).
+fn swap_in(staged: &Path, dst: &Path) -> std::io::Result<()> {
+    let old = dst.with_extension("old");
+    if old.exists() {
+        std::fs::remove_dir_all(&old)?;
+    }
+    if dst.exists() {
+        std::fs::rename(dst, &old)?;
+    }
+    std::fs::rename(staged, dst)?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old)?;
     }
     Ok(())
 }
@@ -850,26 +906,28 @@ fn replace_dir(from: &Path, to: &Path) -> Result<()> {
     let io = |err: std::io::Error| {
         EngineError::Invalid(format!("cannot promote the winning attempt: {err}"))
     };
-    if to.exists() {
-        std::fs::remove_dir_all(to).map_err(io)?;
+    let staging = to.with_extension("staging");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(io)?;
     }
     let mut stack = vec![from.to_path_buf()];
     while let Some(d) = stack.pop() {
         for entry in std::fs::read_dir(&d).map_err(io)?.flatten() {
             let p = entry.path();
             let rel = p.strip_prefix(from).unwrap_or(&p);
-            if p.is_dir() {
+            let ft = entry.file_type().map_err(io)?;
+            if ft.is_dir() {
                 stack.push(p.clone());
-            } else {
+            } else if ft.is_file() {
                 pact_core::store::fsio::write_atomic(
-                    &to.join(rel),
+                    &staging.join(rel),
                     &std::fs::read(&p).map_err(io)?,
                 )
                 .map_err(io)?;
             }
         }
     }
-    Ok(())
+    swap_in(&staging, to).map_err(io)
 }
 
 #[cfg(test)]

@@ -212,7 +212,10 @@ impl Engine {
                 self.update(|s| {
                     s.phase = *to;
                     s.status = RunStatus::Active;
-                    s.pause_reason.clear();
+                    // Going to diagnose keeps the reason (which components failed).
+                    if *to != Phase::Diagnose {
+                        s.pause_reason.clear();
+                    }
                 })?;
             }
             Outcome::Paused { reason } => {

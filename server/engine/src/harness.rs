@@ -98,25 +98,37 @@ impl TestRunner for Subprocess {
 }
 
 /// Runs `job`; a timeout or a crash of the runner is a result (errors > 0), not an `Err`.
+///
+/// Everything the code under test can touch is a copy in a fresh temp dir: the test files, every
+/// source directory, and `HOME`. So it cannot rewrite its locked tests, its dependencies or the
+/// project, and cannot read held-out tests by walking up from `__file__`.
 pub async fn run(
     job: &TestJob,
     opts: &HarnessOptions,
     cancel: &CancellationToken,
 ) -> Result<TestRun, HarnessError> {
     let work = tempfile::Builder::new().prefix("pact-run-").tempdir()?;
+    let tests_dir = work.path().join("tests");
+    std::fs::create_dir_all(&tests_dir)?;
     let mut copies = Vec::new();
     for f in &job.test_files {
         let name = f
             .file_name()
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("contract_test"));
-        let to = work.path().join(name);
+        let to = tests_dir.join(name);
         std::fs::copy(f, &to)?;
         copies.push(to);
     }
+    let mut srcs = Vec::new();
+    for (i, d) in job.src_dirs.iter().enumerate() {
+        let to = work.path().join("src").join(i.to_string());
+        copy_tree(d, &to)?;
+        srcs.push(to);
+    }
     let report = work.path().join("junit.xml");
-    let (program, mut cmd) = command(job, opts, work.path(), &copies, &report)?;
-    cmd.current_dir(work.path())
+    let (program, mut cmd) = command(job.language, opts, work.path(), &srcs, &copies, &report)?;
+    cmd.current_dir(&tests_dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -128,7 +140,9 @@ pub async fn run(
         program: program.clone(),
         source,
     })?;
-    let pgid = child.id();
+    // Whatever happens from here (timeout, cancel, panic, the future dropped), the whole
+    // process group dies with this guard — grandchildren included.
+    let group = GroupGuard(child.id());
     let out = tokio::spawn(read_capped(child.stdout.take(), opts.output_cap));
     let err = tokio::spawn(read_capped(child.stderr.take(), opts.output_cap));
     let (timed_out, cancelled) = tokio::select! {
@@ -136,13 +150,21 @@ pub async fn run(
         _ = tokio::time::sleep(opts.timeout) => (true, false),
         _ = cancel.cancelled() => (false, true),
     };
-    if timed_out || cancelled {
-        kill_group(pgid);
-        let _ = child.kill().await;
-    }
+    drop(group);
+    let _ = child.kill().await;
     let _ = child.wait().await;
-    let stdout = out.await.unwrap_or_default();
-    let stderr = err.await.unwrap_or_default();
+    // Output pipes close once the group is dead; never wait on them for long.
+    let grace = Duration::from_secs(2);
+    let stdout = tokio::time::timeout(grace, out)
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    let stderr = tokio::time::timeout(grace, err)
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
     if cancelled {
         return Err(HarnessError::Cancelled);
     }
@@ -172,12 +194,22 @@ pub async fn run(
             ..Default::default()
         });
     }
+    // The report must account for every locked test: one that silently did not run fails.
+    for missing in missing_tests(job.language, &copies, &cases) {
+        results.total += 1;
+        results.errors += 1;
+        results.failure_details.push(TestFailure {
+            test_id: missing.clone(),
+            error_message: format!("test {missing} is in the locked tests but did not run"),
+            ..Default::default()
+        });
+    }
     // Temp paths differ per run; keep messages stable (they go back into prompts and replays).
     let here = work.path().to_string_lossy().into_owned();
     for f in &mut results.failure_details {
-        f.error_message = f.error_message.replace(&here, "<tests>");
-        f.stdout = f.stdout.replace(&here, "<tests>");
-        f.stderr = f.stderr.replace(&here, "<tests>");
+        f.error_message = f.error_message.replace(&here, "<run>");
+        f.stdout = f.stdout.replace(&here, "<run>");
+        f.stderr = f.stderr.replace(&here, "<run>");
     }
     results.timestamp = pact_core::store::now_iso();
     Ok(TestRun {
@@ -190,31 +222,98 @@ pub async fn run(
     })
 }
 
-/// The runner command for the job's language, with a clean environment.
+/// Test functions of the locked files that no reported case accounts for (Python: reports name
+/// `module::test`, `module::Class::test` or `module::test[param]`).
+fn missing_tests(lang: TestLanguage, files: &[PathBuf], cases: &[String]) -> Vec<String> {
+    if lang != TestLanguage::Python || cases.is_empty() {
+        return Vec::new();
+    }
+    let mut missing = Vec::new();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        for t in pact_core::testcode::analyze(lang, &text).tests {
+            let name = &t.name;
+            let ran = cases.iter().any(|c| {
+                let last = c.rsplit("::").next().unwrap_or(c);
+                last == name
+                    || last
+                        .strip_prefix(name.as_str())
+                        .is_some_and(|rest| rest.starts_with('['))
+            });
+            if !ran {
+                missing.push(name.clone());
+            }
+        }
+    }
+    missing
+}
+
+/// Copies a source tree (regular files only: symlinks are not followed, `__pycache__` skipped).
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    let Ok(rd) = std::fs::read_dir(from) else {
+        return Ok(());
+    };
+    for entry in rd.flatten() {
+        let ft = entry.file_type()?;
+        let dst = to.join(entry.file_name());
+        if ft.is_dir() {
+            if entry.file_name() != "__pycache__" {
+                copy_tree(&entry.path(), &dst)?;
+            }
+        } else if ft.is_file() {
+            std::fs::copy(entry.path(), &dst)?;
+        }
+    }
+    Ok(())
+}
+
+/// Kills a process group when dropped.
+struct GroupGuard(Option<u32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        kill_group(self.0);
+    }
+}
+
+/// The runner command for a language, with a clean environment.
 fn command(
-    job: &TestJob,
+    lang: TestLanguage,
     opts: &HarnessOptions,
     work: &Path,
+    srcs: &[PathBuf],
     files: &[PathBuf],
     report: &Path,
 ) -> Result<(String, tokio::process::Command), HarnessError> {
-    let path_list = std::env::join_paths(&job.src_dirs)
-        .map_err(|e| HarnessError::Setup(std::io::Error::other(e)))?;
-    let (program, mut cmd) = match job.language {
+    let path_list =
+        std::env::join_paths(srcs).map_err(|e| HarnessError::Setup(std::io::Error::other(e)))?;
+    let (program, mut cmd) = match lang {
         TestLanguage::Python => {
             // An explicit config file stops pytest from picking up one the code under test wrote.
             let ini = work.join("pytest.ini");
             std::fs::write(&ini, "[pytest]\n")?;
             let mut c = tokio::process::Command::new(&opts.python);
-            c.args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "-c"])
-                .arg(&ini)
-                .arg("--rootdir")
-                .arg(work)
-                .arg(format!("--junitxml={}", report.display()))
-                .args(files);
-            c.env("PYTHONPATH", &path_list)
-                .env("PYTHONDONTWRITEBYTECODE", "1")
-                .env("PYTHONNOUSERSITE", "1");
+            // -I: no PYTHON* variables, no user site, no script dir on the path; the sources go
+            // *after* the standard library and installed packages, so code under test cannot
+            // shadow pytest, its plugins or a standard module (nor run a sitecustomize.py).
+            c.args([
+                "-I",
+                "-B",
+                "-c",
+                PY_BOOT,
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "-c",
+            ])
+            .arg(&ini)
+            .arg("--rootdir")
+            .arg(work)
+            .arg(format!("--junitxml={}", report.display()))
+            .args(files);
             (opts.python.clone(), c)
         }
         TestLanguage::JavaScript => {
@@ -223,7 +322,6 @@ fn command(
                 .arg("--test-reporter=junit")
                 .arg(format!("--test-reporter-destination={}", report.display()))
                 .args(files);
-            c.env("NODE_PATH", &path_list);
             (opts.node.clone(), c)
         }
         TestLanguage::TypeScript => {
@@ -233,29 +331,26 @@ fn command(
                 .arg("--root")
                 .arg(work)
                 .args(files);
-            c.env("NODE_PATH", &path_list);
             (opts.vitest.clone(), c)
         }
     };
-    // Untrusted code sees no secrets: only what a test runner needs.
+    // Untrusted code sees no secrets: only what a test runner needs; HOME is the run's own dir.
     cmd.env_clear();
-    for key in ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT"] {
+    for key in ["PATH", "LANG", "LC_ALL", "SYSTEMROOT"] {
         if let Some(v) = std::env::var_os(key) {
             cmd.env(key, v);
         }
     }
-    match job.language {
-        TestLanguage::Python => {
-            cmd.env("PYTHONPATH", &path_list)
-                .env("PYTHONDONTWRITEBYTECODE", "1")
-                .env("PYTHONNOUSERSITE", "1");
-        }
-        _ => {
-            cmd.env("NODE_PATH", &path_list);
-        }
-    }
+    cmd.env("HOME", work).env("TMPDIR", work);
+    match lang {
+        TestLanguage::Python => cmd.env("PACT_SRC", &path_list),
+        _ => cmd.env("NODE_PATH", &path_list),
+    };
     Ok((program, cmd))
 }
+
+/// Starts pytest with the component sources appended to `sys.path` (see [`command`]).
+const PY_BOOT: &str = "import os, sys\nsys.path.extend(p for p in os.environ.get('PACT_SRC', '').split(os.pathsep) if p)\nimport pytest\nsys.exit(pytest.main(sys.argv[1:]))";
 
 #[cfg(unix)]
 fn kill_group(pid: Option<u32>) {

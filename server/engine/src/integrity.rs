@@ -203,8 +203,11 @@ fn source_files(src: &Path) -> Vec<(String, String)> {
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
             let p = e.path();
-            if p.is_dir() {
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
                 stack.push(p);
+            } else if !ft.is_file() {
+                continue;
             } else if let Ok(t) = std::fs::read_to_string(&p) {
                 out.push((
                     p.strip_prefix(src)
@@ -420,7 +423,9 @@ pub fn python_mutations(file: &str, text: &str) -> Vec<Mutation> {
             let v = node_text(n, text);
             let repl = match v.parse::<i64>() {
                 Ok(0) => "1".to_string(),
-                Ok(x) => (x + 1).to_string(),
+                Ok(x) => x
+                    .checked_add(1)
+                    .map_or_else(|| "0".to_string(), |v| v.to_string()),
                 Err(_) => return,
             };
             push(n, repl, "constant");
@@ -576,10 +581,11 @@ async fn run_mutant(
         .map_err(|err| EngineError::Invalid(err.to_string()))?;
     let copy = work.path().join("src");
     for (rel, text) in source_files(src) {
-        let body = if rel == m.file {
-            format!("{}{}{}", &text[..m.start], m.replacement, &text[m.end..])
-        } else {
-            text
+        let body = match (rel == m.file, text.get(..m.start), text.get(m.end..)) {
+            (true, Some(head), Some(tail)) => format!("{head}{}{tail}", m.replacement),
+            // The file changed since the mutants were computed: skip rather than mangle it.
+            (true, ..) => return Ok(true),
+            (false, ..) => text,
         };
         write_atomic(&copy.join(&rel), body.as_bytes())
             .map_err(|err| EngineError::Invalid(err.to_string()))?;
@@ -665,6 +671,9 @@ fn certify_one(project: &Project, cid: &str) -> std::result::Result<CertifiedCom
         return Err("the implementation or its tests changed since the last test run".into());
     }
     let hidden = meta.hidden.filter(|_| !lock.hidden.is_empty());
+    if !lock.hidden.is_empty() && (hidden.is_none() || meta.hidden_hash != lock.hidden_hash()) {
+        return Err("its held-out tests did not run against this implementation".into());
+    }
     if let Some(h) = &hidden
         && (h.passed != h.total || h.total == 0)
     {
@@ -703,21 +712,20 @@ pub fn verify_certification(project: &Project) -> Result<Vec<(String, String)>> 
         .map_err(|err| EngineError::Invalid(format!("certification.json: {err}")))?;
     let mut stale = Vec::new();
     for (cid, c) in &cert.components {
-        let mut why = Vec::new();
-        let contract = project
-            .read_text(&project.layout.contract(cid))?
-            .unwrap_or_default();
-        if sha256_hex(contract.as_bytes()) != c.contract_hash {
-            why.push("contract changed");
-        }
-        match lock::verified_tests(project, cid) {
-            Ok((l, _)) if l.test_hash() == c.test_hash && l.hidden_hash() == c.hidden_test_hash => {
-            }
-            Ok(_) => why.push("tests changed"),
-            Err(_) => why.push("locked tests missing or tampered"),
-        }
-        if hash_dir(&project.layout.implementation_src(cid)) != c.src_hash {
-            why.push("implementation changed");
+        let contract = project.read_text(&project.layout.contract(cid))?;
+        let lock = lock::verified_tests(project, cid).ok().map(|(l, _)| l);
+        let mut why: Vec<String> = c
+            .changes(
+                contract.as_deref(),
+                lock.as_ref(),
+                &hash_dir(&project.layout.implementation_src(cid)),
+            )
+            .iter()
+            .map(|w| format!("{w} changed"))
+            .collect();
+        if lock.is_none() {
+            why.retain(|w| w != "tests changed");
+            why.push("locked tests missing or tampered".into());
         }
         if !why.is_empty() {
             stale.push((cid.clone(), why.join(", ")));

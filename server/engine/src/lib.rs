@@ -21,3 +21,5 @@ pub mod setup;
 pub mod stubs;
 
 pub use engine::{Backends, Engine, EngineError, Outcome, SameForAll};
+/// The backend layer's error, as `EngineError::Agent` carries it (front ends match on it).
+pub use pact_agents::AgentError;

@@ -146,6 +146,16 @@ pub fn verified_tests(project: &Project, cid: &str) -> Result<(TestLock, Vec<Pat
     Ok((lock, paths))
 }
 
+/// Verifies the locked visible tests against a lock read earlier (not against lock.json, which
+/// code running in the meantime could have rewritten together with the files).
+pub fn verify_against(
+    project: &Project,
+    cid: &str,
+    lock: &TestLock,
+) -> Result<Vec<PathBuf>, LockError> {
+    verify(cid, &project.layout.lock_dir(cid), &lock.files)
+}
+
 /// Verifies the held-out tests (empty when the component has none).
 pub fn verified_hidden(project: &Project, cid: &str) -> Result<Vec<PathBuf>, LockError> {
     let lock = read_lock(project, cid)?;

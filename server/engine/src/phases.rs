@@ -51,9 +51,14 @@ async fn ask(e: &Engine, req: &pact_agents::LlmRequest) -> Result<Value> {
 }
 
 /// Context an operator injected into a running daemon (`inject_context`) reaches every agent.
-pub(crate) fn with_operator_context(e: &Engine, req: pact_agents::LlmRequest) -> pact_agents::LlmRequest {
+pub(crate) fn with_operator_context(
+    e: &Engine,
+    req: pact_agents::LlmRequest,
+) -> pact_agents::LlmRequest {
     match std::fs::read_to_string(crate::directive::context_path(&e.project)) {
-        Ok(ctx) if !ctx.trim().is_empty() => req.user(format!("Context from the operator:\n{}", ctx.trim())),
+        Ok(ctx) if !ctx.trim().is_empty() => {
+            req.user(format!("Context from the operator:\n{}", ctx.trim()))
+        }
         _ => req,
     }
 }
@@ -194,7 +199,7 @@ async fn decompose(e: &Engine) -> Result<Outcome> {
     }
     for cid in &order {
         e.check_cancel()?;
-        if e.project.load_suite(cid)?.is_none() {
+        if !tests_complete(e, cid, lang)? {
             e.emit(Event::Component {
                 phase: "test".into(),
                 component: cid.clone(),
@@ -632,6 +637,34 @@ async fn author_contract(
     )))
 }
 
+/// Whether a component's tests went through every step: suite, lock for the current contract,
+/// red-first record for the locked tests, held-out suite. A run killed between the steps
+/// resumes at the first one missing.
+fn tests_complete(e: &Engine, cid: &str, _lang: TestLanguage) -> Result<bool> {
+    let (Some(contract), Some(_)) = (e.project.load_contract(cid)?, e.project.load_suite(cid)?)
+    else {
+        return Ok(false);
+    };
+    let Ok(lock) = crate::lock::read_lock(&e.project, cid) else {
+        return Ok(false);
+    };
+    if lock.contract_version != contract.version {
+        return Ok(false);
+    }
+    if e.config.red_first() {
+        let rec: Option<pact_core::model::RedFirstRecord> = e
+            .project
+            .read_text(&e.project.layout.integrity_dir(cid).join("red_first.json"))?
+            .and_then(|t| serde_json::from_str(&t).ok());
+        if rec.is_none_or(|r| {
+            r.test_hash != lock.test_hash() || r.total == 0 || !r.vacuous.is_empty()
+        }) {
+            return Ok(false);
+        }
+    }
+    Ok(!e.config.held_out_tests() || !lock.hidden.is_empty())
+}
+
 async fn author_tests(
     e: &Engine,
     cid: &str,
@@ -643,45 +676,68 @@ async fn author_tests(
     };
     let stub = stubs::render(&contract, lang);
     let mut findings: Vec<String> = Vec::new();
+    // A suite already on disk (a run killed after writing it) is checked before asking again.
+    let mut reuse = e
+        .project
+        .load_suite(cid)?
+        .filter(|s| s.contract_version == contract.version);
     for revision in 0..=max_revisions {
-        let v = ask(e, &roles::tests(&contract, lang, &stub, &findings)).await?;
-        let mut obj = v.as_object().cloned().unwrap_or_default();
-        obj.insert("component_id".into(), cid.into());
-        obj.insert("contract_version".into(), contract.version.into());
-        obj.insert("test_language".into(), lang_name(lang).into());
-        let suite: ContractTestSuite = parse(Value::Object(obj), "test suite")?;
-        e.project.save_suite(&suite)?;
-        let test_file = e.project.layout.tests_dir(cid).join(lang.test_file_name());
-        e.project.write_text(&test_file, &suite.generated_code)?;
-        let problems = findings_for(e, cid, true);
-        e.audit(
-            "tests",
-            format!(
-                "{cid}: {} test cases (revision {revision})",
-                suite.test_cases.len()
-            ),
-        )?;
-        if problems.is_empty() {
-            // Tests are law from here on: hash and copy them where no agent writes.
-            let lock = crate::lock::lock_tests(&e.project, cid, contract.version, &[test_file])?;
-            let vacuous = red_first(e, &contract, lang, &lock, false).await?;
-            if vacuous.is_empty() {
-                if e.config.held_out_tests() {
-                    let names: Vec<String> =
-                        suite.test_cases.iter().map(|c| c.id.clone()).collect();
-                    if let Err(reason) =
-                        author_hidden_tests(e, &contract, lang, &stub, &names, max_revisions)
-                            .await?
-                    {
-                        return Ok(Err(reason));
-                    }
-                }
-                return Ok(Ok(()));
+        let suite = match reuse.take() {
+            Some(s) => s,
+            None => {
+                let v = ask(e, &roles::tests(&contract, lang, &stub, &findings)).await?;
+                let mut obj = v.as_object().cloned().unwrap_or_default();
+                obj.insert("component_id".into(), cid.into());
+                obj.insert("contract_version".into(), contract.version.into());
+                obj.insert("test_language".into(), lang_name(lang).into());
+                let suite: ContractTestSuite = parse(Value::Object(obj), "test suite")?;
+                e.project.save_suite(&suite)?;
+                e.audit(
+                    "tests",
+                    format!(
+                        "{cid}: {} test cases (revision {revision})",
+                        suite.test_cases.len()
+                    ),
+                )?;
+                suite
             }
+        };
+        let test_file = e.project.layout.tests_dir(cid).join(lang.test_file_name());
+        if e.project.read_text(&test_file)?.as_deref() != Some(suite.generated_code.as_str()) {
+            e.project.write_text(&test_file, &suite.generated_code)?;
+        }
+        let problems = findings_for(e, cid, true);
+        if !problems.is_empty() {
+            findings = problems.iter().map(|f| f.message.clone()).collect();
+            continue;
+        }
+        // Tests are law from here on: hash and copy them where no agent writes.
+        let lock = match crate::lock::verified_tests(&e.project, cid) {
+            Ok((l, _))
+                if l.contract_version == contract.version
+                    && l.files.values().next()
+                        == Some(&pact_core::digest::sha256_hex(
+                            suite.generated_code.as_bytes(),
+                        )) =>
+            {
+                l
+            }
+            _ => crate::lock::lock_tests(&e.project, cid, contract.version, &[test_file])?,
+        };
+        let vacuous = red_first(e, &contract, lang, &lock, false).await?;
+        if !vacuous.is_empty() {
             findings = vacuous_findings(&vacuous);
             continue;
         }
-        findings = problems.iter().map(|f| f.message.clone()).collect();
+        if e.config.held_out_tests() && lock.hidden.is_empty() {
+            let names: Vec<String> = suite.test_cases.iter().map(|c| c.id.clone()).collect();
+            if let Err(reason) =
+                author_hidden_tests(e, &contract, lang, &stub, &names, max_revisions).await?
+            {
+                return Ok(Err(reason));
+            }
+        }
+        return Ok(Ok(()));
     }
     Ok(Err(format!(
         "Tests for '{cid}' still fail the gate after {max_revisions} revision(s): {}",
@@ -725,7 +781,13 @@ pub async fn regenerate_tests(e: &Engine, cid: &str) -> Result<std::result::Resu
 fn vacuous_findings(vacuous: &[String]) -> Vec<String> {
     vacuous
         .iter()
-        .map(|t| format!("Test '{t}' passes against the interface stub, whose functions only raise NotImplementedError: it tests nothing; make it assert on real behaviour"))
+        .map(|t| {
+            if t == "<collection>" {
+                "No test ran against the interface stub (the tests do not import or collect): fix the imports so each test runs".to_string()
+            } else {
+                format!("Test '{t}' passes against the interface stub, whose functions only raise NotImplementedError: it tests nothing; make it assert on real behaviour")
+            }
+        })
         .collect()
 }
 
@@ -747,7 +809,11 @@ async fn red_first(
     } else {
         crate::lock::verified_tests(&e.project, cid)?.1
     };
-    let (vacuous, total) = crate::integrity::passing_on_stub(e, contract, lang, &paths).await?;
+    let (mut vacuous, total) = crate::integrity::passing_on_stub(e, contract, lang, &paths).await?;
+    if total == 0 {
+        // Nothing ran against the stub (an import or collection error): no evidence at all.
+        vacuous.push("<collection>".into());
+    }
     let path = e.project.layout.integrity_dir(cid).join("red_first.json");
     let mut rec: pact_core::model::RedFirstRecord = e
         .project
@@ -882,13 +948,11 @@ pub(crate) fn lang_name(l: TestLanguage) -> &'static str {
 }
 
 pub(crate) fn set_node_status(e: &Engine, cid: &str, status: ImplementationStatus) -> Result<()> {
-    if let Some(mut tree) = e.project.load_tree()?
-        && let Some(n) = tree.nodes.get_mut(cid)
-        && n.implementation_status != status
-    {
-        n.implementation_status = status;
-        e.project.save_tree(&tree)?;
-    }
+    e.project.update_tree(|tree| {
+        if let Some(n) = tree.nodes.get_mut(cid) {
+            n.implementation_status = status;
+        }
+    })?;
     Ok(())
 }
 

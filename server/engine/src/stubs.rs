@@ -25,29 +25,27 @@ fn python(c: &ComponentContract) -> String {
     let _ = writeln!(
         s,
         "# === {} ({}) v{} ===",
-        c.name, c.component_id, c.version
+        one_line(&c.name),
+        c.component_id,
+        c.version
     );
     if !c.dependencies.is_empty() {
         let _ = writeln!(s, "#  Dependencies: {}", c.dependencies.join(", "));
     }
-    let _ = writeln!(
-        s,
-        "\"\"\"{}\"\"\"\n",
-        c.description.replace("\"\"\"", "'''")
-    );
+    let _ = writeln!(s, "\"\"\"{}\"\"\"\n", doc(&c.description));
     s.push_str("from __future__ import annotations\n\nfrom dataclasses import dataclass, field\nfrom enum import Enum\nfrom typing import Any, Optional\n\n");
     for inv in &c.invariants {
-        let _ = writeln!(s, "# Invariant: {inv}");
+        let _ = writeln!(s, "# Invariant: {}", one_line(inv));
     }
     for t in &c.types {
         match t.kind {
             TypeKind::Enum => {
                 let _ = writeln!(s, "\nclass {}(Enum):", t.name);
                 if !t.description.is_empty() {
-                    let _ = writeln!(s, "    \"\"\"{}\"\"\"", t.description);
+                    let _ = writeln!(s, "    \"\"\"{}\"\"\"", doc(&t.description));
                 }
                 for v in &t.variants {
-                    let _ = writeln!(s, "    {} = \"{v}\"", py_ident(v));
+                    let _ = writeln!(s, "    {} = {}", py_ident(v), quoted(v));
                 }
                 if t.variants.is_empty() {
                     s.push_str("    pass\n");
@@ -56,7 +54,7 @@ fn python(c: &ComponentContract) -> String {
             TypeKind::Struct => {
                 let _ = writeln!(s, "\n@dataclass\nclass {}:", t.name);
                 if !t.description.is_empty() {
-                    let _ = writeln!(s, "    \"\"\"{}\"\"\"", t.description);
+                    let _ = writeln!(s, "    \"\"\"{}\"\"\"", doc(&t.description));
                 }
                 // Required fields first: dataclasses refuse a default before a non-default.
                 let mut fields: Vec<_> = t.fields.iter().collect();
@@ -70,7 +68,9 @@ fn python(c: &ComponentContract) -> String {
                     let _ = writeln!(
                         s,
                         "    {}: {}{default}  # {}",
-                        f.name, f.type_ref, f.description
+                        f.name,
+                        f.type_ref,
+                        one_line(&f.description)
                     );
                 }
                 if t.fields.is_empty() {
@@ -152,14 +152,14 @@ fn python_fn(s: &mut String, f: &FunctionContract) {
         args.join(", "),
         f.output_type
     );
-    let _ = writeln!(s, "    \"\"\"{}", f.description);
+    let _ = writeln!(s, "    \"\"\"{}", doc(&f.description));
     if !f.preconditions.is_empty() {
         let _ = writeln!(
             s,
             "\n    Preconditions:\n{}",
             f.preconditions
                 .iter()
-                .map(|p| format!("    - {p}"))
+                .map(|p| format!("    - {}", doc(p)))
                 .collect::<Vec<_>>()
                 .join("\n")
         );
@@ -170,7 +170,7 @@ fn python_fn(s: &mut String, f: &FunctionContract) {
             "\n    Postconditions:\n{}",
             f.postconditions
                 .iter()
-                .map(|p| format!("    - {p}"))
+                .map(|p| format!("    - {}", doc(p)))
                 .collect::<Vec<_>>()
                 .join("\n")
         );
@@ -181,7 +181,12 @@ fn python_fn(s: &mut String, f: &FunctionContract) {
             "\n    Errors:\n{}",
             f.error_cases
                 .iter()
-                .map(|e| format!("    - {} ({}): {}", e.name, e.error_type, e.condition))
+                .map(|e| format!(
+                    "    - {} ({}): {}",
+                    doc(&e.name),
+                    doc(&e.error_type),
+                    doc(&e.condition)
+                ))
                 .collect::<Vec<_>>()
                 .join("\n")
         );
@@ -192,6 +197,20 @@ fn python_fn(s: &mut String, f: &FunctionContract) {
         if f.idempotent { "yes" } else { "no" }
     );
     s.push_str("    raise NotImplementedError\n");
+}
+
+/// Contract text goes into comments and docstrings: it must not end them early.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn doc(s: &str) -> String {
+    s.replace('\\', "\\\\").replace("\"\"\"", "'''")
+}
+
+/// A string literal valid in Python and TypeScript (JSON escaping is a subset of both).
+fn quoted(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 
 fn py_ident(v: &str) -> String {
@@ -282,7 +301,10 @@ fn split_top(s: &str, sep: char) -> Vec<&str> {
 fn typescript(c: &ComponentContract, typed: bool) -> String {
     let mut s = format!(
         "// === {} ({}) v{} ===\n// {}\n",
-        c.name, c.component_id, c.version, c.description
+        one_line(&c.name),
+        c.component_id,
+        c.version,
+        one_line(&c.description)
     );
     for t in &c.types {
         if !typed {
@@ -297,7 +319,7 @@ fn typescript(c: &ComponentContract, typed: bool) -> String {
                     t.name,
                     t.variants
                         .iter()
-                        .map(|v| format!("\"{v}\""))
+                        .map(|v| quoted(v))
                         .collect::<Vec<_>>()
                         .join(" | ")
                 );
@@ -315,17 +337,30 @@ fn typescript(c: &ComponentContract, typed: bool) -> String {
                 }
                 s.push_str("}\n");
             }
-            _ => {
-                let _ = writeln!(
-                    s,
-                    "export type {} = {};",
-                    t.name,
-                    ts_type(if t.item_type.is_empty() {
-                        "Any"
-                    } else {
-                        &t.item_type
-                    })
-                );
+            TypeKind::List => {
+                let item = if t.item_type.is_empty() {
+                    "Any"
+                } else {
+                    &t.item_type
+                };
+                let _ = writeln!(s, "export type {} = {}[];", t.name, wrap(&ts_type(item)));
+            }
+            TypeKind::Optional | TypeKind::Union => {
+                let inner: Vec<String> = t.inner_types.iter().map(|i| ts_type(i)).collect();
+                let inner = if inner.is_empty() {
+                    "unknown".to_string()
+                } else {
+                    inner.join(" | ")
+                };
+                let opt = if t.kind == TypeKind::Optional {
+                    " | undefined"
+                } else {
+                    ""
+                };
+                let _ = writeln!(s, "export type {} = {inner}{opt};", t.name);
+            }
+            TypeKind::Primitive => {
+                let _ = writeln!(s, "export type {} = unknown;", t.name);
             }
         }
     }
@@ -354,7 +389,7 @@ fn typescript(c: &ComponentContract, typed: bool) -> String {
         let _ = writeln!(
             s,
             "/** {} */\nexport function {}({}){ret} {{\n  throw new Error(\"not implemented\");\n}}",
-            f.description,
+            one_line(&f.description).replace("*/", "* /"),
             f.name,
             args.join(", ")
         );
@@ -384,5 +419,52 @@ mod tests {
             pact_core::testcode::analyze(TestLanguage::TypeScript, &ts).parses(),
             "{ts}"
         );
+    }
+
+    #[test]
+    fn typescript_stub_types() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/reference/sample/.pact/contracts/counter/interface.json"
+        ))
+        .unwrap_or_default();
+        let c: ComponentContract = pact_core::json::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+        let ts = render(&c, TestLanguage::TypeScript);
+        assert!(
+            ts.contains("export type WordCountList = WordCount[];"),
+            "{ts}"
+        );
+        assert!(
+            ts.contains("tokens: Token[]): Record<string, number>"),
+            "{ts}"
+        );
+        assert_eq!(
+            ts_type("dict[str, list[Foo | None]]"),
+            "Record<string, (Foo | null)[]>"
+        );
+        assert_eq!(ts_type("Optional[int]"), "number | undefined");
+        assert_eq!(ts_type("tuple[str, int]"), "[string, number]");
+    }
+
+    #[test]
+    fn hostile_contract_text_cannot_break_a_stub() {
+        let c: ComponentContract = serde_json::from_value(serde_json::json!({
+            "component_id": "x", "name": "X\nimport os", "description": "ends \"\"\" here */ and\nnew line \\",
+            "invariants": ["first\nsecond"],
+            "types": [{"name": "Mode", "kind": "enum", "variants": ["a\"b", "c'd", "new\nline"], "description": "\"\"\""},
+                      {"name": "Rec", "kind": "struct", "fields": [{"name": "f", "type_ref": "str", "description": "multi\nline"}]}],
+            "functions": [{"name": "f", "description": "doc \"\"\" */", "inputs": [], "output_type": "int",
+                "preconditions": ["a \"\"\" b"], "error_cases": [{"name": "E", "condition": "x\ny", "error_type": "ValueError"}]}]
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        for lang in [
+            TestLanguage::Python,
+            TestLanguage::TypeScript,
+            TestLanguage::JavaScript,
+        ] {
+            let stub = render(&c, lang);
+            let a = pact_core::testcode::analyze(lang, &stub);
+            assert!(a.parses(), "{lang:?}: {:?}\n{stub}", a.syntax_errors);
+        }
     }
 }

@@ -166,3 +166,29 @@ async fn node_test_runner_for_javascript() {
         .results;
     assert_eq!((r.total, r.passed, r.failed), (2, 1, 1), "{r:?}");
 }
+
+#[tokio::test]
+async fn code_under_test_cannot_shadow_pytest_or_touch_the_project() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    // A fake `pytest` package in the sources would report everything green if it were imported.
+    write(
+        &tmp.path().join("src"),
+        "pytest/__init__.py",
+        "import sys\ndef main(args):\n    sys.exit(0)\nraises = None\n",
+    );
+    let tests = "import os\nfrom pathlib import Path\nfrom counter import *\n\ndef test_add():\n    assert add(1, 2) == 3\n\ndef test_sandbox():\n    here = Path(__import__('counter').__file__).parent\n    (here / 'sitecustomize.py').write_text('x = 1')\n    assert os.environ['HOME'] != os.path.expanduser('~root') or True\n    assert Path(os.environ['HOME']).exists()\n";
+    let job = py_job(tmp.path(), "def add(a, b):\n    return a - b\n", tests);
+    let r = run(&job, &HarnessOptions::default(), &CancellationToken::new())
+        .await
+        .expect("run");
+    // The real pytest ran: the wrong `add` fails.
+    assert_eq!(
+        (r.results.total, r.results.failed),
+        (2, 1),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    // The write went to the run's copy, not to the project's sources.
+    assert!(!tmp.path().join("src/sitecustomize.py").exists());
+}

@@ -298,6 +298,7 @@ async fn competitive_mode_keeps_every_attempt_and_promotes_the_best() {
         max_attempts: 1,
         parallel: false,
         max_concurrent: 4,
+        force: false,
     };
     assert!(build_component(&e, "counter", mode).await.expect("build"));
     let attempts: Vec<_> = std::fs::read_dir(p.layout.attempts_dir("counter"))
@@ -572,12 +573,53 @@ async fn a_failure_is_diagnosed_then_retried_or_handed_to_a_human() {
 async fn operator_context_reaches_the_agents() {
     let (_t, p) = project("plan_only: true\nred_first: false\nheld_out_tests: false\n");
     std::fs::create_dir_all(p.layout.pact_dir()).expect("mkdir");
-    std::fs::write(pact_engine::directive::context_path(&p), "Prefer a regex tokenizer.\n").expect("write");
+    std::fs::write(
+        pact_engine::directive::context_path(&p),
+        "Prefer a regex tokenizer.\n",
+    )
+    .expect("write");
     let k = Arc::new(good_answers());
     let (e, _) = engine(&p, k.clone());
     e.run().await.expect("run");
-    for (role, cid) in [("interviewer", ""), ("decomposer", ""), ("contract_author", "tokenizer")] {
-        let text: String = k.calls_for(role, cid)[0].messages.iter().map(|m| m.content.clone()).collect();
-        assert!(text.contains("Context from the operator:\nPrefer a regex tokenizer."), "{role}: {text}");
+    for (role, cid) in [
+        ("interviewer", ""),
+        ("decomposer", ""),
+        ("contract_author", "tokenizer"),
+    ] {
+        let text: String = k.calls_for(role, cid)[0]
+            .messages
+            .iter()
+            .map(|m| m.content.clone())
+            .collect();
+        assert!(
+            text.contains("Context from the operator:\nPrefer a regex tokenizer."),
+            "{role}: {text}"
+        );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stopped_between_test_steps_resumes_at_the_missing_step() {
+    let (_t, p) = project("plan_only: true\n");
+    // The held-out suite for `formatter` fails (a bad answer): the run stops after its visible
+    // suite was written, locked and checked red-first.
+    let k1 = Keyed::new();
+    k1.push("interviewer", "", script::interview());
+    k1.push("decomposer", "", script::decomposition(&sample()));
+    for cid in script::ORDER {
+        k1.push("contract_author", cid, script::contract(&sample(), cid));
+        k1.push("test_author", cid, script::tests(&sample(), cid));
+        k1.push("test_author", cid, if cid == "formatter" { json!({"nonsense": true}) } else { script::hidden(cid) });
+    }
+    let (e, _) = engine(&p, Arc::new(k1));
+    assert!(e.run().await.is_err());
+    assert!(p.load_suite("formatter").expect("suite").is_some());
+    // Resume: only the missing held-out suite is asked for; nothing else is redone.
+    let k2 = Arc::new(good_answers());
+    let (e, _) = engine(&p, k2.clone());
+    let o = e.run().await.expect("resume");
+    assert!(matches!(&o, Outcome::Paused { reason } if reason.starts_with("Plan-only")), "{o:?}");
+    let asked: Vec<String> = k2.calls.lock().map(|c| c.iter().map(|r| format!("{}:{}:{}", r.role, r.component.clone().unwrap_or_default(), r.schema_name)).collect()).unwrap_or_default();
+    assert_eq!(asked, vec!["test_author:formatter:HeldOutTestSuite", "test_author:wordfreq:ContractTestSuite", "test_author:wordfreq:HeldOutTestSuite"], "{asked:?}");
+    assert!(pact_engine::lock::verified_hidden(&p, "formatter").expect("hidden").len() == 1);
 }

@@ -40,8 +40,11 @@ fn show(i: &InterviewResult) {
 
 pub fn interview(dir: &Path, opts: &RunOpts) -> anyhow::Result<ExitCode> {
     let project = super::open(dir)?;
-    if project.load_interview()?.is_none() {
-        // Run just the interview phase.
+    let at_interview = project
+        .load_state()?
+        .is_none_or(|s| s.phase == pact_core::model::Phase::Interview);
+    if project.load_interview()?.is_none() && at_interview {
+        // Run just the interview phase (never a later one).
         super::run::run(
             dir,
             opts,

@@ -213,10 +213,10 @@ pub fn build(
     if let Some(n) = competitive {
         mode.agents = n.max(2);
     }
+    // `pact build` always builds, even a component that is up to date.
+    mode.force = true;
     let result = rt.block_on(async {
         cancel_on_ctrl_c(&engine);
-        // A rebuild starts from the contract: forget the old verdict.
-        let _ = std::fs::remove_file(project.layout.implementation_dir(cid).join("metadata.json"));
         pact_engine::build::build_component(&engine, cid, mode).await
     });
     bar.finish_and_clear();

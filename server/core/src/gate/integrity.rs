@@ -40,6 +40,17 @@ pub(super) fn run(docs: &ProjectDocs, scope: &Scope, out: &mut Vec<Finding>) {
             .filter(|r| r.test_hash == lock.test_hash())
         {
             for id in &red.vacuous {
+                if id == "<collection>" {
+                    let mut f = Finding::error(Code::VacuousTest, format!("The tests of '{cid}' did not run against the interface stub (they do not import or collect), so nothing shows they can fail")).of(cid);
+                    if let Some(s) = docs.suites.get(cid.as_str()) {
+                        f = f.at(
+                            &s.path,
+                            json::locate(&s.text, &json_path!["generated_code"]),
+                        );
+                    }
+                    out.push(f);
+                    continue;
+                }
                 let test = id.rsplit("::").next().unwrap_or(id);
                 let located = files.into_iter().flatten().find_map(|f| {
                     find_word(&f.text, &format!("def {test}"))
@@ -128,23 +139,16 @@ pub(super) fn run(docs: &ProjectDocs, scope: &Scope, out: &mut Vec<Finding>) {
         return;
     };
     for (cid, c) in cert.components.iter().filter(|(c, _)| scope.includes(c)) {
-        let mut changed = Vec::new();
         let contract = docs.contracts.get(cid.as_str());
-        if contract.map(|d| sha256_hex(d.text.as_bytes())).as_deref()
-            != Some(c.contract_hash.as_str())
-        {
-            changed.push("contract");
-        }
         let lock = docs
             .integrity
             .get(cid.as_str())
             .and_then(|i| i.lock.as_ref());
-        if lock.map(|l| l.test_hash()).as_deref() != Some(c.test_hash.as_str()) {
-            changed.push("tests");
-        }
-        if hash_dir(&docs.layout.implementation_src(cid)) != c.src_hash {
-            changed.push("implementation");
-        }
+        let changed = c.changes(
+            contract.map(|d| &*d.text),
+            lock,
+            &hash_dir(&docs.layout.implementation_src(cid)),
+        );
         if changed.is_empty() {
             continue;
         }

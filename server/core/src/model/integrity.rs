@@ -70,6 +70,36 @@ pub struct CertifiedComponent {
     pub mutation_score: Option<f64>,
 }
 
+impl CertifiedComponent {
+    /// What changed since certification: "contract", "tests" (visible or held out),
+    /// "implementation". Empty when the certificate still holds. The one staleness rule, used by
+    /// the gate (editors) and `pact certify --verify`.
+    pub fn changes(
+        &self,
+        contract_text: Option<&str>,
+        lock: Option<&TestLock>,
+        src_hash: &str,
+    ) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if contract_text
+            .map(|t| crate::digest::sha256_hex(t.as_bytes()))
+            .as_deref()
+            != Some(self.contract_hash.as_str())
+        {
+            out.push("contract");
+        }
+        if lock.is_none_or(|l| {
+            l.test_hash() != self.test_hash || l.hidden_hash() != self.hidden_test_hash
+        }) {
+            out.push("tests");
+        }
+        if src_hash != self.src_hash {
+            out.push("implementation");
+        }
+        out
+    }
+}
+
 /// `pact certify`: `.pact/certification.json`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Certification {
@@ -95,13 +125,19 @@ pub struct TestLock {
 impl TestLock {
     /// One hash for the visible tests (what records and certifications refer to).
     pub fn test_hash(&self) -> String {
-        crate::digest::sha256_hex(format!("{:?}", self.files).as_bytes())
+        canonical_hash(&self.files)
     }
     pub fn hidden_hash(&self) -> String {
         if self.hidden.is_empty() {
             String::new()
         } else {
-            crate::digest::sha256_hex(format!("{:?}", self.hidden).as_bytes())
+            canonical_hash(&self.hidden)
         }
     }
+}
+
+/// A hash of `name → hash` pairs that does not depend on any formatting implementation.
+fn canonical_hash(files: &std::collections::BTreeMap<String, String>) -> String {
+    let joined: String = files.iter().map(|(k, v)| format!("{k}\0{v}\n")).collect();
+    crate::digest::sha256_hex(joined.as_bytes())
 }

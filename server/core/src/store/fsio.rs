@@ -49,12 +49,32 @@ pub fn append_line(path: &Path, line: &str) -> io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut f = OpenOptions::new().create(true).append(true).open(path)?;
-    let mut buf = String::with_capacity(line.len() + 1);
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .read(true)
+        .open(path)?;
+    let mut buf = String::with_capacity(line.len() + 2);
+    // A crash mid-append leaves a torn last line: start on a fresh one so only it is lost.
+    if ends_without_newline(&mut f)? {
+        buf.push('\n');
+    }
     buf.push_str(line);
     buf.push('\n');
     f.write_all(buf.as_bytes())?;
     f.sync_data()
+}
+
+fn ends_without_newline(f: &mut File) -> io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = f.metadata()?.len();
+    if len == 0 {
+        return Ok(false);
+    }
+    f.seek(SeekFrom::Start(len - 1))?;
+    let mut last = [0u8; 1];
+    f.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
 }
 
 /// An exclusive advisory lock on a sidecar file (`.pact/.state.lock`, `.pact/.audit.lock`, as the

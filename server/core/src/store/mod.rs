@@ -242,6 +242,17 @@ impl Project {
         }
         self.write_json(&self.layout.tree(), tree)
     }
+    /// Read-modify-write of tree.json under `.pact/.tree.lock` (parallel builds update node status).
+    pub fn update_tree<R>(&self, f: impl FnOnce(&mut DecompositionTree) -> R) -> Result<Option<R>> {
+        let _guard = self.lock(&self.layout.pact_dir().join(".tree.lock"))?;
+        let Some(mut tree) = self.read_json::<DecompositionTree>(&self.layout.tree())? else {
+            return Ok(None);
+        };
+        let r = f(&mut tree);
+        self.save_tree(&tree)?;
+        Ok(Some(r))
+    }
+
     pub fn load_decisions(&self) -> Result<Vec<EngineeringDecision>> {
         Ok(self
             .read_json(&self.layout.decisions())?
@@ -298,7 +309,8 @@ impl Project {
     }
 }
 
-/// Local time without a zone, like Python's `datetime.now().isoformat()` (to the second).
+/// UTC without a zone suffix, in the shape of Python's `datetime.now().isoformat()` (to the
+/// second), as the original writes audit timestamps.
 pub fn now_iso() -> String {
     format_utc(std::time::SystemTime::now(), "T")
 }
