@@ -107,6 +107,29 @@ pub async fn run(
     opts: &HarnessOptions,
     cancel: &CancellationToken,
 ) -> Result<TestRun, HarnessError> {
+    run_with(job, &[], opts, cancel).await.map(|(r, _)| r)
+}
+
+/// [`run`] (Python only) with every public function of `modules` traced at its boundary: the
+/// calls, their inputs, outputs and errors, for diagnosis. Modules go dependencies first, so a
+/// component that imports a dependency's function at import time binds the traced one.
+pub async fn run_traced(
+    job: &TestJob,
+    modules: &[String],
+    opts: &HarnessOptions,
+    cancel: &CancellationToken,
+) -> Result<(TestRun, Vec<pact_core::model::IoTrace>), HarnessError> {
+    run_with(job, modules, opts, cancel).await
+}
+
+const TRACE_CONFTEST: &str = include_str!("trace_conftest.py");
+
+async fn run_with(
+    job: &TestJob,
+    trace: &[String],
+    opts: &HarnessOptions,
+    cancel: &CancellationToken,
+) -> Result<(TestRun, Vec<pact_core::model::IoTrace>), HarnessError> {
     let work = tempfile::Builder::new().prefix("pact-run-").tempdir()?;
     let tests_dir = work.path().join("tests");
     std::fs::create_dir_all(&tests_dir)?;
@@ -128,6 +151,13 @@ pub async fn run(
     }
     let report = work.path().join("junit.xml");
     let (program, mut cmd) = command(job.language, opts, work.path(), &srcs, &copies, &report)?;
+    let trace_file = work.path().join("traces.json");
+    if !trace.is_empty() && job.language == TestLanguage::Python {
+        // Our own conftest, in the run's test dir: trusted code, unlike the sources.
+        std::fs::write(tests_dir.join("conftest.py"), TRACE_CONFTEST)?;
+        cmd.env("PACT_TRACE_MODULES", trace.join(","))
+            .env("PACT_TRACE_FILE", &trace_file);
+    }
     cmd.current_dir(&tests_dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -212,14 +242,21 @@ pub async fn run(
         f.stderr = f.stderr.replace(&here, "<run>");
     }
     results.timestamp = pact_core::store::now_iso();
-    Ok(TestRun {
-        results,
-        cases,
-        stdout,
-        stderr,
-        timed_out,
-        duration,
-    })
+    let traces: Vec<pact_core::model::IoTrace> = std::fs::read_to_string(&trace_file)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    Ok((
+        TestRun {
+            results,
+            cases,
+            stdout,
+            stderr,
+            timed_out,
+            duration,
+        },
+        traces,
+    ))
 }
 
 /// Test functions of the locked files that no reported case accounts for (Python: reports name

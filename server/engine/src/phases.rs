@@ -1020,6 +1020,44 @@ fn finish_build_phase(e: &Engine, failed: Vec<String>, next: Phase, what: &str) 
     })
 }
 
+/// Re-runs a failing component's locked tests with every call into it and its dependencies
+/// traced, and keeps the traces in `.pact/implementations/<cid>/traces.json`.
+async fn trace_boundaries(e: &Engine, cid: &str) -> Result<Vec<pact_core::model::IoTrace>> {
+    if language(e) != TestLanguage::Python {
+        return Ok(Vec::new());
+    }
+    let Ok((_, files)) = crate::lock::verified_tests(&e.project, cid) else {
+        return Ok(Vec::new());
+    };
+    // Dependencies before dependents, so imports bind the traced functions.
+    let mut order: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut stack: Vec<(String, bool)> = vec![(cid.to_string(), false)];
+    while let Some((id, expanded)) = stack.pop() {
+        if expanded {
+            order.push(id);
+        } else if check_component_id(&id).is_ok() && seen.insert(id.clone()) {
+            stack.push((id.clone(), true));
+            for d in crate::build::dependencies(e, &id)? {
+                stack.push((d, false));
+            }
+        }
+    }
+    let src = e.project.layout.implementation_src(cid);
+    let job = crate::harness::TestJob {
+        language: TestLanguage::Python,
+        test_files: files,
+        src_dirs: crate::build::src_dirs(e, cid, &src)?,
+    };
+    let (_, traces) = crate::harness::run_traced(&job, &order, &e.harness, &e.cancel).await?;
+    let path = e.project.layout.implementation_dir(cid).join("traces.json");
+    e.project.write_text(
+        &path,
+        &serde_json::to_string_pretty(&traces).unwrap_or_default(),
+    )?;
+    Ok(traces)
+}
+
 async fn diagnose(e: &Engine) -> Result<Outcome> {
     let state = e.state()?;
     let failed: Vec<String> = state
@@ -1051,7 +1089,12 @@ async fn diagnose(e: &Engine) -> Result<Outcome> {
                     .join(language(e).test_file_name()),
             )?
             .unwrap_or_default();
-        let v = ask(e, &roles::diagnose(&contract, &results, &test_code)).await?;
+        let traces = trace_boundaries(e, cid).await?;
+        let v = ask(
+            e,
+            &roles::diagnose(&contract, &results, &test_code, &traces),
+        )
+        .await?;
         let cause = v
             .get("root_cause")
             .and_then(Value::as_str)

@@ -309,6 +309,7 @@ pub fn diagnose(
     contract: &ComponentContract,
     results: &TestResults,
     test_code: &str,
+    traces: &[pact_core::model::IoTrace],
 ) -> LlmRequest {
     let failures: Vec<String> = results
         .failure_details
@@ -327,8 +328,41 @@ its children wrongly) or a design bug (the decomposition cannot work). Explain b
             results.total,
             failures.join("\n")
         ))
+        .user(trace_text(traces))
         .phase("diagnose")
         .component(&contract.component_id)
+}
+
+/// Calls at component boundaries, failed calls first: `component.function(a=1) -> 2`.
+fn trace_text(traces: &[pact_core::model::IoTrace]) -> String {
+    if traces.is_empty() {
+        return "# I/O traces at component boundaries\n(none recorded)".into();
+    }
+    let mut sorted: Vec<&pact_core::model::IoTrace> = traces.iter().collect();
+    sorted.sort_by_key(|t| t.error.is_empty());
+    let lines: Vec<String> = sorted
+        .iter()
+        .take(30)
+        .map(|t| {
+            let args: Vec<String> = t.inputs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let result = if t.error.is_empty() {
+                format!("-> {}", t.output)
+            } else {
+                format!("raised {}", t.error)
+            };
+            format!(
+                "{}.{}({}) {result}",
+                t.component_id,
+                t.function,
+                args.join(", ")
+            )
+        })
+        .collect();
+    format!(
+        "# I/O traces at component boundaries ({} calls)\n{}",
+        traces.len(),
+        lines.join("\n")
+    )
 }
 
 fn first_lines(s: &str, n: usize) -> String {

@@ -523,7 +523,29 @@ async fn a_failure_is_diagnosed_then_retried_or_handed_to_a_human() {
     let (e, _) = engine(&p, k.clone());
     assert_eq!(e.run().await.expect("run"), Outcome::Completed);
     assert!(all_passed(&p));
-    assert_eq!(k.calls_for("trace_analyst", "counter").len(), 1);
+    let diag = k.calls_for("trace_analyst", "counter");
+    assert_eq!(diag.len(), 1);
+    // The analyst saw the calls at the boundary, with inputs and outputs.
+    let text: String = diag[0].messages.iter().map(|m| m.content.clone()).collect();
+    assert!(
+        text.contains("# I/O traces at component boundaries"),
+        "{text}"
+    );
+    assert!(
+        text.contains("counter.count_tokens(tokens=[Token(text='a', position=0)"),
+        "{text}"
+    );
+    let traces: Vec<pact_core::model::IoTrace> = serde_json::from_str(
+        &std::fs::read_to_string(p.layout.implementation_dir("counter").join("traces.json"))
+            .expect("traces"),
+    )
+    .expect("json");
+    assert!(
+        traces
+            .iter()
+            .any(|t| t.component_id == "counter" && t.function == "top_n" && t.output == "[]"),
+        "{traces:?}"
+    );
     let learnings = std::fs::read_to_string(p.layout.learnings()).expect("learnings");
     assert!(
         learnings.contains("count_tokens ignores its input"),
@@ -609,7 +631,15 @@ async fn a_run_stopped_between_test_steps_resumes_at_the_missing_step() {
     for cid in script::ORDER {
         k1.push("contract_author", cid, script::contract(&sample(), cid));
         k1.push("test_author", cid, script::tests(&sample(), cid));
-        k1.push("test_author", cid, if cid == "formatter" { json!({"nonsense": true}) } else { script::hidden(cid) });
+        k1.push(
+            "test_author",
+            cid,
+            if cid == "formatter" {
+                json!({"nonsense": true})
+            } else {
+                script::hidden(cid)
+            },
+        );
     }
     let (e, _) = engine(&p, Arc::new(k1));
     assert!(e.run().await.is_err());
@@ -618,8 +648,39 @@ async fn a_run_stopped_between_test_steps_resumes_at_the_missing_step() {
     let k2 = Arc::new(good_answers());
     let (e, _) = engine(&p, k2.clone());
     let o = e.run().await.expect("resume");
-    assert!(matches!(&o, Outcome::Paused { reason } if reason.starts_with("Plan-only")), "{o:?}");
-    let asked: Vec<String> = k2.calls.lock().map(|c| c.iter().map(|r| format!("{}:{}:{}", r.role, r.component.clone().unwrap_or_default(), r.schema_name)).collect()).unwrap_or_default();
-    assert_eq!(asked, vec!["test_author:formatter:HeldOutTestSuite", "test_author:wordfreq:ContractTestSuite", "test_author:wordfreq:HeldOutTestSuite"], "{asked:?}");
-    assert!(pact_engine::lock::verified_hidden(&p, "formatter").expect("hidden").len() == 1);
+    assert!(
+        matches!(&o, Outcome::Paused { reason } if reason.starts_with("Plan-only")),
+        "{o:?}"
+    );
+    let asked: Vec<String> = k2
+        .calls
+        .lock()
+        .map(|c| {
+            c.iter()
+                .map(|r| {
+                    format!(
+                        "{}:{}:{}",
+                        r.role,
+                        r.component.clone().unwrap_or_default(),
+                        r.schema_name
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        asked,
+        vec![
+            "test_author:formatter:HeldOutTestSuite",
+            "test_author:wordfreq:ContractTestSuite",
+            "test_author:wordfreq:HeldOutTestSuite"
+        ],
+        "{asked:?}"
+    );
+    assert!(
+        pact_engine::lock::verified_hidden(&p, "formatter")
+            .expect("hidden")
+            .len()
+            == 1
+    );
 }

@@ -141,3 +141,21 @@ fn canonical_hash(files: &std::collections::BTreeMap<String, String>) -> String 
     let joined: String = files.iter().map(|(k, v)| format!("{k}\0{v}\n")).collect();
     crate::digest::sha256_hex(joined.as_bytes())
 }
+
+/// One call at a component boundary, recorded while diagnosing failing tests (the original's
+/// IOTrace). `.pact/implementations/<cid>/traces.json` holds a list of these.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IoTrace {
+    pub component_id: String,
+    pub function: String,
+    #[serde(default)]
+    pub inputs: indexmap::IndexMap<String, String>,
+    #[serde(default)]
+    pub output: String,
+    #[serde(default)]
+    pub error: String,
+    #[serde(default)]
+    pub duration_ms: f64,
+    #[serde(default)]
+    pub sub_traces: Vec<IoTrace>,
+}
