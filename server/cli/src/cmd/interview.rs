@@ -123,7 +123,7 @@ pub fn answer(dir: &Path, file: Option<&Path>) -> anyhow::Result<ExitCode> {
         }
     }
     pact_engine::phases::approve(&mut i);
-    project.save_interview(&i)?;
+    save(&project, &i)?;
     project.audit(
         "interview",
         format!("{} answers recorded", i.user_answers.len()),
@@ -139,7 +139,7 @@ pub fn answer(dir: &Path, file: Option<&Path>) -> anyhow::Result<ExitCode> {
 pub fn approve(dir: &Path) -> anyhow::Result<ExitCode> {
     let (project, mut i) = load(dir)?;
     pact_engine::phases::approve(&mut i);
-    project.save_interview(&i)?;
+    save(&project, &i)?;
     project.audit("interview", "approved with defaults")?;
     println!("Approved. Run `pact run {}` to continue.", dir.display());
     Ok(ExitCode::SUCCESS)
@@ -163,4 +163,15 @@ fn parse_answers(text: &str) -> Result<Vec<(String, String)>, String> {
             .into_iter()
             .collect();
     Ok(map)
+}
+
+/// Saves the interview and mirrors it into the run state, as the original's state.json holds it.
+fn save(project: &pact_core::store::Project, i: &InterviewResult) -> anyhow::Result<()> {
+    project.save_interview(i)?;
+    project.update_state(|st| {
+        if let Some(st) = st {
+            st.interview_result = Some(i.clone());
+        }
+    })?;
+    Ok(())
 }

@@ -17,6 +17,7 @@ struct Row {
 
 fn rows(project: &Project, tree: &DecompositionTree) -> anyhow::Result<Vec<Row>> {
     let state = project.load_state()?;
+    let engine = super::run::quiet_engine(project, &super::run::RunOpts::default()).ok();
     let mut out = Vec::new();
     // Pre-order from the root, so the list reads like the tree.
     let mut stack = vec![(tree.root_id.as_str(), 0usize)];
@@ -49,9 +50,18 @@ fn rows(project: &Project, tree: &DecompositionTree) -> anyhow::Result<Vec<Row>>
             .flatten()
             .or_else(|| node.test_results.clone());
         let task = state.as_ref().and_then(|s| s.task(id));
-        let status = task
+        let recorded = task
             .map(|t| t.status.to_string())
             .unwrap_or_else(|| node.implementation_status.as_str().to_string());
+        // "done" only with evidence: a passing run of the current contract, tests (visible and
+        // held out), implementation and dependencies, as metadata.json records it.
+        let status = match &engine {
+            Some(e) if pact_engine::build::already_built(e, id).unwrap_or(false) => {
+                "done".to_string()
+            }
+            Some(_) if recorded == "completed" => "stale".to_string(),
+            _ => recorded,
+        };
         out.push(Row {
             id: id.to_string(),
             name: node.name.clone(),
