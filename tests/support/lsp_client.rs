@@ -34,8 +34,11 @@ pub struct LspClient {
     consumed: usize,
     /// Publications per document URI, oldest first.
     pub diagnostics: HashMap<String, Vec<Published>>,
-    /// Requests the server sent us (we answer each with `null`).
+    /// Requests the server sent us (answered from `answers` by method, else with `null`).
     pub server_requests: Vec<Value>,
+    /// The result to answer a server request with, by method (e.g. the button picked in a
+    /// `window/showMessageRequest`).
+    pub answers: HashMap<String, Value>,
     stderr: Arc<Mutex<String>>,
 }
 
@@ -104,6 +107,7 @@ impl LspClient {
             consumed: 0,
             diagnostics: HashMap::new(),
             server_requests: Vec::new(),
+            answers: HashMap::new(),
             stderr: log,
         }
     }
@@ -156,9 +160,10 @@ impl LspClient {
             .and_then(Value::as_str)
             .map(str::to_string);
         match (msg.get("id").cloned(), method) {
-            (Some(id), Some(_)) => {
+            (Some(id), Some(m)) => {
                 // A request from the server: answer it.
-                self.send(&json!({"jsonrpc": "2.0", "id": id, "result": null}));
+                let result = self.answers.get(&m).cloned().unwrap_or(Value::Null);
+                self.send(&json!({"jsonrpc": "2.0", "id": id, "result": result}));
                 self.server_requests.push(msg);
             }
             (Some(id), None) => {
@@ -248,6 +253,19 @@ impl LspClient {
             }
             if !self.pump(deadline) {
                 return None;
+            }
+        }
+    }
+
+    /// Reads messages until `done` holds (true) or `timeout` passes (false).
+    pub fn wait_until(&mut self, timeout: Duration, done: impl Fn(&LspClient) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if done(self) {
+                return true;
+            }
+            if !self.pump(deadline) {
+                return done(self);
             }
         }
     }

@@ -244,7 +244,11 @@ enum Command {
         json: bool,
     },
     /// Run the language server over stdio.
-    Lsp,
+    Lsp {
+        /// Accepted and ignored: stdio is the only transport (some clients pass it).
+        #[arg(long)]
+        stdio: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -342,7 +346,7 @@ fn main() -> ExitCode {
         Command::Incidents { dir, all, json } => cmd::sentinel::incidents(&dir, all, json),
         Command::Incident { dir, id, json } => cmd::sentinel::incident(&dir, &id, json),
         Command::Audit { dir, opts, json } => cmd::audit::run(&dir, &opts, json),
-        Command::Lsp => Ok(pact_lsp::run_stdio()),
+        Command::Lsp { stdio: _ } => Ok(pact_lsp::run_stdio()),
     };
     match result {
         Ok(code) => code,

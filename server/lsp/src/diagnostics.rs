@@ -4,7 +4,9 @@
 use crate::documents::{Conv, Encoding, file_uri};
 use crate::workspace::{OpenMap, Pending, Project};
 use pact_core::gate::{Code, Finding, Fix, Severity};
-use pact_core::store::Layout;
+use pact_core::model::TestFailure;
+use pact_core::store::{DocKind, Layout, TestFile};
+use pact_core::text::TextRange;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use tower_lsp_server::ls_types::{
@@ -267,7 +269,12 @@ pub fn plan(
             let Some(uri) = file_uri(&path) else { continue };
             let findings = project.findings.for_file(&path);
             let open_version = project.versions.get(&path).copied();
-            if findings.is_empty() && !project.published.contains(&path) && open_version.is_none() {
+            let failing = project.failure_files.contains(&path);
+            if findings.is_empty()
+                && !failing
+                && !project.published.contains(&path)
+                && open_version.is_none()
+            {
                 continue;
             }
             let text = text_of(&path).unwrap_or_else(|| std::sync::Arc::from(""));
@@ -279,10 +286,13 @@ pub fn plan(
                     range: Conv::new(&t, enc).range(r),
                 })
             };
-            let diagnostics: Vec<Diagnostic> = findings
+            let mut diagnostics: Vec<Diagnostic> = findings
                 .iter()
                 .map(|f| to_diagnostic(f, &conv, &related))
                 .collect();
+            if failing {
+                diagnostics.extend(test_failure_diagnostics(project, &path, &conv));
+            }
             shown.push((path.clone(), !diagnostics.is_empty()));
             out.push(Publish {
                 uri,
@@ -299,6 +309,112 @@ pub fn plan(
         }
     }
     out
+}
+
+/// The code of the diagnostics that mark failing contract tests (not a gate finding: the
+/// component's last test results, `test_results.json`, put them there).
+pub const TEST_FAILED: &str = "test-failed";
+
+/// A test's own name in a result id: `contract_test::test_x[3]` → `test_x`.
+pub fn test_name(id: &str) -> &str {
+    let last = id.rsplit("::").next().unwrap_or(id);
+    last.split('[').next().unwrap_or(last).trim()
+}
+
+/// The test file a failure belongs to: the one its id names as module (`contract_test::…`),
+/// else the component's only (or first) test file.
+fn file_of<'a>(id: &str, files: &'a [TestFile]) -> Option<&'a TestFile> {
+    if files.len() > 1 && id.contains("::") {
+        let module = id.split("::").next().unwrap_or("");
+        let parts: Vec<&str> = module.split(['.', '/', '\\']).collect();
+        let hit = files.iter().find(|f| {
+            let name = f.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let stem = name.split('.').next().unwrap_or(name);
+            parts.contains(&stem) || module.ends_with(name)
+        });
+        if hit.is_some() {
+            return hit;
+        }
+    }
+    files.first()
+}
+
+/// The failures of a component's last test results, each with its test file.
+fn failures<'a>(project: &'a Project, cid: &str) -> Vec<(&'a TestFile, &'a TestFailure)> {
+    let docs = &project.docs;
+    let Some(results) = docs.test_results.get(cid).and_then(|d| d.ok()) else {
+        return Vec::new();
+    };
+    let Some(files) = docs.test_files.get(cid) else {
+        return Vec::new();
+    };
+    results
+        .failure_details
+        .iter()
+        .filter_map(|f| Some((file_of(&f.test_id, files)?, f)))
+        .collect()
+}
+
+/// Test files that have failing tests in their component's last results.
+pub fn failing_test_files(project: &Project) -> HashSet<PathBuf> {
+    project
+        .docs
+        .test_results
+        .keys()
+        .flat_map(|cid| failures(project, cid))
+        .map(|(f, _)| f.path.clone())
+        .collect()
+}
+
+/// `test-failed` diagnostics on the failing tests of a test file, each on the test's name
+/// (found in the text being shown), with the first lines of the failure as the message.
+pub fn test_failure_diagnostics(project: &Project, path: &Path, conv: &Conv) -> Vec<Diagnostic> {
+    let Some((DocKind::TestCode, Some(cid))) = project.layout.classify(path) else {
+        return Vec::new();
+    };
+    let mine: Vec<&TestFailure> = failures(project, &cid)
+        .into_iter()
+        .filter(|(f, _)| f.path == path)
+        .map(|(_, f)| f)
+        .collect();
+    if mine.is_empty() {
+        return Vec::new();
+    }
+    let tests = pact_core::model::TestLanguage::from_path(path)
+        .map(|lang| pact_core::testcode::analyze(lang, conv.text).tests)
+        .unwrap_or_default();
+    mine.into_iter()
+        .map(|f| {
+            let name = test_name(&f.test_id);
+            let range = tests
+                .iter()
+                .find(|t| t.name == name || t.name == f.test_id)
+                .map_or(TextRange::new(0, 0), |t| t.name_range);
+            let detail: Vec<&str> = f
+                .error_message
+                .lines()
+                .map(str::trim_end)
+                .filter(|l| !l.trim().is_empty())
+                .take(6)
+                .collect();
+            let mut message = format!("Contract test `{name}` failed");
+            if !detail.is_empty() {
+                message.push_str(": ");
+                message.push_str(&detail.join("\n"));
+            }
+            Diagnostic {
+                range: conv.range(range),
+                severity: Some(DiagnosticSeverity::ERROR),
+                code: Some(NumberOrString::String(TEST_FAILED.to_string())),
+                code_description: None,
+                source: Some("pact".to_string()),
+                message,
+                related_information: None,
+                tags: None,
+                data: None,
+            }
+        })
+        .collect()
 }
 
 /// Empty publications for every file a project showed diagnostics on (it went away).
@@ -339,6 +455,34 @@ mod tests {
             .at(Path::new(file), Some(TextRange::new(1, 2)));
         f.component = cid.map(str::to_string);
         f
+    }
+
+    #[test]
+    fn test_names_of_result_ids() {
+        assert_eq!(test_name("contract_test::test_a"), "test_a");
+        assert_eq!(test_name("contract_test.TestX::test_b[1-2]"), "test_b");
+        assert_eq!(test_name("test_c"), "test_c");
+        let files: Vec<TestFile> = ["/p/t/contract_test.py", "/p/t/test_more.py"]
+            .iter()
+            .map(|p| TestFile {
+                path: PathBuf::from(p),
+                text: std::sync::Arc::from(""),
+                language: pact_core::model::TestLanguage::Python,
+            })
+            .collect();
+        let name = |id: &str| file_of(id, &files).map(|f| f.path.to_string_lossy().into_owned());
+        assert_eq!(
+            name("test_more::test_x").as_deref(),
+            Some("/p/t/test_more.py")
+        );
+        assert_eq!(
+            name("tests.test_more::test_x").as_deref(),
+            Some("/p/t/test_more.py")
+        );
+        assert_eq!(
+            name("<collection>").as_deref(),
+            Some("/p/t/contract_test.py")
+        );
     }
 
     #[test]

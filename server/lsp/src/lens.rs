@@ -1,5 +1,7 @@
 //! Code lenses: "N tests · P passed · F failed" on a contract (and its suite and test code),
-//! from the last test results, and "k tests" on each contract function.
+//! from the last test results, with the held-out tests' counts and the mutation score when the
+//! engine recorded them; "k tests" on each contract function. Clicking one runs the
+//! component's contract tests (`pact.runTests`).
 
 use crate::hover::{last_results, results_summary};
 use crate::subject::{View, strings_at};
@@ -7,7 +9,50 @@ use pact_core::store::DocKind;
 use pact_core::text::TextRange;
 use std::path::Path;
 
-/// (where, title) pairs for the document at `path`.
+/// The held-out tests' counts of the component's implementation (`metadata.json` `hidden`),
+/// if the record is about the implementation as it is now.
+fn held_out(view: &View, cid: &str) -> Option<(u64, u64)> {
+    crate::jobs::held_out_at(&view.project.layout, cid)
+}
+
+/// The mutation score (percent) and threshold, if the record is about the implementation as it
+/// is now (same source hash).
+fn mutation(view: &View, cid: &str) -> Option<(f64, f64)> {
+    let m = view.project.docs.integrity.get(cid)?.mutation.as_ref()?;
+    if m.total == 0 {
+        return None;
+    }
+    let src = view.project.layout.implementation_src(cid);
+    (pact_core::digest::hash_dir(&src) == m.src_hash)
+        .then_some((m.score * 100.0, m.threshold * 100.0))
+}
+
+/// "7 tests · 7 passed · 0 failed · held-out 3/3 · mutation 67%".
+pub fn summary(view: &View, cid: &str) -> String {
+    let suite = view.project.docs.suite(cid);
+    let results = last_results(view, cid);
+    let n = suite
+        .map(|s| s.test_cases.len() as u64)
+        .or(results.as_ref().map(|r| r.total))
+        .unwrap_or(0);
+    let mut s = format!("{n} {} · {}", plural(n), results_summary(results.as_ref()));
+    if let Some((p, t)) = held_out(view, cid) {
+        s.push_str(&format!(" · held-out {p}/{t}"));
+    }
+    if let Some((score, threshold)) = mutation(view, cid) {
+        s.push_str(&format!(" · mutation {score:.0}%"));
+        if score < threshold {
+            s.push_str(&format!(" (below {threshold:.0}%)"));
+        }
+    }
+    s
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "test" } else { "tests" }
+}
+
+/// (where, title) pairs for the document at `path` (all about the component it belongs to).
 pub fn lenses(view: &View, path: &Path, text: &str) -> Vec<(TextRange, String)> {
     let Some((kind, Some(cid))) = view.project.layout.classify(path) else {
         return Vec::new();
@@ -15,15 +60,8 @@ pub fn lenses(view: &View, path: &Path, text: &str) -> Vec<(TextRange, String)> 
     if !matches!(kind, DocKind::Contract | DocKind::Suite | DocKind::TestCode) {
         return Vec::new();
     }
-    let docs = &view.project.docs;
-    let suite = docs.suite(&cid);
-    let results = last_results(view, &cid);
-    let n = suite
-        .map(|s| s.test_cases.len() as u64)
-        .or(results.as_ref().map(|r| r.total))
-        .unwrap_or(0);
-    let plural = |n: u64| if n == 1 { "test" } else { "tests" };
-    let summary = format!("{n} {} · {}", plural(n), results_summary(results.as_ref()));
+    let suite = view.project.docs.suite(&cid);
+    let summary = summary(view, &cid);
     let top = match kind {
         DocKind::TestCode => TextRange::new(0, 0),
         _ => strings_at(text, "component_id")

@@ -5,9 +5,12 @@
 //! One job per module: `server` (the protocol surface, thin), `documents` (ropey buffers,
 //! incremental edits, position encodings), `workspace` (projects, overlay, what to re-check),
 //! `scheduler` (debounced, cancellable re-checks on the blocking pool), `diagnostics`
-//! (findings → diagnostics), and one module per feature.
+//! (findings → diagnostics), `commands` and `jobs` (pipeline runs from the editor: the engine
+//! in-process, work-done progress, cancellation, the shared project lock), and one module per
+//! feature.
 
 pub mod actions;
+pub mod commands;
 pub mod completion;
 pub mod diagnostics;
 pub mod documents;
@@ -15,6 +18,7 @@ pub mod documents;
 mod fuzz;
 pub mod hover;
 pub mod incremental;
+pub mod jobs;
 pub mod jsonscan;
 pub mod lens;
 mod logging;

@@ -2,6 +2,7 @@
 //! info/warn/error events forwarded to the client as `window/logMessage`.
 
 use std::fmt::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tower_lsp_server::ls_types::MessageType;
 use tracing::field::{Field, Visit};
@@ -9,6 +10,13 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 
 pub type LogReceiver = UnboundedReceiver<(MessageType, String)>;
+
+/// `pact.trace: verbose`: debug events go to the client too.
+static VERBOSE: AtomicBool = AtomicBool::new(false);
+
+pub fn set_verbose(on: bool) {
+    VERBOSE.store(on, Ordering::Relaxed);
+}
 
 /// A tracing layer that hands this crate's events to the client.
 pub struct ClientLayer {
@@ -37,13 +45,19 @@ impl Visit for Message {
 impl<S: Subscriber> Layer<S> for ClientLayer {
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
         let meta = event.metadata();
-        if *meta.level() > Level::INFO || !meta.target().starts_with("pact_lsp") {
+        let max = if VERBOSE.load(Ordering::Relaxed) {
+            Level::DEBUG
+        } else {
+            Level::INFO
+        };
+        if *meta.level() > max || !meta.target().starts_with("pact_lsp") {
             return;
         }
         let typ = match *meta.level() {
             Level::ERROR => MessageType::ERROR,
             Level::WARN => MessageType::WARNING,
-            _ => MessageType::INFO,
+            Level::INFO => MessageType::INFO,
+            _ => MessageType::LOG,
         };
         let mut m = Message(String::new());
         event.record(&mut m);

@@ -222,6 +222,13 @@ fn commit(
     let layout = p.layout.clone();
     let mut files = p.findings.commit(&layout, &pending, report.findings);
     files.extend(p.touched.drain());
+    if std::mem::take(&mut p.results_dirty) {
+        // New test results: the test files that showed failures and those that show them now.
+        let now = diagnostics::failing_test_files(p);
+        files.extend(p.failure_files.drain());
+        files.extend(now.iter().cloned());
+        p.failure_files = now;
+    }
     p.pending = Pending::default();
     let lens = std::mem::take(&mut p.lens_dirty) && st_lens_refresh;
     Some((

@@ -3,11 +3,12 @@
 //! view under the lock and call the feature modules, with panics caught per request.
 
 use crate::actions;
+use crate::commands;
 use crate::diagnostics;
 use crate::documents::{Conv, Document, Encoding, file_path, file_uri};
 use crate::logging::LogReceiver;
 use crate::scheduler::{self, schedule};
-use crate::state::{Caps, Shared, State, lock};
+use crate::state::{Caps, Shared, State, guard, lock};
 use crate::subject::{Loc, View};
 use crate::workspace::project_root_of;
 use crate::{completion, hover, lens, navigation, symbols};
@@ -45,11 +46,18 @@ where
             ready: tx,
             log: std::sync::Mutex::new(log),
             shutdown: Default::default(),
+            jobs: Default::default(),
+            settings: Default::default(),
         });
         shared_out = Some(shared.clone());
         Backend { shared }
     })
     .custom_method("pact/debugText", Backend::debug_text)
+    // tower-lsp-server 0.23 has no handler for this notification: registered here.
+    .custom_method(
+        "window/workDoneProgress/cancel",
+        Backend::work_done_progress_cancel,
+    )
     .finish();
     Server::new(input, output, socket).serve(service).await;
     shared_out.is_some_and(|s| s.shutdown.load(Ordering::SeqCst))
@@ -206,6 +214,24 @@ impl Backend {
             }))
     }
 
+    /// `window/workDoneProgress/cancel`: the user cancelled a job's progress.
+    async fn work_done_progress_cancel(&self, params: WorkDoneProgressCancelParams) {
+        let token = match &params.token {
+            NumberOrString::String(s) => s.clone(),
+            NumberOrString::Number(n) => n.to_string(),
+        };
+        match guard(&self.shared.jobs).cancel_token(&token) {
+            Some(title) => tracing::info!("{title}: cancelled by the client"),
+            None => tracing::debug!("cancel of an unknown or finished job ({token})"),
+        }
+    }
+
+    fn apply_settings(&self, settings: Option<crate::jobs::Settings>) {
+        let Some(s) = settings else { return };
+        crate::logging::set_verbose(s.verbose());
+        *guard(&self.shared.settings) = s;
+    }
+
     async fn register_watchers(shared: Arc<Shared>) {
         let globs = [
             "**/*.json",
@@ -258,6 +284,11 @@ fn read_caps(c: &ClientCapabilities) -> Caps {
             .and_then(|c| c.completion_item.as_ref())
             .and_then(|i| i.snippet_support)
             .unwrap_or(false),
+        work_done_progress: c
+            .window
+            .as_ref()
+            .and_then(|w| w.work_done_progress)
+            .unwrap_or(false),
     }
 }
 
@@ -292,6 +323,12 @@ impl LanguageServer for Backend {
             .and_then(|o| o.get("debounceMs"))
             .and_then(|v| v.as_u64())
             .map(Duration::from_millis);
+        self.apply_settings(
+            params
+                .initialization_options
+                .as_ref()
+                .and_then(crate::jobs::Settings::from_value),
+        );
         {
             let mut st = lock(&self.shared.state);
             st.enc = enc;
@@ -328,9 +365,15 @@ impl LanguageServer for Backend {
                 resolve_provider: Some(false),
             }),
             code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
-                code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::SOURCE]),
                 ..Default::default()
             })),
+            execute_command_provider: Some(ExecuteCommandOptions {
+                commands: commands::COMMANDS.iter().map(|c| c.to_string()).collect(),
+                work_done_progress_options: WorkDoneProgressOptions {
+                    work_done_progress: Some(true),
+                },
+            }),
             workspace: Some(WorkspaceServerCapabilities {
                 workspace_folders: Some(WorkspaceFoldersServerCapabilities {
                     supported: Some(true),
@@ -373,6 +416,15 @@ impl LanguageServer for Backend {
 
     async fn shutdown(&self) -> Result<()> {
         self.shared.shutdown.store(true, Ordering::SeqCst);
+        // Running jobs stop cleanly (consistent, resumable, lock released) before we exit.
+        let n = guard(&self.shared.jobs).cancel_all();
+        if n > 0 {
+            tracing::info!("shutting down: cancelling {n} running job(s)");
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+            while !guard(&self.shared.jobs).is_empty() && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
         Ok(())
     }
 
@@ -422,7 +474,30 @@ impl LanguageServer for Backend {
         }
     }
 
-    async fn did_save(&self, _: DidSaveTextDocumentParams) {}
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        // An implementation saved: records about its sources (mutation, certification) may
+        // no longer apply. Other documents are checked as they are typed.
+        let Some(path) = file_path(&params.text_document.uri) else {
+            return;
+        };
+        let (is_impl, delay) = {
+            let st = lock(&self.shared.state);
+            let is_impl = st.project_for(&path).is_some_and(|i| {
+                matches!(
+                    st.projects[i].layout.classify(&path),
+                    Some((pact_core::store::DocKind::Implementation, _))
+                )
+            });
+            (is_impl, st.debounce)
+        };
+        if is_impl {
+            self.changed(&path, delay);
+        }
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        self.apply_settings(crate::jobs::Settings::from_value(&params.settings));
+    }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let (path, delay) = {
@@ -746,14 +821,22 @@ impl LanguageServer for Backend {
             "codeLens",
             &params.text_document.uri,
             |view, path, conv, _| {
+                // Clicking a lens runs the component's contract tests.
+                let argument = view.project.layout.classify(path).and_then(|(_, c)| c).map(|cid| {
+                    json!({"project": view.project.root().to_string_lossy(), "component": cid})
+                });
                 lens::lenses(view, path, conv.text)
                     .into_iter()
                     .map(|(r, title)| CodeLens {
                         range: conv.range(r),
                         command: Some(Command {
                             title,
-                            command: String::new(),
-                            arguments: None,
+                            command: if argument.is_some() {
+                                commands::RUN_TESTS.to_string()
+                            } else {
+                                String::new()
+                            },
+                            arguments: argument.clone().map(|a| vec![a]),
                         }),
                         data: None,
                     })
@@ -765,6 +848,17 @@ impl LanguageServer for Backend {
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         self.wait_ready().await;
         let uri = params.text_document.uri.clone();
+        // Pipeline commands are `source` actions: offered unless the client asks for other kinds.
+        let commands_wanted = params.context.only.as_ref().is_none_or(|only| {
+            only.iter()
+                .any(|k| k.as_str().is_empty() || k.as_str() == CodeActionKind::SOURCE.as_str())
+        });
+        let root = file_path(&uri).and_then(|p| {
+            let st = lock(&self.shared.state);
+            st.project_for(&p)
+                .map(|i| st.projects[i].root().to_path_buf())
+        });
+        let running = root.is_some_and(|r| guard(&self.shared.jobs).running_on(&r).is_some());
         Ok(self
             .with_view("codeAction", &uri, |view, path, conv, _| {
                 type Fix = (
@@ -807,7 +901,7 @@ impl LanguageServer for Backend {
                         }
                     }
                 }
-                let out: CodeActionResponse = fixes
+                let mut out: CodeActionResponse = fixes
                     .into_iter()
                     .map(|(title, range, new_text, diag)| {
                         let edit = TextEdit {
@@ -829,12 +923,30 @@ impl LanguageServer for Backend {
                         })
                     })
                     .collect();
+                if commands_wanted {
+                    let at = conv.offset(params.range.start);
+                    for a in actions::command_actions(view, path, conv.text, at, running) {
+                        out.push(CodeActionOrCommand::CodeAction(CodeAction {
+                            title: a.title.clone(),
+                            kind: Some(CodeActionKind::SOURCE),
+                            command: Some(Command {
+                                title: a.title,
+                                command: a.command.to_string(),
+                                arguments: Some(vec![a.argument]),
+                            }),
+                            ..Default::default()
+                        }));
+                    }
+                }
                 (!out.is_empty()).then_some(out)
             })
             .flatten())
     }
 
-    async fn execute_command(&self, _: ExecuteCommandParams) -> Result<Option<LSPAny>> {
-        Ok(Some(json!(null)))
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        self.wait_ready().await;
+        commands::execute(&self.shared, &params.command, &params.arguments)
+            .await
+            .map(Some)
     }
 }

@@ -19,6 +19,8 @@ pub struct Caps {
     pub document_changes: bool,
     pub lens_refresh: bool,
     pub snippets: bool,
+    /// `window.workDoneProgress`: the client shows server-created progress.
+    pub work_done_progress: bool,
 }
 
 pub struct State {
@@ -92,6 +94,15 @@ pub struct Shared {
     pub ready: tokio::sync::watch::Sender<bool>,
     pub log: Mutex<Option<LogReceiver>>,
     pub shutdown: AtomicBool,
+    /// Pipeline jobs started from the editor, one per project at most.
+    pub jobs: Mutex<crate::jobs::Jobs>,
+    /// The editor's settings for runs (`pact.backend`, `pact.model`, `pact.budget`, `pact.trace`).
+    pub settings: Mutex<crate::jobs::Settings>,
+}
+
+/// Locks any of the small shared tables; a panic elsewhere never makes them unusable.
+pub fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Locks the state; a panic elsewhere never makes it unusable.

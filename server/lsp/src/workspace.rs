@@ -194,6 +194,10 @@ pub struct Project {
     pub touched: HashSet<PathBuf>,
     /// Test results (or the tree) changed: code lenses need a refresh.
     pub lens_dirty: bool,
+    /// Test results changed: the `test-failed` diagnostics on test files are worked out again.
+    pub results_dirty: bool,
+    /// Test files that show `test-failed` diagnostics now.
+    pub failure_files: HashSet<PathBuf>,
     /// The last contract that parsed, for components whose contract is mid-edit (invalid):
     /// hover and completion keep working while the user types.
     last_good: HashMap<String, ComponentContract>,
@@ -220,6 +224,8 @@ impl Project {
             caches: Vec::new(),
             touched: HashSet::new(),
             lens_dirty: false,
+            results_dirty: true,
+            failure_files: HashSet::new(),
             last_good: HashMap::new(),
         };
         p.rebuild_dependents();
@@ -366,6 +372,7 @@ impl Project {
             self.capture_versions(open);
             self.pending.all = true;
             self.lens_dirty = true;
+            self.results_dirty = true;
             return true;
         }
         let before_ids = Self::known_ids(&self.docs);
@@ -441,6 +448,23 @@ impl Project {
                 (DocKind::TestResults, Some(cid)) => {
                     replace(&mut docs.test_results, &cid, load_doc(&overlay, path));
                     results_changed = true;
+                    self.results_dirty = true;
+                }
+                (DocKind::Implementation, Some(cid)) => {
+                    // Mutation and certification records hold for one implementation (by the
+                    // hash of its sources): a change on disk decides whether they still apply.
+                    let recorded = docs
+                        .integrity
+                        .get(&cid)
+                        .is_some_and(|i| i.mutation.is_some())
+                        || docs
+                            .certification
+                            .as_ref()
+                            .is_some_and(|c| c.components.contains_key(&cid));
+                    if recorded {
+                        self.pending.ids.insert(cid);
+                        self.lens_dirty = true;
+                    }
                 }
                 (DocKind::Tree, _) => {
                     let old = docs.tree().cloned();
