@@ -55,6 +55,12 @@ thread_local! {
 
 /// Parses `text` (reusing this thread's parser). `None` only if the grammar cannot be loaded.
 pub fn parse(lang: TestLanguage, text: &str) -> Option<Tree> {
+    parse_incremental(lang, text, None)
+}
+
+/// [`parse`], reusing `old` (already edited to match `text`) when given: what an editor does
+/// on each keystroke.
+pub fn parse_incremental(lang: TestLanguage, text: &str, old: Option<&Tree>) -> Option<Tree> {
     PARSERS.with(|cell| {
         let mut parsers = cell.borrow_mut();
         let idx = match parsers.iter().position(|(l, _)| *l == lang) {
@@ -66,7 +72,7 @@ pub fn parse(lang: TestLanguage, text: &str) -> Option<Tree> {
                 parsers.len() - 1
             }
         };
-        parsers[idx].1.parse(text, None)
+        parsers[idx].1.parse(text, old)
     })
 }
 

@@ -5,37 +5,11 @@
 
 use pact_core::model::TestLanguage;
 use ropey::Rope;
-use std::cell::RefCell;
-use tree_sitter::{InputEdit, Language, Parser, Point, Tree};
-
-fn language(lang: TestLanguage) -> Language {
-    // The same grammars as `pact_core::testcode`.
-    match lang {
-        TestLanguage::Python => tree_sitter_python::LANGUAGE.into(),
-        TestLanguage::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
-        TestLanguage::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
-    }
-}
-
-thread_local! {
-    static PARSERS: RefCell<Vec<(TestLanguage, Parser)>> = const { RefCell::new(Vec::new()) };
-}
+use tree_sitter::{InputEdit, Point, Tree};
 
 /// Parses `text`, reusing `old` (already edited to match `text`) when given.
 pub fn parse(lang: TestLanguage, text: &str, old: Option<&Tree>) -> Option<Tree> {
-    PARSERS.with(|cell| {
-        let mut parsers = cell.borrow_mut();
-        let idx = match parsers.iter().position(|(l, _)| *l == lang) {
-            Some(i) => i,
-            None => {
-                let mut p = Parser::new();
-                p.set_language(&language(lang)).ok()?;
-                parsers.push((lang, p));
-                parsers.len() - 1
-            }
-        };
-        parsers[idx].1.parse(text, old)
-    })
+    pact_core::testcode::parse_incremental(lang, text, old)
 }
 
 /// tree-sitter's point (row = `\n`s before, column = bytes since the last one) of a byte offset.
