@@ -53,15 +53,31 @@ fn the_offline_example_runs_every_phase_and_passes_under_pytest() {
     // "done" is evidence-gated: a passing run of exactly these contracts, tests and sources.
     let c = pact(&["components", dir.to_str().unwrap_or("."), "--json"]);
     let v: serde_json::Value = serde_json::from_str(&c.stdout).expect("json");
-    assert!(v.as_array().into_iter().flatten().all(|r| r["status"] == "done"), "{v:#}");
+    assert!(
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .all(|r| r["status"] == "done"),
+        "{v:#}"
+    );
     let f = dir.join(".pact/implementations/tokenizer/src/tokenizer.py");
     let code = std::fs::read_to_string(&f).expect("read");
     std::fs::write(&f, format!("{code}\n# hand edit\n")).expect("write");
     let c = pact(&["components", dir.to_str().unwrap_or("."), "--json"]);
     let v: serde_json::Value = serde_json::from_str(&c.stdout).expect("json");
-    let status = |id: &str| v.as_array().into_iter().flatten().find(|r| r["id"] == id).map(|r| r["status"].clone());
+    let status = |id: &str| {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["id"] == id)
+            .map(|r| r["status"].clone())
+    };
     assert_eq!(status("tokenizer"), Some("stale".into()));
-    assert_eq!(status("wordfreq"), Some("stale".into()), "a dependent's evidence covers its dependencies");
+    assert_eq!(
+        status("wordfreq"),
+        Some("stale".into()),
+        "a dependent's evidence covers its dependencies"
+    );
     assert_eq!(status("formatter"), Some("done".into()));
     std::fs::write(&f, code).expect("restore");
     // Running again is a no-op: nothing to redo.
