@@ -484,12 +484,7 @@ pub fn skip_cascaded(e: &Engine) -> crate::engine::Result<Vec<String>> {
             }
         }
     }
-    let failed: Vec<String> = state
-        .component_tasks
-        .iter()
-        .filter(|t| t.status == TaskStatus::Failed)
-        .map(|t| t.component_id.clone())
-        .collect();
+    let failed: Vec<String> = state.failed_components();
     let mut reached: HashMap<String, String> = HashMap::new();
     let mut seen: HashSet<String> = failed.iter().cloned().collect();
     let mut queue: Vec<(String, String)> = failed.iter().map(|f| (f.clone(), f.clone())).collect();

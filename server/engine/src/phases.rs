@@ -1060,12 +1060,7 @@ async fn trace_boundaries(e: &Engine, cid: &str) -> Result<Vec<pact_core::model:
 
 async fn diagnose(e: &Engine) -> Result<Outcome> {
     let state = e.state()?;
-    let failed: Vec<String> = state
-        .component_tasks
-        .iter()
-        .filter(|t| t.status == TaskStatus::Failed)
-        .map(|t| t.component_id.clone())
-        .collect();
+    let failed: Vec<String> = state.failed_components();
     if failed.is_empty() {
         return Ok(Outcome::Advanced {
             to: Phase::Implement,

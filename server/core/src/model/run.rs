@@ -143,6 +143,15 @@ impl RunState {
         &mut self.component_tasks[i]
     }
 
+    /// Components whose last build failed.
+    pub fn failed_components(&self) -> Vec<String> {
+        self.component_tasks
+            .iter()
+            .filter(|t| t.status == TaskStatus::Failed)
+            .map(|t| t.component_id.clone())
+            .collect()
+    }
+
     pub fn task(&self, cid: &str) -> Option<&ComponentTask> {
         self.component_tasks.iter().find(|t| t.component_id == cid)
     }
