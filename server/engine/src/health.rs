@@ -289,6 +289,33 @@ fn finding(
     }
 }
 
+/// Grades `value` against the warning and critical thresholds, in the direction where higher
+/// (or, for ratios that should stay up, lower) is worse.
+fn grade(
+    condition: &str,
+    value: f64,
+    warn: f64,
+    crit: f64,
+    higher_is_worse: bool,
+    bad: String,
+    ok: String,
+) -> HealthFinding {
+    let past = |t: f64| {
+        if higher_is_worse {
+            value >= t
+        } else {
+            value < t
+        }
+    };
+    if past(crit) {
+        finding(condition, HealthStatus::Critical, bad, value, crit)
+    } else if past(warn) {
+        finding(condition, HealthStatus::Warning, bad, value, warn)
+    } else {
+        finding(condition, HealthStatus::Healthy, ok, value, warn)
+    }
+}
+
 fn healthy(condition: &str, message: &str) -> HealthFinding {
     finding(condition, HealthStatus::Healthy, message.into(), 0.0, 0.0)
 }
@@ -518,29 +545,15 @@ pub fn check_health(m: &HealthMetrics, t: &HealthThresholds, phase: &str) -> Vec
     );
     out.push(if m.implementation_attempts < 2 {
         healthy("rejection_rate", "Too few implementation attempts to judge")
-    } else if rate >= t.rejection_rate_critical {
-        finding(
-            "rejection_rate",
-            Critical,
-            format!("Rejection rate {:.0}%: {what}.", rate * 100.0),
-            rate,
-            t.rejection_rate_critical,
-        )
-    } else if rate >= t.rejection_rate_warning {
-        finding(
-            "rejection_rate",
-            Warning,
-            format!("Rejection rate {:.0}%: {what}.", rate * 100.0),
-            rate,
-            t.rejection_rate_warning,
-        )
     } else {
-        finding(
+        grade(
             "rejection_rate",
-            Healthy,
-            format!("Rejection rate {:.0}%", rate * 100.0),
             rate,
             t.rejection_rate_warning,
+            t.rejection_rate_critical,
+            true,
+            format!("Rejection rate {:.0}%: {what}.", rate * 100.0),
+            format!("Rejection rate {:.0}%", rate * 100.0),
         )
     });
 
@@ -558,29 +571,15 @@ pub fn check_health(m: &HealthMetrics, t: &HealthThresholds, phase: &str) -> Vec
         )
     } else if m.total_spend < 0.10 {
         healthy("budget_velocity", "Too little spend to judge")
-    } else if v < t.budget_velocity_critical {
-        finding(
-            "budget_velocity",
-            Critical,
-            format!("Budget velocity {v:.2} artifacts per dollar ({what})."),
-            v,
-            t.budget_velocity_critical,
-        )
-    } else if v < t.budget_velocity_warning {
-        finding(
-            "budget_velocity",
-            Warning,
-            format!("Budget velocity {v:.2} artifacts per dollar ({what})."),
-            v,
-            t.budget_velocity_warning,
-        )
     } else {
-        finding(
+        grade(
             "budget_velocity",
-            Healthy,
-            format!("Budget velocity {v:.2} artifacts per dollar"),
             v,
             t.budget_velocity_warning,
+            t.budget_velocity_critical,
+            false,
+            format!("Budget velocity {v:.2} artifacts per dollar ({what})."),
+            format!("Budget velocity {v:.2} artifacts per dollar"),
         )
     });
 
@@ -610,29 +609,15 @@ pub fn check_health(m: &HealthMetrics, t: &HealthThresholds, phase: &str) -> Vec
                 share,
                 t.phase_balance_warning,
             )
-        } else if share >= t.phase_balance_critical {
-            finding(
-                "phase_balance",
-                Critical,
-                msg,
-                share,
-                t.phase_balance_critical,
-            )
-        } else if share >= t.phase_balance_warning {
-            finding(
-                "phase_balance",
-                Warning,
-                msg,
-                share,
-                t.phase_balance_warning,
-            )
         } else {
-            finding(
+            grade(
                 "phase_balance",
-                Healthy,
-                msg,
                 share,
                 t.phase_balance_warning,
+                t.phase_balance_critical,
+                true,
+                msg.clone(),
+                msg,
             )
         }
     });
@@ -683,29 +668,15 @@ pub fn check_health(m: &HealthMetrics, t: &HealthThresholds, phase: &str) -> Vec
     let dr = m.register_drift_rate();
     out.push(if m.register_checks < 2 {
         healthy("register_drift", "No register checks")
-    } else if dr >= t.register_drift_critical {
-        finding(
-            "register_drift",
-            Critical,
-            format!("Register drift in {:.0}% of checks.", dr * 100.0),
-            dr,
-            t.register_drift_critical,
-        )
-    } else if dr >= t.register_drift_warning {
-        finding(
-            "register_drift",
-            Warning,
-            format!("Register drift in {:.0}% of checks.", dr * 100.0),
-            dr,
-            t.register_drift_warning,
-        )
     } else {
-        finding(
+        grade(
             "register_drift",
-            Healthy,
-            "Register stable".into(),
             dr,
             t.register_drift_warning,
+            t.register_drift_critical,
+            true,
+            format!("Register drift in {:.0}% of checks.", dr * 100.0),
+            "Register stable".into(),
         )
     });
 
