@@ -4,6 +4,7 @@
 use crate::engine::{Engine, EngineError, Result};
 use crate::events::Sink;
 use pact_agents::{Env, Router, RouterOptions};
+use pact_core::config::Config;
 use pact_core::store::Project;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,6 +28,15 @@ pub struct RunOptions {
 /// The engine for `project`. A project whose `backend` is `replay` and that carries a
 /// `session.jsonl` replays it, unless the environment chooses another backend or recording.
 pub fn engine_for(project: &Project, opts: &RunOptions, events: Sink) -> Result<Engine> {
+    let (config, router) = router_for(project, opts)?;
+    let mut engine = Engine::new(project.clone(), config, Arc::new(router), events);
+    engine.harness.timeout = Duration::from_secs(300);
+    Ok(engine)
+}
+
+/// The project's configuration with the front end's overrides, and the router built from it
+/// (also what `pact ping` checks).
+pub fn router_for(project: &Project, opts: &RunOptions) -> Result<(Config, Router)> {
     let mut config = project
         .config()
         .map_err(|e| EngineError::Invalid(e.to_string()))?;
@@ -57,7 +67,5 @@ pub fn engine_for(project: &Project, opts: &RunOptions, events: Sink) -> Result<
             ..Default::default()
         },
     );
-    let mut engine = Engine::new(project.clone(), config, Arc::new(router), events);
-    engine.harness.timeout = Duration::from_secs(300);
-    Ok(engine)
+    Ok((config, router))
 }

@@ -257,12 +257,21 @@ pub fn build(
 }
 
 pub fn ping(dir: &Path) -> anyhow::Result<ExitCode> {
-    let config = match Project::open(dir) {
-        Ok(p) => p.config()?,
-        Err(_) => pact_core::config::Config::load(Path::new("pact.yaml"))?,
-    };
     let rt = runtime()?;
-    let reports = rt.block_on(pact_agents::ping(&config));
+    let reports = match Project::open(dir) {
+        // A project's own routing, replay recording included.
+        Ok(p) => {
+            let (_, router) =
+                pact_engine::setup::router_for(&p, &pact_engine::setup::RunOptions::default())?;
+            rt.block_on(pact_agents::ping_with(
+                &router,
+                &pact_agents::CancellationToken::new(),
+            ))
+        }
+        Err(_) => rt.block_on(pact_agents::ping(&pact_core::config::Config::load(
+            Path::new("pact.yaml"),
+        )?)),
+    };
     let mut ok = true;
     println!(
         "{:<18} {:<30} {:>9} {:>12}  RESULT",
