@@ -155,85 +155,119 @@ fn tree_graph(doc: &Doc<DecompositionTree>, tree: &DecompositionTree, out: &mut 
             .at(path, json::locate(text, &json_path!["root_id"])),
         );
     }
+    let edge = |node: &str, i: usize| json::locate(text, &json_path!["nodes", node, "children", i]);
+    let children = |node: &str| -> Vec<(usize, &str)> {
+        tree.nodes
+            .get(node)
+            .map(|n| n.children.iter().map(String::as_str).enumerate().collect())
+            .unwrap_or_default()
+    };
+    let cycles = find_cycles(
+        tree.nodes.keys().map(String::as_str),
+        children,
+        |id| tree.nodes.contains_key(id),
+        |node, idx, child| {
+            out.push(
+                Finding::error(
+                    Code::DanglingChild,
+                    format!("Child '{child}' of '{node}' not found in tree"),
+                )
+                .at(path, edge(node, idx))
+                .of(node),
+            )
+        },
+    );
+    for hops in cycles {
+        let Some(&(node, idx)) = hops.last() else {
+            continue;
+        };
+        let cycle = hops
+            .iter()
+            .map(|(n, _)| *n)
+            .chain([hops[0].0])
+            .collect::<Vec<_>>()
+            .join(" -> ");
+        let mut f = Finding::error(
+            Code::TreeCycle,
+            format!("Dependency cycle detected: {cycle}"),
+        )
+        .at(path, edge(node, idx))
+        .of(node);
+        // The other edges of the cycle, so an editor can mark each one.
+        for &(n, i) in &hops[..hops.len() - 1] {
+            if let Some(r) = edge(n, i) {
+                f.related.push(Related {
+                    file: path.clone(),
+                    range: r,
+                    message: format!("'{n}' is part of the cycle"),
+                });
+            }
+        }
+        out.push(f);
+    }
+}
+
+/// The members of a cycle, each with the label of the edge it takes to the next; the last
+/// member's edge closes the cycle back to the first.
+type Hops<'a> = Vec<(&'a str, usize)>;
+
+/// A node on the DFS path: its edges `(label, target)` and the index of the next one to take.
+type Frame<'a> = (&'a str, Vec<(usize, &'a str)>, usize);
+
+/// Iterative depth-first search (deep graphs cannot overflow the stack) from `starts` along
+/// `out_edges(node)` = `(label, target)`. Targets `known` rejects go to `missing(node, label,
+/// target)`; every back edge gives a cycle.
+fn find_cycles<'a>(
+    starts: impl IntoIterator<Item = &'a str>,
+    out_edges: impl Fn(&'a str) -> Vec<(usize, &'a str)>,
+    known: impl Fn(&str) -> bool,
+    mut missing: impl FnMut(&'a str, usize, &'a str),
+) -> Vec<Hops<'a>> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
-        White,
-        Gray,
-        Black,
+        OnPath,
+        Done,
     }
-    let mut mark: HashMap<&str, Mark> = tree
-        .nodes
-        .keys()
-        .map(|k| (k.as_str(), Mark::White))
-        .collect();
-    let edge = |node: &str, i: usize| json::locate(text, &json_path!["nodes", node, "children", i]);
-    for start in tree.nodes.keys() {
-        if mark.get(start.as_str()) != Some(&Mark::White) {
+    let mut mark: HashMap<&str, Mark> = HashMap::new();
+    let mut cycles = Vec::new();
+    for start in starts {
+        if mark.contains_key(start) {
             continue;
         }
-        // Iterative DFS: (node, next child index); `stack` doubles as the current path.
-        let mut stack: Vec<(&str, usize)> = vec![(start.as_str(), 0)];
-        mark.insert(start.as_str(), Mark::Gray);
-        while let Some(&mut (node, ref mut i)) = stack.last_mut() {
-            let children = tree
-                .nodes
-                .get(node)
-                .map(|n| n.children.as_slice())
-                .unwrap_or(&[]);
-            let Some(child) = children.get(*i) else {
-                mark.insert(node, Mark::Black);
+        // The stack is also the current path.
+        let mut stack: Vec<Frame> = vec![(start, out_edges(start), 0)];
+        mark.insert(start, Mark::OnPath);
+        while let Some((node, edges, next)) = stack.last_mut() {
+            let node = *node;
+            let Some(&(label, to)) = edges.get(*next) else {
+                mark.insert(node, Mark::Done);
                 stack.pop();
                 continue;
             };
-            let idx = *i;
-            *i += 1;
-            match mark.get(child.as_str()) {
-                None => out.push(
-                    Finding::error(
-                        Code::DanglingChild,
-                        format!("Child '{child}' of '{node}' not found in tree"),
-                    )
-                    .at(path, edge(node, idx))
-                    .of(node),
-                ),
-                Some(Mark::Gray) => {
-                    let from = stack
-                        .iter()
-                        .position(|(n, _)| *n == child.as_str())
-                        .unwrap_or(0);
-                    let members: Vec<&str> = stack[from..].iter().map(|(n, _)| *n).collect();
-                    let cycle = members
-                        .iter()
-                        .copied()
-                        .chain([child.as_str()])
-                        .collect::<Vec<_>>()
-                        .join(" -> ");
-                    let mut f = Finding::error(
-                        Code::TreeCycle,
-                        format!("Dependency cycle detected: {cycle}"),
-                    )
-                    .at(path, edge(node, idx))
-                    .of(node);
-                    // The other edges of the cycle, so an editor can mark each one.
-                    for (n, next_i) in &stack[from..stack.len() - 1] {
-                        if let Some(r) = edge(n, next_i.saturating_sub(1)) {
-                            f.related.push(Related {
-                                file: path.clone(),
-                                range: r,
-                                message: format!("'{n}' is part of the cycle"),
-                            });
-                        }
-                    }
-                    out.push(f);
+            *next += 1;
+            if !known(to) {
+                missing(node, label, to);
+                continue;
+            }
+            match mark.get(to) {
+                Some(Mark::OnPath) => {
+                    let from = stack.iter().position(|(n, ..)| *n == to).unwrap_or(0);
+                    cycles.push(
+                        stack[from..]
+                            .iter()
+                            .map(|(n, e, i)| (*n, e[i - 1].0))
+                            .collect(),
+                    );
                 }
-                Some(Mark::White) => {
-                    mark.insert(child.as_str(), Mark::Gray);
-                    stack.push((child.as_str(), 0));
+                None => {
+                    mark.insert(to, Mark::OnPath);
+                    stack.push((to, out_edges(to), 0));
                 }
-                Some(Mark::Black) => {}
+                Some(Mark::Done) => {}
             }
         }
     }
+    cycles
 }
 
 fn contract_presence_and_completeness(docs: &ProjectDocs, cid: &str, out: &mut Vec<Finding>) {
@@ -763,76 +797,52 @@ fn dependency_cycles(
     for (from, i, to) in edges {
         adj.entry(from).or_default().push((*i, to));
     }
-    let mut state: HashMap<&str, u8> = HashMap::new(); // 1 = on path, 2 = done
     let mut reported: HashSet<Vec<&str>> = HashSet::new();
-    let mut starts: Vec<&str> = edges.iter().map(|e| e.0).collect();
-    starts.dedup();
-    for start in starts {
-        if state.contains_key(start) {
+    let cycles = find_cycles(
+        edges.iter().map(|e| e.0),
+        |n| adj.get(n).cloned().unwrap_or_default(),
+        |_| true,
+        |_, _, _| {},
+    );
+    for hops in cycles {
+        let mut key: Vec<&str> = hops.iter().map(|(n, _)| *n).collect();
+        key.sort_unstable();
+        if !hops.iter().any(|(m, _)| scope.includes(m)) || !reported.insert(key) {
             continue;
         }
-        let mut stack: Vec<(&str, usize)> = vec![(start, 0)];
-        state.insert(start, 1);
-        while let Some(&mut (node, ref mut k)) = stack.last_mut() {
-            let next = adj.get(node).and_then(|v| v.get(*k)).copied();
-            let Some((dep_index, to)) = next else {
-                state.insert(node, 2);
-                stack.pop();
+        let Some(&(node, dep_index)) = hops.last() else {
+            continue;
+        };
+        let Some(doc) = docs.contracts.get(node) else {
+            continue;
+        };
+        let text = hops
+            .iter()
+            .map(|(n, _)| *n)
+            .chain([hops[0].0])
+            .collect::<Vec<_>>()
+            .join(" -> ");
+        let mut f = Finding::error(
+            Code::DependencyCycle,
+            format!("Contract dependency cycle detected: {text}"),
+        )
+        .at(
+            &doc.path,
+            json::locate(&doc.text, &json_path!["dependencies", dep_index]),
+        )
+        .of(node);
+        for &(m, idx) in &hops[..hops.len() - 1] {
+            let Some(d) = docs.contracts.get(m) else {
                 continue;
             };
-            *k += 1;
-            match state.get(to) {
-                Some(1) => {
-                    let from = stack.iter().position(|(n, _)| *n == to).unwrap_or(0);
-                    let members: Vec<&str> = stack[from..].iter().map(|(n, _)| *n).collect();
-                    let mut key = members.clone();
-                    key.sort_unstable();
-                    if !members.iter().any(|m| scope.includes(m)) || !reported.insert(key) {
-                        continue;
-                    }
-                    let text = members
-                        .iter()
-                        .copied()
-                        .chain([to])
-                        .collect::<Vec<_>>()
-                        .join(" -> ");
-                    let Some(doc) = docs.contracts.get(node) else {
-                        continue;
-                    };
-                    let mut f = Finding::error(
-                        Code::DependencyCycle,
-                        format!("Contract dependency cycle detected: {text}"),
-                    )
-                    .at(
-                        &doc.path,
-                        json::locate(&doc.text, &json_path!["dependencies", dep_index]),
-                    )
-                    .of(node);
-                    for (m, mk) in &stack[from..stack.len() - 1] {
-                        let Some(d) = docs.contracts.get(*m) else {
-                            continue;
-                        };
-                        let idx = adj
-                            .get(m)
-                            .and_then(|v| v.get(mk.saturating_sub(1)))
-                            .map(|e| e.0)
-                            .unwrap_or(0);
-                        if let Some(r) = json::locate(&d.text, &json_path!["dependencies", idx]) {
-                            f.related.push(Related {
-                                file: d.path.clone(),
-                                range: r,
-                                message: format!("'{m}' is part of the cycle"),
-                            });
-                        }
-                    }
-                    out.push(f);
-                }
-                None => {
-                    state.insert(to, 1);
-                    stack.push((to, 0));
-                }
-                _ => {}
+            if let Some(r) = json::locate(&d.text, &json_path!["dependencies", idx]) {
+                f.related.push(Related {
+                    file: d.path.clone(),
+                    range: r,
+                    message: format!("'{m}' is part of the cycle"),
+                });
             }
         }
+        out.push(f);
     }
 }
