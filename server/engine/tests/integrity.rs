@@ -196,22 +196,13 @@ async fn code_fitted_to_the_visible_tests_fails_the_held_out_ones() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vacuous_tests_are_caught_red_first_and_regenerated() {
     let (_t, p) = project("plan_only: true\n");
-    let k = Keyed::new();
-    k.push("interviewer", "", script::interview());
-    k.push("decomposer", "", script::decomposition(&sample()));
-    for cid in script::ORDER {
-        k.push("contract_author", cid, script::contract(&sample(), cid));
-        if cid == "counter" {
-            let mut vacuous = script::tests(&sample(), cid);
-            // pytest.raises(Exception) also accepts the stub's NotImplementedError.
-            vacuous["generated_code"] = json!(
-                "from counter import *\nimport pytest\n\n\ndef test_tc001_rejects_bad_n():\n    with pytest.raises(Exception):\n        top_n({'a': 1}, 0)\n\n\ndef test_tc002_counts():\n    assert count_tokens([Token(text='a', position=0)]) == {'a': 1}\n"
-            );
-            k.push("test_author", cid, vacuous);
-        }
-        k.push("test_author", cid, script::tests(&sample(), cid));
-        k.push("test_author", cid, script::hidden(cid));
-    }
+    let k = good_answers();
+    let mut vacuous = script::tests(&sample(), "counter");
+    // pytest.raises(Exception) also accepts the stub's NotImplementedError.
+    vacuous["generated_code"] = json!(
+        "from counter import *\nimport pytest\n\n\ndef test_tc001_rejects_bad_n():\n    with pytest.raises(Exception):\n        top_n({'a': 1}, 0)\n\n\ndef test_tc002_counts():\n    assert count_tokens([Token(text='a', position=0)]) == {'a': 1}\n"
+    );
+    k.before("test_author", "counter", vacuous);
     let k = Arc::new(k);
     let (e, _) = engine(&p, k.clone());
     e.run().await.expect("run");
@@ -243,25 +234,12 @@ async fn mutation_scores_tell_a_weak_suite_from_a_strong_one() {
     async fn score(visible: serde_json::Value) -> pact_core::model::MutationRecord {
         let (_t, p) = project("plan_only: true\n");
         let k = good_answers();
-        let k2 = Keyed::new();
-        k2.push("interviewer", "", script::interview());
-        k2.push("decomposer", "", script::decomposition(&sample()));
-        for cid in script::ORDER {
-            k2.push("contract_author", cid, script::contract(&sample(), cid));
-            k2.push(
-                "test_author",
-                cid,
-                if cid == "counter" {
-                    visible.clone()
-                } else {
-                    script::tests(&sample(), cid)
-                },
-            );
-            k2.push("test_author", cid, script::hidden(cid));
-            k2.push("code_author", cid, script::code(&sample(), cid));
-        }
-        drop(k);
-        let k = Arc::new(k2);
+        k.replace(
+            "test_author",
+            "counter",
+            vec![visible, script::hidden("counter")],
+        );
+        let k = Arc::new(k);
         let (e, _) = engine(&p, k);
         e.run().await.expect("plan");
         assert!(

@@ -88,32 +88,9 @@ async fn a_contract_failing_the_gate_is_revised_with_the_findings() {
     let k = good_answers();
     let mut bad = script::contract(&sample(), "counter");
     bad["functions"][0]["inputs"][0]["type_ref"] = json!("list[Tokn]");
-    // First answer bad, then the good one (pushed by good_answers) — re-queue in that order.
-    let good = script::contract(&sample(), "counter");
-    let k2 = Keyed::new();
-    for (role, cid, v) in [
-        ("interviewer", "", script::interview()),
-        ("decomposer", "", script::decomposition(&sample())),
-    ] {
-        k2.push(role, cid, v);
-    }
-    for cid in script::ORDER {
-        if cid == "counter" {
-            k2.push("contract_author", cid, bad.clone());
-        }
-        k2.push(
-            "contract_author",
-            cid,
-            if cid == "counter" {
-                good.clone()
-            } else {
-                script::contract(&sample(), cid)
-            },
-        );
-        k2.push("test_author", cid, script::tests(&sample(), cid));
-    }
-    drop(k);
-    let k = Arc::new(k2);
+    // First a contract that fails the gate, then the good one.
+    k.before("contract_author", "counter", bad);
+    let k = Arc::new(k);
     let (e, _) = engine(&p, k.clone());
     let outcome = e.run().await.expect("run");
     assert!(
@@ -171,20 +148,9 @@ async fn test_code_that_does_not_parse_or_cannot_fail_is_regenerated() {
     let mut toothless = script::tests(&sample(), "formatter");
     toothless["generated_code"] =
         json!("from formatter import *\n\ndef test_tc001_x():\n    format_report([], 'text')\n");
-    let k2 = Keyed::new();
-    k2.push("interviewer", "", script::interview());
-    k2.push("decomposer", "", script::decomposition(&sample()));
-    for cid in script::ORDER {
-        k2.push("contract_author", cid, script::contract(&sample(), cid));
-        if cid == "formatter" {
-            k2.push("test_author", cid, broken.clone());
-            k2.push("test_author", cid, toothless.clone());
-        }
-        k2.push("test_author", cid, script::tests(&sample(), cid));
-        k2.push("test_author", cid, script::hidden(cid));
-    }
-    drop(k);
-    let k = Arc::new(k2);
+    k.before("test_author", "formatter", toothless);
+    k.before("test_author", "formatter", broken);
+    let k = Arc::new(k);
     let (e, _) = engine(&p, k.clone());
     e.run().await.expect("run");
     let asks: Vec<_> = k
@@ -402,14 +368,12 @@ async fn running_out_of_budget_mid_run_stops_with_budget_exceeded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interview_questions_pause_until_approved() {
     let (_t, p) = project("plan_only: true\n");
-    let k = good_answers();
     let mut iv = script::interview();
     iv["questions"] = json!(["Should numbers count as words?"]);
     iv["assumptions"] = json!(["No"]);
-    let k2 = Keyed::new();
-    k2.push("interviewer", "", iv);
-    drop(k);
-    let (e, _) = engine(&p, Arc::new(k2));
+    let k = Keyed::new();
+    k.push("interviewer", "", iv);
+    let (e, _) = engine(&p, Arc::new(k));
     let o = e.run().await.expect("run");
     assert!(
         matches!(&o, Outcome::Paused { reason } if reason.starts_with("Interview questions pending")),
@@ -506,20 +470,9 @@ async fn a_failure_is_diagnosed_then_retried_or_handed_to_a_human() {
     let (_t, p) =
         project("max_implementation_attempts: 1\nred_first: false\nheld_out_tests: false\n");
     let k = good_answers();
-    let k2 = Keyed::new();
-    k2.push("interviewer", "", script::interview());
-    k2.push("decomposer", "", script::decomposition(&sample()));
-    for cid in script::ORDER {
-        k2.push("contract_author", cid, script::contract(&sample(), cid));
-        k2.push("test_author", cid, script::tests(&sample(), cid));
-        if cid == "counter" {
-            k2.push("code_author", cid, wrong_counter());
-        }
-        k2.push("code_author", cid, script::code(&sample(), cid));
-    }
-    k2.push("trace_analyst", "counter", json!({"root_cause": "implementation_bug", "explanation": "count_tokens ignores its input", "suggested_fix": "count the token texts"}));
-    drop(k);
-    let k = Arc::new(k2);
+    k.before("code_author", "counter", wrong_counter());
+    k.push("trace_analyst", "counter", json!({"root_cause": "implementation_bug", "explanation": "count_tokens ignores its input", "suggested_fix": "count the token texts"}));
+    let k = Arc::new(k);
     let (e, _) = engine(&p, k.clone());
     assert_eq!(e.run().await.expect("run"), Outcome::Completed);
     assert!(all_passed(&p));
@@ -566,22 +519,8 @@ async fn a_failure_is_diagnosed_then_retried_or_handed_to_a_human() {
     // A contract bug is not something another attempt can fix: the run pauses for a human.
     let (_t2, p2) =
         project("max_implementation_attempts: 1\nred_first: false\nheld_out_tests: false\n");
-    let k3 = Keyed::new();
-    k3.push("interviewer", "", script::interview());
-    k3.push("decomposer", "", script::decomposition(&sample()));
-    for cid in script::ORDER {
-        k3.push("contract_author", cid, script::contract(&sample(), cid));
-        k3.push("test_author", cid, script::tests(&sample(), cid));
-        k3.push(
-            "code_author",
-            cid,
-            if cid == "counter" {
-                wrong_counter()
-            } else {
-                script::code(&sample(), cid)
-            },
-        );
-    }
+    let k3 = good_answers();
+    k3.replace("code_author", "counter", vec![wrong_counter()]);
     k3.push("trace_analyst", "counter", json!({"root_cause": "contract_bug", "explanation": "the contract never says how ties rank"}));
     let (e, _) = engine(&p2, Arc::new(k3));
     let o = e.run().await.expect("run");
@@ -625,22 +564,15 @@ async fn a_run_stopped_between_test_steps_resumes_at_the_missing_step() {
     let (_t, p) = project("plan_only: true\n");
     // The held-out suite for `formatter` fails (a bad answer): the run stops after its visible
     // suite was written, locked and checked red-first.
-    let k1 = Keyed::new();
-    k1.push("interviewer", "", script::interview());
-    k1.push("decomposer", "", script::decomposition(&sample()));
-    for cid in script::ORDER {
-        k1.push("contract_author", cid, script::contract(&sample(), cid));
-        k1.push("test_author", cid, script::tests(&sample(), cid));
-        k1.push(
-            "test_author",
-            cid,
-            if cid == "formatter" {
-                json!({"nonsense": true})
-            } else {
-                script::hidden(cid)
-            },
-        );
-    }
+    let k1 = good_answers();
+    k1.replace(
+        "test_author",
+        "formatter",
+        vec![
+            script::tests(&sample(), "formatter"),
+            json!({"nonsense": true}),
+        ],
+    );
     let (e, _) = engine(&p, Arc::new(k1));
     assert!(e.run().await.is_err());
     assert!(p.load_suite("formatter").expect("suite").is_some());

@@ -30,6 +30,18 @@ impl Keyed {
             .or_default()
             .push_back(v);
     }
+    /// Queues `v` ahead of what is already queued for `role` about `component`.
+    pub fn before(&self, role: &str, component: &str, v: Value) {
+        let mut q = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        q.entry((role.to_string(), component.to_string()))
+            .or_default()
+            .push_front(v);
+    }
+    /// Replaces every answer queued for `role` about `component`.
+    pub fn replace(&self, role: &str, component: &str, values: Vec<Value>) {
+        let mut q = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        q.insert((role.to_string(), component.to_string()), values.into());
+    }
     pub fn calls_for(&self, role: &str, component: &str) -> Vec<LlmRequest> {
         let calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
         calls
