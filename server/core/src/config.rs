@@ -136,6 +136,10 @@ global_config! {
     monitoring_auto_remediate: bool = true,
     monitoring_budget: MonitoringBudget = MonitoringBudget::default(),
     monitoring_log_key_prefix: String = s("PACT"),
+    /// The Python that managed test environments are made from ("" = `python3` on PATH).
+    python: String = String::new(),
+    /// The Node.js that runs JavaScript and TypeScript suites ("" = `node` on PATH).
+    node: String = String::new(),
 }
 
 macro_rules! project_config {
@@ -188,6 +192,13 @@ project_config! {
     model_tiers: Option<ModelTiers> = None,
     build_mode: Option<String> = None,
     language: String = s("python"),
+    /// The Python that managed test environments are made from (overrides config.yaml's).
+    python: Option<String> = None,
+    /// The Node.js that runs JavaScript and TypeScript suites (overrides config.yaml's).
+    node: Option<String> = None,
+    /// Packages the contract tests need besides pytest (pip requirement lines); a
+    /// `requirements.txt` in the project adds its lines too.
+    python_requirements: Vec<String> = Vec::new(),
     test_framework: String = String::new(),
     health_thresholds: IndexMap<String, f64> = IndexMap::new(),
     model_pricing: IndexMap<String, Vec<f64>> = IndexMap::new(),
@@ -363,6 +374,22 @@ impl Config {
             .monitoring_budget
             .as_ref()
             .unwrap_or(&self.global.monitoring_budget)
+    }
+    /// The configured Python interpreter, project over global; `None` means "find one on PATH".
+    pub fn python(&self) -> Option<&str> {
+        self.project
+            .python
+            .as_deref()
+            .or(Some(self.global.python.as_str()))
+            .filter(|p| !p.trim().is_empty())
+    }
+    /// The configured Node.js, project over global; `None` means "find one on PATH".
+    pub fn node(&self) -> Option<&str> {
+        self.project
+            .node
+            .as_deref()
+            .or(Some(self.global.node.as_str()))
+            .filter(|p| !p.trim().is_empty())
     }
     /// `model_pricing` entries, project over global: model → (input, output) USD per million tokens.
     pub fn pricing_override(&self, model: &str) -> Option<(f64, f64)> {

@@ -314,12 +314,7 @@ pub async fn build_component(e: &Engine, cid: &str, mode: BuildMode) -> Result<b
         component: cid.into(),
         step: "implement".into(),
     });
-    let root = e
-        .project
-        .load_tree()?
-        .map(|t| t.root_id)
-        .unwrap_or_default();
-    let key = log_key(&e.project, &root, cid);
+    let key = log_key(e.project.load_tree()?.as_ref(), cid);
     let ctx = Ctx {
         test_lock: &test_lock,
         e,
@@ -521,7 +516,7 @@ pub async fn run_tests(e: &Engine, cid: &str) -> Result<crate::harness::TestRun>
         component: cid.into(),
         step: "run contract tests".into(),
     });
-    let run = e.runner.run(&job, &e.harness, &e.cancel).await?;
+    let run = e.run_tests(&job).await?;
     e.project.save_test_results(cid, &run.results)?;
     e.emit(Event::TestsRan {
         component: cid.into(),
@@ -703,7 +698,7 @@ impl Ctx<'_> {
             };
             // Tests run from the verified locked copy every time.
             lock::verify_against(&e.project, self.cid, self.test_lock)?;
-            let run = e.runner.run(&job, &e.harness, &e.cancel).await?;
+            let run = e.run_tests(&job).await?;
             e.emit(Event::TestsRan {
                 component: self.cid.into(),
                 passed: run.results.passed,
@@ -724,7 +719,7 @@ impl Ctx<'_> {
                     test_files: lock::verified_hidden(&e.project, self.cid)?,
                     ..job
                 };
-                let hidden = e.runner.run(&job, &e.harness, &e.cancel).await?.results;
+                let hidden = e.run_tests(&job).await?.results;
                 let count = PassCount {
                     passed: hidden.passed,
                     total: hidden.total,

@@ -3,10 +3,11 @@
 //! run killed at any moment resumes where it stopped without redoing finished work.
 
 use crate::events::{Event, Sink};
-use crate::harness::HarnessOptions;
+use crate::harness::{HarnessOptions, TestJob, TestRun};
+use crate::runtime::{RuntimeError, RuntimeSpec, Runtimes};
 use pact_agents::{AgentError, Backend, BudgetTracker, Router};
 use pact_core::config::Config;
-use pact_core::model::{Phase, RunState, RunStatus};
+use pact_core::model::{Phase, RunState, RunStatus, TestLanguage};
 use pact_core::store::{Project, StoreError};
 use std::sync::Arc;
 use thiserror::Error;
@@ -24,6 +25,9 @@ pub enum EngineError {
     Harness(#[from] crate::harness::HarnessError),
     #[error(transparent)]
     Job(#[from] crate::joblock::JobError),
+    /// A test runtime cannot be had; checked before a run changes anything.
+    #[error("cannot run the contract tests: {0}\n{fix}", fix = .0.fix())]
+    Runtime(#[from] RuntimeError),
     #[error("cancelled; the project is consistent and `pact run` resumes it")]
     Cancelled,
     #[error("{0}")]
@@ -93,6 +97,8 @@ pub struct Engine {
     pub cancel: CancellationToken,
     pub harness: HarnessOptions,
     pub runner: Arc<dyn crate::harness::TestRunner>,
+    /// The test runtimes, provisioned on first use and shared by the engine's clones.
+    pub runtimes: Arc<Runtimes>,
 }
 
 impl Engine {
@@ -110,7 +116,55 @@ impl Engine {
             cancel: CancellationToken::new(),
             harness: HarnessOptions::default(),
             runner: Arc::new(crate::harness::Subprocess),
+            runtimes: Runtimes::new(),
         }
+    }
+
+    /// Harness options for a suite in `lang`, its runtime provisioned on first use (with
+    /// progress events). Options a caller set already are kept.
+    pub async fn harness_for(&self, lang: TestLanguage) -> Result<HarnessOptions> {
+        let mut opts = self.harness.clone();
+        let have = match lang {
+            TestLanguage::Python => opts.python.is_some(),
+            TestLanguage::TypeScript => opts.node_modules.is_some(),
+            TestLanguage::JavaScript => false,
+        };
+        if have || !self.runner.needs_runtime() {
+            return Ok(opts);
+        }
+        let spec = RuntimeSpec::for_project(self.project.root(), &self.config)?;
+        let events = self.events.clone();
+        let progress = Arc::new(move |runtime: &str, message: &str| {
+            events(&Event::Runtime {
+                runtime: runtime.to_string(),
+                message: message.to_string(),
+            })
+        });
+        let resolved = self.runtimes.resolve(lang, &spec, progress).await?;
+        if let Some(p) = resolved.python {
+            opts.python = Some(p);
+        }
+        if let Some(n) = resolved.node {
+            opts.node = n;
+        }
+        if let Some(m) = resolved.node_modules {
+            opts.node_modules = Some(m);
+        }
+        Ok(opts)
+    }
+
+    /// Runs a suite with its runtime.
+    pub(crate) async fn run_tests(&self, job: &TestJob) -> Result<TestRun> {
+        let opts = self.harness_for(job.language).await?;
+        Ok(self.runner.run(job, &opts, &self.cancel).await?)
+    }
+
+    /// Checks, before a run changes anything, that the project's contract tests can run:
+    /// provisions the runtime of the project's language (once per machine) or fails with what
+    /// is missing and how to fix it.
+    pub async fn preflight(&self) -> Result<()> {
+        self.harness_for(crate::phases::language(self)).await?;
+        Ok(())
     }
 
     pub fn emit(&self, e: Event) {
@@ -171,6 +225,7 @@ impl Engine {
 
     /// Advances one phase (`pact run --once`).
     pub async fn step(&self) -> Result<Outcome> {
+        self.preflight().await?;
         let state = self.state()?;
         match state.status {
             RunStatus::Completed => return Ok(Outcome::Completed),
@@ -251,6 +306,7 @@ impl Engine {
 
     /// Runs until the run completes, fails, pauses or runs out of budget.
     pub async fn run(&self) -> Result<Outcome> {
+        self.preflight().await?;
         // A paused run resumes when asked to run again (answers given, plan approved, …).
         self.update(|s| {
             if s.status == RunStatus::Paused {
@@ -283,14 +339,20 @@ fn new_state(project: &Project) -> RunState {
 }
 
 /// `PACT:<project hash>:<component>`: the key generated code puts in its log lines, so the
-/// Sentinel can attribute a production error to the component that logged it. The hash is of
-/// the project's name and root component: stable across runs, rebuilds and machines.
-pub fn log_key(project: &Project, root_id: &str, cid: &str) -> String {
-    let name = project
-        .root()
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("");
-    let h = crate::lock::sha256_hex(format!("{name}\0{root_id}").as_bytes());
-    format!("PACT:{}:{cid}", &h[..8])
+/// Sentinel can attribute a production error to the component that logged it.
+pub fn log_key(tree: Option<&pact_core::model::DecompositionTree>, cid: &str) -> String {
+    format!("PACT:{}:{cid}", project_hash(tree))
+}
+
+/// The project part of its log keys: 8 hex digits of a hash of the root component's id and
+/// name, from the decomposition tree. It comes from the project itself, never from where it
+/// lives: stable across runs, rebuilds, machines, copies and `pact run .`, and so are the
+/// prompts that carry it (a recorded session replays from any directory).
+pub fn project_hash(tree: Option<&pact_core::model::DecompositionTree>) -> String {
+    let (id, name) = tree.map_or(("", ""), |t| {
+        let name = t.nodes.get(&t.root_id).map_or("", |n| n.name.as_str());
+        (t.root_id.as_str(), name)
+    });
+    let h = crate::lock::sha256_hex(format!("{id}\0{name}").as_bytes());
+    h[..8].to_string()
 }

@@ -39,6 +39,11 @@ pub enum Event {
     Note {
         message: String,
     },
+    /// A test runtime is being provisioned (`runtime`: "Python" or "vitest").
+    Runtime {
+        runtime: String,
+        message: String,
+    },
 }
 
 pub type Sink = Arc<dyn Fn(&Event) + Send + Sync>;

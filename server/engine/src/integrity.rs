@@ -51,7 +51,17 @@ pub async fn passing_on_stub(
         test_files: tests.to_vec(),
         src_dirs: dirs,
     };
-    let run = e.runner.run(&job, &e.harness, &e.cancel).await?;
+    let run = e.run_tests(&job).await?;
+    if !run.reported && !run.timed_out {
+        // The stubs are ours and only raise: a run without a report is the runner failing,
+        // which says nothing about the tests and must not be recorded as if it did.
+        return Err(crate::harness::HarnessError::Runner(format!(
+            "no report from the red-first run of '{}':\n{}",
+            contract.component_id,
+            last_lines(&run.stdout, &run.stderr)
+        ))
+        .into());
+    }
     let failed: HashSet<&str> = run
         .results
         .failure_details
@@ -65,6 +75,12 @@ pub async fn passing_on_stub(
         .cloned()
         .collect();
     Ok((passing, run.results.total))
+}
+
+fn last_lines(stdout: &str, stderr: &str) -> String {
+    let both = format!("{stdout}\n{stderr}");
+    let lines: Vec<&str> = both.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(15)..].join("\n")
 }
 
 fn module_ext(lang: TestLanguage) -> &'static str {
@@ -597,7 +613,7 @@ async fn run_mutant(
         test_files: tests.to_vec(),
         src_dirs: dirs,
     };
-    let mut opts = e.harness.clone();
+    let mut opts = e.harness_for(lang).await?;
     // A mutant that loops forever is killed by the timeout, which counts as detection.
     opts.timeout = opts.timeout.min(std::time::Duration::from_secs(20));
     let run = e.runner.run(&job, &opts, &e.cancel).await?;

@@ -16,6 +16,7 @@ pub mod joblock;
 pub mod lock;
 pub mod phases;
 pub mod roles;
+pub mod runtime;
 pub mod sentinel;
 pub mod setup;
 pub mod stubs;

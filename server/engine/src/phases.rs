@@ -1049,7 +1049,7 @@ async fn trace_boundaries(e: &Engine, cid: &str) -> Result<Vec<pact_core::model:
         test_files: files,
         src_dirs: crate::build::src_dirs(e, cid, &src)?,
     };
-    let (_, traces) = crate::harness::run_traced(&job, &order, &e.harness, &e.cancel).await?;
+    let (_, traces) = crate::harness::run_traced(&job, &order, &e.harness_for(TestLanguage::Python).await?, &e.cancel).await?;
     let path = e.project.layout.implementation_dir(cid).join("traces.json");
     e.project.write_text(
         &path,

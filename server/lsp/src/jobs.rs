@@ -903,6 +903,10 @@ impl Tracker {
                 self.note = short(message);
                 Recheck::None
             }
+            Event::Runtime { runtime, message } => {
+                self.note = short(&format!("{runtime}: {message}"));
+                Recheck::None
+            }
         };
         if self.components.is_none()
             && matches!(self.phase.as_str(), "contract" | "test" | "implement")

@@ -301,7 +301,7 @@ async fn run_file(e: &Engine, cid: &str, file_name: &str, code: &str) -> Result<
         test_files: vec![f],
         src_dirs: src_dirs(e, cid),
     };
-    Ok(e.runner.run(&job, &e.harness, &e.cancel).await?.results)
+    Ok(e.run_tests(&job).await?.results)
 }
 
 /// The locked tests of a component against the current sources.
@@ -312,7 +312,7 @@ async fn run_locked(e: &Engine, cid: &str) -> Result<TestResults> {
         test_files: files,
         src_dirs: src_dirs(e, cid),
     };
-    Ok(e.runner.run(&job, &e.harness, &e.cancel).await?.results)
+    Ok(e.run_tests(&job).await?.results)
 }
 
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
