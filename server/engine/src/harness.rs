@@ -25,6 +25,9 @@ pub enum HarnessError {
     },
     #[error("test run cancelled")]
     Cancelled,
+    /// The test runner itself could not run (as opposed to tests failing): never a test result.
+    #[error("the test runner did not run: {0}")]
+    Runner(String),
 }
 
 #[derive(Debug, Clone)]
@@ -32,10 +35,15 @@ pub struct HarnessOptions {
     pub timeout: Duration,
     /// Bytes kept of each of stdout and stderr.
     pub output_cap: usize,
-    pub python: String,
-    pub node: String,
-    /// vitest's binary, for TypeScript suites.
-    pub vitest: String,
+    /// The managed environment's Python interpreter (see `runtime`); `None` when none has been
+    /// provisioned, and then a Python suite does not run: there is no silent fallback to
+    /// whatever `python3` is on PATH.
+    pub python: Option<PathBuf>,
+    /// The node binary: runs node:test suites, and vitest for TypeScript suites.
+    pub node: PathBuf,
+    /// The managed npm prefix's `node_modules` (with vitest in it); `None` when not provisioned.
+    /// TypeScript suites run `node <node_modules>/vitest/vitest.mjs run …`.
+    pub node_modules: Option<PathBuf>,
 }
 
 impl Default for HarnessOptions {
@@ -43,9 +51,9 @@ impl Default for HarnessOptions {
         Self {
             timeout: Duration::from_secs(120),
             output_cap: 64 * 1024,
-            python: "python3".into(),
+            python: None,
             node: "node".into(),
-            vitest: "vitest".into(),
+            node_modules: None,
         }
     }
 }
@@ -67,6 +75,9 @@ pub struct TestRun {
     pub stdout: String,
     pub stderr: String,
     pub timed_out: bool,
+    /// Whether the runner wrote its report. A run of trusted code (the interface stubs) that
+    /// wrote none did not happen, whatever its exit status says.
+    pub reported: bool,
     pub duration: Duration,
 }
 
@@ -80,6 +91,12 @@ pub trait TestRunner: Send + Sync {
         opts: &HarnessOptions,
         cancel: &CancellationToken,
     ) -> Result<TestRun, HarnessError>;
+
+    /// Whether runs need a provisioned runtime (in-memory runners in tests and benchmarks
+    /// do not).
+    fn needs_runtime(&self) -> bool {
+        true
+    }
 }
 
 /// The real runner: pytest, node:test or vitest in a fenced subprocess.
@@ -175,10 +192,10 @@ async fn run_with(
     let group = GroupGuard(child.id());
     let out = tokio::spawn(read_capped(child.stdout.take(), opts.output_cap));
     let err = tokio::spawn(read_capped(child.stderr.take(), opts.output_cap));
-    let (timed_out, cancelled) = tokio::select! {
-        _ = child.wait() => (false, false),
-        _ = tokio::time::sleep(opts.timeout) => (true, false),
-        _ = cancel.cancelled() => (false, true),
+    let (status, timed_out, cancelled) = tokio::select! {
+        s = child.wait() => (s.ok(), false, false),
+        _ = tokio::time::sleep(opts.timeout) => (None, true, false),
+        _ = cancel.cancelled() => (None, false, true),
     };
     drop(group);
     let _ = child.kill().await;
@@ -199,10 +216,15 @@ async fn run_with(
         return Err(HarnessError::Cancelled);
     }
     let duration = started.elapsed();
-    let (mut results, cases) = std::fs::read_to_string(&report)
-        .ok()
-        .map(|xml| parse_junit_cases(&xml))
-        .unwrap_or_default();
+    let xml = std::fs::read_to_string(&report).ok();
+    if xml.is_none() && status.and_then(|s| s.code()) == Some(NO_RUNNER) {
+        return Err(HarnessError::Runner(format!(
+            "{program} could not start its test runner:\n{}",
+            tail(&stdout, &stderr)
+        )));
+    }
+    let reported = xml.is_some();
+    let (mut results, cases) = xml.map(|x| parse_junit_cases(&x)).unwrap_or_default();
     if timed_out {
         results.errors += 1;
         results.failure_details.push(TestFailure {
@@ -253,16 +275,19 @@ async fn run_with(
             stdout,
             stderr,
             timed_out,
+            reported,
             duration,
         },
         traces,
     ))
 }
 
-/// Test functions of the locked files that no reported case accounts for (Python: reports name
-/// `module::test`, `module::Class::test` or `module::test[param]`).
+/// Test functions of the locked files that no reported case accounts for. Python: reports name
+/// `module::test`, `module::Class::test` or `module::test[param]`. TypeScript: vitest names
+/// `file::title`, or `file::describe > title` inside a `describe`; titles vitest formats
+/// (`%s`, `$name`, template strings) cannot be matched and are not checked.
 fn missing_tests(lang: TestLanguage, files: &[PathBuf], cases: &[String]) -> Vec<String> {
-    if lang != TestLanguage::Python || cases.is_empty() {
+    if lang == TestLanguage::JavaScript || cases.is_empty() {
         return Vec::new();
     }
     let mut missing = Vec::new();
@@ -272,13 +297,25 @@ fn missing_tests(lang: TestLanguage, files: &[PathBuf], cases: &[String]) -> Vec
         };
         for t in pact_core::testcode::analyze(lang, &text).tests {
             let name = &t.name;
-            let ran = cases.iter().any(|c| {
-                let last = c.rsplit("::").next().unwrap_or(c);
-                last == name
-                    || last
-                        .strip_prefix(name.as_str())
-                        .is_some_and(|rest| rest.starts_with('['))
-            });
+            let ran = match lang {
+                TestLanguage::Python => cases.iter().any(|c| {
+                    let last = c.rsplit("::").next().unwrap_or(c);
+                    last == name
+                        || last
+                            .strip_prefix(name.as_str())
+                            .is_some_and(|rest| rest.starts_with('['))
+                }),
+                _ => {
+                    name.contains(['%', '$'])
+                        || cases.iter().any(|c| {
+                            let title = c.split_once("::").map_or(c.as_str(), |(_, t)| t);
+                            title == name
+                                || title
+                                    .strip_suffix(name.as_str())
+                                    .is_some_and(|rest| rest.ends_with(" > "))
+                        })
+                }
+            };
             if !ran {
                 missing.push(name.clone());
             }
@@ -332,7 +369,12 @@ fn command(
             // An explicit config file stops pytest from picking up one the code under test wrote.
             let ini = work.join("pytest.ini");
             std::fs::write(&ini, "[pytest]\n")?;
-            let mut c = tokio::process::Command::new(&opts.python);
+            let python = opts.python.as_ref().ok_or_else(|| {
+                HarnessError::Runner(
+                    "no Python test environment is provisioned for this run".into(),
+                )
+            })?;
+            let mut c = tokio::process::Command::new(python);
             // -I: no PYTHON* variables, no user site, no script dir on the path; the sources go
             // *after* the standard library and installed packages, so code under test cannot
             // shadow pytest, its plugins or a standard module (nor run a sitecustomize.py).
@@ -351,7 +393,7 @@ fn command(
             .arg(work)
             .arg(format!("--junitxml={}", report.display()))
             .args(files);
-            (opts.python.clone(), c)
+            (python.display().to_string(), c)
         }
         TestLanguage::JavaScript => {
             let mut c = tokio::process::Command::new(&opts.node);
@@ -359,16 +401,19 @@ fn command(
                 .arg("--test-reporter=junit")
                 .arg(format!("--test-reporter-destination={}", report.display()))
                 .args(files);
-            (opts.node.clone(), c)
+            (opts.node.display().to_string(), c)
         }
         TestLanguage::TypeScript => {
-            let mut c = tokio::process::Command::new(&opts.vitest);
-            c.args(["run", "--reporter=junit"])
-                .arg(format!("--outputFile={}", report.display()))
+            let vitest = vitest_entry(opts)?;
+            let config = vitest_config(work, srcs, files, report, opts)?;
+            let mut c = tokio::process::Command::new(&opts.node);
+            c.arg(&vitest)
+                .arg("run")
+                .arg("--config")
+                .arg(&config)
                 .arg("--root")
-                .arg(work)
-                .args(files);
-            (opts.vitest.clone(), c)
+                .arg(work);
+            (format!("{} {}", opts.node.display(), vitest.display()), c)
         }
     };
     // Untrusted code sees no secrets: only what a test runner needs; HOME is the run's own dir.
@@ -381,13 +426,170 @@ fn command(
     cmd.env("HOME", work).env("TMPDIR", work);
     match lang {
         TestLanguage::Python => cmd.env("PACT_SRC", &path_list),
-        _ => cmd.env("NODE_PATH", &path_list),
+        TestLanguage::JavaScript => cmd.env("NODE_PATH", &path_list),
+        // Modules resolve through the run's vitest config (ESM ignores NODE_PATH).
+        TestLanguage::TypeScript => cmd.env("NO_COLOR", "1"),
     };
     Ok((program, cmd))
 }
 
+/// vitest's command-line entry in the managed `node_modules`.
+fn vitest_entry(opts: &HarnessOptions) -> Result<PathBuf, HarnessError> {
+    let Some(modules) = &opts.node_modules else {
+        return Err(HarnessError::Runner(
+            "no node_modules with vitest is provisioned for this run".into(),
+        ));
+    };
+    let entry = modules.join("vitest").join("vitest.mjs");
+    if !entry.is_file() {
+        return Err(HarnessError::Runner(format!(
+            "vitest is not installed: {} does not exist",
+            entry.display()
+        )));
+    }
+    Ok(entry)
+}
+
+/// Writes the run's own vitest config (an explicit `--config`, so none the code under test
+/// wrote is read) and makes the test files' imports resolve:
+///
+/// - each module at the top of a source directory (`<name>.ts`, `.js`, …) is importable by its
+///   bare name (`import { f } from "tokenizer"`), the first directory winning — the component's
+///   own `src/` first, as `PACT_SRC` orders Python's path; the name `vitest` is never one;
+/// - `vitest` itself resolves through a `node_modules` link in the run dir to the managed one;
+/// - the cache goes to the run dir, never into the shared `node_modules`.
+fn vitest_config(
+    work: &Path,
+    srcs: &[PathBuf],
+    files: &[PathBuf],
+    report: &Path,
+    opts: &HarnessOptions,
+) -> Result<PathBuf, HarnessError> {
+    if let Some(modules) = &opts.node_modules {
+        link_dir(modules, &work.join("node_modules"))?;
+    }
+    // Stops the search for a tsconfig.json above the run dir.
+    std::fs::write(work.join("tsconfig.json"), "{}\n")?;
+    let js = |p: &Path| serde_json::Value::from(p.to_string_lossy().into_owned()).to_string();
+    let mut seen = std::collections::HashSet::new();
+    let mut aliases = Vec::new();
+    for dir in srcs {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut modules: Vec<(String, PathBuf)> = rd
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let stem = module_stem(&name)?;
+                Some((stem.to_string(), e.path()))
+            })
+            .collect();
+        modules.sort();
+        for (stem, path) in modules {
+            if stem != "vitest" && seen.insert(stem.clone()) {
+                let find = format!("^{}$", regex_escape(&stem));
+                aliases.push(format!(
+                    "      {{ find: new RegExp({}), replacement: {} }},",
+                    serde_json::Value::from(find),
+                    js(&path)
+                ));
+            }
+        }
+    }
+    let include: Vec<String> = files
+        .iter()
+        .filter_map(|f| f.strip_prefix(work).ok())
+        .map(|rel| {
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            serde_json::Value::from(glob_escape(&rel)).to_string()
+        })
+        .collect();
+    let config = format!(
+        r#"// Written by pact for this test run.
+export default {{
+  root: {root},
+  cacheDir: {cache},
+  resolve: {{
+    alias: [
+{aliases}
+    ],
+  }},
+  test: {{
+    include: [{include}],
+    reporters: ["junit", "dot"],
+    outputFile: {{ junit: {report} }},
+    watch: false,
+    globals: false,
+    environment: "node",
+    testTimeout: 30000,
+    hookTimeout: 30000,
+  }},
+}};
+"#,
+        root = js(work),
+        cache = js(&work.join(".vite")),
+        aliases = aliases.join("\n"),
+        include = include.join(", "),
+        report = js(report),
+    );
+    let path = work.join("vitest.config.mjs");
+    std::fs::write(&path, config)?;
+    Ok(path)
+}
+
+/// The name a source file is imported by: `tokenizer.ts` → `tokenizer`. Declaration files and
+/// other files are not modules.
+fn module_stem(name: &str) -> Option<&str> {
+    if name.ends_with(".d.ts") || name.starts_with('.') {
+        return None;
+    }
+    [".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"]
+        .iter()
+        .find_map(|ext| name.strip_suffix(ext))
+        .filter(|stem| !stem.is_empty())
+}
+
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\^$.|?*+()[]{}".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn glob_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\*?[]{}()!@+".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(unix)]
+fn link_dir(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(windows)]
+fn link_dir(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::windows::fs::symlink_dir(target, link)
+}
+
 /// Starts pytest with the component sources appended to `sys.path` (see [`command`]).
-const PY_BOOT: &str = "import os, sys\nsys.path.extend(p for p in os.environ.get('PACT_SRC', '').split(os.pathsep) if p)\nimport pytest\nsys.exit(pytest.main(sys.argv[1:]))";
+/// pytest is imported before any source is on the path; if it cannot be, the boot exits with
+/// [`NO_RUNNER`] so that a missing runner is never mistaken for failing tests.
+const PY_BOOT: &str = "import os, sys\ntry:\n    import pytest\nexcept Exception as e:\n    sys.stderr.write('pact: pytest cannot be imported: %r\\n' % (e,))\n    sys.exit(97)\nsys.path.extend(p for p in os.environ.get('PACT_SRC', '').split(os.pathsep) if p)\nsys.exit(pytest.main(sys.argv[1:]))";
+
+/// The boot's exit status when the runner itself cannot start.
+const NO_RUNNER: i32 = 97;
 
 #[cfg(unix)]
 fn kill_group(pid: Option<u32>) {
