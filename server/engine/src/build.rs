@@ -260,6 +260,7 @@ fn deps_hash(e: &Engine, cid: &str, own: &Path) -> Result<String> {
 /// Builds one component (`pact build`): `true` when its locked tests all pass.
 pub async fn build_component(e: &Engine, cid: &str, mode: BuildMode) -> Result<bool> {
     pact_core::ids::check_component_id(cid).map_err(|err| EngineError::Invalid(err.to_string()))?;
+    e.preflight().await?;
     if !mode.force && already_built(e, cid)? {
         e.emit(Event::Component {
             phase: "implement".into(),
@@ -504,6 +505,7 @@ pub fn flush(e: &Engine, cid: &str) -> Result<()> {
 /// Saves `test_results.json`; returns the run, with every test id.
 pub async fn run_tests(e: &Engine, cid: &str) -> Result<crate::harness::TestRun> {
     pact_core::ids::check_component_id(cid).map_err(|err| EngineError::Invalid(err.to_string()))?;
+    e.preflight().await?;
     let (_, files) = lock::verified_tests(&e.project, cid)?;
     let src = e.project.layout.implementation_src(cid);
     let job = TestJob {

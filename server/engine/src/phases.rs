@@ -750,6 +750,7 @@ async fn author_tests(
 /// `Ok(Err(reason))` when the new tests still fail the gate.
 pub async fn regenerate_tests(e: &Engine, cid: &str) -> Result<std::result::Result<(), String>> {
     check_component_id(cid).map_err(|err| EngineError::Invalid(err.to_string()))?;
+    e.preflight().await?;
     if e.project.load_contract(cid)?.is_none() {
         return Err(EngineError::Invalid(format!(
             "component '{cid}' has no contract"
