@@ -17,6 +17,7 @@ pub mod lock;
 pub mod phases;
 pub mod roles;
 pub mod runtime;
+pub mod sandbox;
 pub mod sentinel;
 pub mod setup;
 pub mod stubs;
