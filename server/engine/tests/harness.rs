@@ -35,9 +35,13 @@ async fn pytest_pass_and_fail_are_counted() {
     let tmp = tempfile::tempdir().expect("tmp");
     let good = "def add(a, b):\n    if a < 0:\n        raise ValueError('neg')\n    return a + b\n";
     let job = py_job(tmp.path(), good, TESTS);
-    let run_ = run(&job, &support::runtime::python_options(), &CancellationToken::new())
-        .await
-        .expect("run");
+    let run_ = run(
+        &job,
+        &support::runtime::python_options(),
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("run");
     assert_eq!(
         (run_.results.total, run_.results.passed),
         (2, 2),
@@ -49,10 +53,14 @@ async fn pytest_pass_and_fail_are_counted() {
 
     let tmp = tempfile::tempdir().expect("tmp");
     let job = py_job(tmp.path(), "def add(a, b):\n    return a - b\n", TESTS);
-    let r = run(&job, &support::runtime::python_options(), &CancellationToken::new())
-        .await
-        .expect("run")
-        .results;
+    let r = run(
+        &job,
+        &support::runtime::python_options(),
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("run")
+    .results;
     assert_eq!((r.total, r.passed, r.failed), (2, 0, 2));
     assert!(
         r.failure_details
@@ -66,10 +74,14 @@ async fn pytest_pass_and_fail_are_counted() {
 async fn import_errors_are_errors_not_passes() {
     let tmp = tempfile::tempdir().expect("tmp");
     let job = py_job(tmp.path(), "def add(:\n", TESTS);
-    let r = run(&job, &support::runtime::python_options(), &CancellationToken::new())
-        .await
-        .expect("run")
-        .results;
+    let r = run(
+        &job,
+        &support::runtime::python_options(),
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("run")
+    .results;
     assert!(!r.all_passed());
     assert!(r.errors >= 1, "{r:?}");
 }
@@ -126,10 +138,14 @@ async fn secrets_are_not_passed_to_tests() {
     unsafe { std::env::set_var("ANTHROPIC_API_KEY", "sk-test-secret") };
     let tests = "import os\nfrom counter import *\n\ndef test_no_key():\n    assert 'ANTHROPIC_API_KEY' not in os.environ\n";
     let job = py_job(tmp.path(), "def add(a, b):\n    return a + b\n", tests);
-    let r = run(&job, &support::runtime::python_options(), &CancellationToken::new())
-        .await
-        .expect("run")
-        .results;
+    let r = run(
+        &job,
+        &support::runtime::python_options(),
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("run")
+    .results;
     assert!(r.all_passed(), "{r:?}");
 }
 
@@ -164,10 +180,14 @@ async fn node_test_runner_for_javascript() {
         test_files: vec![t],
         src_dirs: vec![src],
     };
-    let r = run(&job, &support::runtime::python_options(), &CancellationToken::new())
-        .await
-        .expect("run")
-        .results;
+    let r = run(
+        &job,
+        &support::runtime::python_options(),
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("run")
+    .results;
     assert_eq!((r.total, r.passed, r.failed), (2, 1, 1), "{r:?}");
 }
 
@@ -182,9 +202,13 @@ async fn code_under_test_cannot_shadow_pytest_or_touch_the_project() {
     );
     let tests = "import os\nfrom pathlib import Path\nfrom counter import *\n\ndef test_add():\n    assert add(1, 2) == 3\n\ndef test_sandbox():\n    here = Path(__import__('counter').__file__).parent\n    (here / 'sitecustomize.py').write_text('x = 1')\n    assert os.environ['HOME'] != os.path.expanduser('~root') or True\n    assert Path(os.environ['HOME']).exists()\n";
     let job = py_job(tmp.path(), "def add(a, b):\n    return a - b\n", tests);
-    let r = run(&job, &support::runtime::python_options(), &CancellationToken::new())
-        .await
-        .expect("run");
+    let r = run(
+        &job,
+        &support::runtime::python_options(),
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("run");
     // The real pytest ran: the wrong `add` fails.
     assert_eq!(
         (r.results.total, r.results.failed),
@@ -294,7 +318,10 @@ async fn vitest_runs_typescript_suites_and_counts_passes_and_failures() {
         .iter()
         .find(|f| f.test_id.ends_with("::test_tc001_sums"))
         .expect("named failure");
-    assert!(sums.error_message.contains("expected 7 to be 6"), "{sums:?}");
+    assert!(
+        sums.error_message.contains("expected 7 to be 6"),
+        "{sums:?}"
+    );
 
     // The interface stub (functions that only throw): red first, every test fails.
     let tmp = tempfile::tempdir().expect("tmp");
@@ -410,7 +437,12 @@ async fn vitest_resolution_cannot_be_hijacked_by_the_sources() {
 async fn typescript_without_vitest_is_an_error_not_a_result() {
     let tmp = tempfile::tempdir().expect("tmp");
     let job = ts_job(tmp.path(), TS_GOOD, TS_TESTS);
-    let none = run(&job, &support::runtime::python_options(), &CancellationToken::new()).await;
+    let none = run(
+        &job,
+        &support::runtime::python_options(),
+        &CancellationToken::new(),
+    )
+    .await;
     assert!(none.is_err(), "{:?}", none.map(|r| r.results));
     let missing = run(
         &job,
