@@ -15,9 +15,15 @@ const FORBIDDEN_NAMES: &[&str] = &[
     "usercustomize.py",
     "vitest.config.ts",
     "vitest.config.js",
+    "vitest.config.mts",
+    "vitest.config.mjs",
     "vite.config.ts",
     "vite.config.js",
+    "vite.config.mts",
+    "vite.config.mjs",
     "package.json",
+    // vite compiles each TypeScript file with the nearest tsconfig.json's options.
+    "tsconfig.json",
 ];
 
 /// Why a file an agent wants to write is refused, or `None` if it may write it into `src/`.
@@ -114,6 +120,8 @@ mod tests {
             "counter_test.py",
             "contract_test.py",
             "x.test.ts",
+            "tsconfig.json",
+            "vitest.config.mjs",
             "pytest.ini",
             "",
         ] {
