@@ -69,6 +69,8 @@ impl TestRunner for InstantPass {
             timed_out: false,
             reported: true,
             duration: Duration::ZERO,
+            isolation: pact_engine::sandbox::Isolation::Sandboxed,
+            boundary: true,
         })
     }
 

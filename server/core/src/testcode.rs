@@ -482,6 +482,24 @@ fn callee_root_name<'t>(mut n: Node, text: &'t str) -> &'t str {
 }
 
 /// The test case a test function implements, by the original's naming (`test_tc001_...`).
+/// Whether test code patches module internals (`unittest.mock.patch`, `patch.object`,
+/// pytest's `monkeypatch`, pytest-mock's `mocker`; `vi.mock`/`vi.spyOn` in TypeScript): such a
+/// suite reaches into the implementation's module, so it must run in the implementation's
+/// process instead of across the contract boundary.
+pub fn patches_modules(text: &str) -> bool {
+    const MARKERS: [&str; 6] = [
+        "patch(",
+        "patch.object(",
+        "monkeypatch",
+        "mocker.",
+        "vi.mock(",
+        "vi.spyOn(",
+    ];
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or(""))
+        .any(|l| MARKERS.iter().any(|m| l.contains(m)))
+}
+
 pub fn case_for_test<'a>(
     test_name: &str,
     case_ids: impl IntoIterator<Item = &'a str>,

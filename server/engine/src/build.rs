@@ -201,6 +201,25 @@ pub(crate) fn src_dirs(e: &Engine, cid: &str, own: &Path) -> Result<Vec<PathBuf>
     Ok(dirs)
 }
 
+/// The contracts a component's tests cross to reach it: its own, then its dependencies' (the
+/// modules [`src_dirs`] puts on the implementation's path). A dependency without a contract is
+/// left out (its module is then reached only by the implementation itself).
+pub(crate) fn boundary_contracts(e: &Engine, cid: &str) -> Result<Vec<ComponentContract>> {
+    let mut out = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut queue = vec![cid.to_string()];
+    while let Some(d) = queue.pop() {
+        if pact_core::ids::check_component_id(&d).is_err() || !seen.insert(d.clone()) {
+            continue;
+        }
+        if let Some(c) = e.project.load_contract(&d)? {
+            out.push(c);
+        }
+        queue.extend(dependencies(e, &d)?);
+    }
+    Ok(out)
+}
+
 pub use pact_core::digest::hash_dir;
 
 fn lock_hash(l: &lock::TestLock) -> String {
@@ -508,11 +527,8 @@ pub async fn run_tests(e: &Engine, cid: &str) -> Result<crate::harness::TestRun>
     e.preflight().await?;
     let (_, files) = lock::verified_tests(&e.project, cid)?;
     let src = e.project.layout.implementation_src(cid);
-    let job = TestJob {
-        language: language(e),
-        test_files: files,
-        src_dirs: src_dirs(e, cid, &src)?,
-    };
+    let job = TestJob::new(language(e), files, src_dirs(e, cid, &src)?)
+        .with_contracts(boundary_contracts(e, cid)?);
     e.emit(Event::Component {
         phase: "test".into(),
         component: cid.into(),
@@ -693,11 +709,12 @@ impl Ctx<'_> {
                 all_rejections.extend(rejected.clone());
                 continue;
             }
-            let job = TestJob {
-                language: self.lang,
-                test_files: self.test_files.to_vec(),
-                src_dirs: src_dirs(e, self.cid, src)?,
-            };
+            let job = TestJob::new(
+                self.lang,
+                self.test_files.to_vec(),
+                src_dirs(e, self.cid, src)?,
+            )
+            .with_contracts(boundary_contracts(e, self.cid)?);
             // Tests run from the verified locked copy every time.
             lock::verify_against(&e.project, self.cid, self.test_lock)?;
             let run = e.run_tests(&job).await?;

@@ -46,11 +46,7 @@ pub async fn passing_on_stub(
             .map_err(|err| EngineError::Invalid(err.to_string()))?;
         dirs.push(dir);
     }
-    let job = TestJob {
-        language: lang,
-        test_files: tests.to_vec(),
-        src_dirs: dirs,
-    };
+    let job = TestJob::new(lang, tests.to_vec(), dirs).with_contracts(all.clone());
     let run = e.run_tests(&job).await?;
     if !run.reported && !run.timed_out {
         // The stubs are ours and only raise: a run without a report is the runner failing,
@@ -510,6 +506,7 @@ pub async fn mutate(
     }
     let mutants = sample(all, max_mutants);
     let deps = crate::build::src_dirs(e, cid, &src)?;
+    let contracts = crate::build::boundary_contracts(e, cid)?;
     let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(2));
     let mut set = tokio::task::JoinSet::new();
     for m in mutants.clone() {
@@ -518,9 +515,10 @@ pub async fn mutate(
         let deps = deps.clone();
         let src = src.clone();
         let sem = sem.clone();
+        let contracts = contracts.clone();
         set.spawn(async move {
             let _permit = sem.acquire_owned().await;
-            let killed = run_mutant(&e2, &src, &deps, &tests, &m, lang).await;
+            let killed = run_mutant(&e2, &src, &deps, &tests, &m, lang, &contracts).await;
             (m, killed)
         });
     }
@@ -590,6 +588,7 @@ async fn run_mutant(
     tests: &[PathBuf],
     m: &Mutation,
     lang: TestLanguage,
+    contracts: &[ComponentContract],
 ) -> Result<bool> {
     let work = tempfile::Builder::new()
         .prefix("pact-mutant-")
@@ -608,11 +607,7 @@ async fn run_mutant(
     }
     let mut dirs = vec![copy];
     dirs.extend(deps.iter().skip(1).cloned());
-    let job = TestJob {
-        language: lang,
-        test_files: tests.to_vec(),
-        src_dirs: dirs,
-    };
+    let job = TestJob::new(lang, tests.to_vec(), dirs).with_contracts(contracts.to_vec());
     let mut opts = e.harness_for(lang).await?;
     // A mutant that loops forever is killed by the timeout, which counts as detection.
     opts.timeout = opts.timeout.min(std::time::Duration::from_secs(20));

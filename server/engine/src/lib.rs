@@ -3,9 +3,11 @@
 //! A library: the CLI and the language server both drive it and listen to its [`events`].
 
 pub mod audit_spec;
+pub mod boundary;
 pub mod build;
 pub mod daemon;
 pub mod directive;
+pub mod doctor;
 pub mod engine;
 pub mod events;
 pub mod guard;

@@ -38,7 +38,7 @@ fn read(e: &Engine, path: &std::path::Path) -> Result<String> {
 }
 
 pub(crate) fn language(e: &Engine) -> TestLanguage {
-    TestLanguage::parse(&e.config.project.language).unwrap_or(TestLanguage::Python)
+    crate::runtime::language(&e.config)
 }
 
 async fn ask(e: &Engine, req: &pact_agents::LlmRequest) -> Result<Value> {
@@ -1045,12 +1045,19 @@ async fn trace_boundaries(e: &Engine, cid: &str) -> Result<Vec<pact_core::model:
         }
     }
     let src = e.project.layout.implementation_src(cid);
-    let job = crate::harness::TestJob {
-        language: TestLanguage::Python,
-        test_files: files,
-        src_dirs: crate::build::src_dirs(e, cid, &src)?,
-    };
-    let (_, traces) = crate::harness::run_traced(&job, &order, &e.harness_for(TestLanguage::Python).await?, &e.cancel).await?;
+    let job = crate::harness::TestJob::new(
+        TestLanguage::Python,
+        files,
+        crate::build::src_dirs(e, cid, &src)?,
+    )
+    .with_contracts(crate::build::boundary_contracts(e, cid)?);
+    let (_, traces) = crate::harness::run_traced(
+        &job,
+        &order,
+        &e.harness_for(TestLanguage::Python).await?,
+        &e.cancel,
+    )
+    .await?;
     let path = e.project.layout.implementation_dir(cid).join("traces.json");
     e.project.write_text(
         &path,

@@ -176,7 +176,10 @@ impl Running {
                 .and_then(Result::ok)
                 .unwrap_or_default()
         };
-        (join(self.stdout.take()).await, join(self.stderr.take()).await)
+        (
+            join(self.stdout.take()).await,
+            join(self.stderr.take()).await,
+        )
     }
 }
 
@@ -187,7 +190,17 @@ impl Drop for Running {
 }
 
 /// Starts `spec` isolated as [`isolation`] says: sandboxed, or in its own process group.
-pub async fn spawn(spec: Spec, output_cap: usize) -> std::io::Result<Running> {
+pub async fn spawn(mut spec: Spec, output_cap: usize) -> std::io::Result<Running> {
+    // The sandbox runs programs by path: a bare name is looked up here, on the host's PATH.
+    if spec.program.components().count() == 1 {
+        let name = spec.program.to_string_lossy().into_owned();
+        spec.program = crate::runtime::find_program(&name).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("`{name}` is not on PATH"),
+            )
+        })?;
+    }
     match isolation() {
         #[cfg(target_os = "linux")]
         Isolation::Sandboxed => linux::spawn(spec, output_cap).await,
@@ -267,9 +280,9 @@ mod linux {
     /// The sandbox for `spec`, as a hakoniwa command.
     pub(super) fn command(spec: &Spec) -> std::io::Result<hakoniwa::Command> {
         let utf8 = |p: &Path| {
-            p.to_str().map(str::to_string).ok_or_else(|| {
-                std::io::Error::other(format!("{} is not valid UTF-8", p.display()))
-            })
+            p.to_str()
+                .map(str::to_string)
+                .ok_or_else(|| std::io::Error::other(format!("{} is not valid UTF-8", p.display())))
         };
         let mut c = Container::new();
         c.unshare(Namespace::Network)
@@ -304,6 +317,8 @@ mod linux {
                 c.bindmount_ro(file, file);
             }
         }
+        // Names resolve only to the loopback (there is no network to reach anyway).
+        c.file("/etc/hosts", "127.0.0.1 localhost\n::1 localhost\n");
         for p in &spec.read_only {
             let s = utf8(p)?;
             c.bindmount_ro(&s, &s);
@@ -414,7 +429,11 @@ mod tests {
         assert!(!out.contains("sk-secret"), "{out}");
         assert!(!secret.path().join("planted").exists());
         // Only its own processes are visible: the shell and the pipeline.
-        let procs: u32 = out.lines().nth(0).and_then(|l| l.trim().parse().ok()).unwrap_or(99);
+        let procs: u32 = out
+            .lines()
+            .nth(0)
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or(99);
         assert!(procs < 6, "{out}");
     }
 
@@ -429,7 +448,10 @@ mod tests {
         let (_, out, _) = run(sh(script, work.path())).await;
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.first().map(|l| l.trim()), Some("0"), "{out}");
-        let size: u64 = lines.last().and_then(|l| l.trim().parse().ok()).unwrap_or(0);
+        let size: u64 = lines
+            .last()
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or(0);
         assert!(size <= MAX_FILE, "{out}");
     }
 

@@ -21,11 +21,7 @@ fn py_job(dir: &Path, impl_code: &str, test_code: &str) -> TestJob {
     let src = dir.join("src");
     write(&src, "counter.py", impl_code);
     let t = write(dir, "tests/contract_test.py", test_code);
-    TestJob {
-        language: TestLanguage::Python,
-        test_files: vec![t],
-        src_dirs: vec![src],
-    }
+    TestJob::new(TestLanguage::Python, vec![t], vec![src])
 }
 
 const TESTS: &str = "from counter import *\nimport pytest\n\ndef test_add():\n    assert add(1, 2) == 3\n\ndef test_neg():\n    with pytest.raises(ValueError):\n        add(-1, 0)\n";
@@ -175,11 +171,7 @@ async fn node_test_runner_for_javascript() {
         "tests/contract_test.test.js",
         "const test = require('node:test');\nconst assert = require('node:assert');\nconst { add } = require('counter.js');\ntest('adds', () => { assert.equal(add(1, 2), 3); });\ntest('wrong', () => { assert.equal(add(1, 2), 4); });\n",
     );
-    let job = TestJob {
-        language: TestLanguage::JavaScript,
-        test_files: vec![t],
-        src_dirs: vec![src],
-    };
+    let job = TestJob::new(TestLanguage::JavaScript, vec![t], vec![src]);
     let r = run(
         &job,
         &support::runtime::python_options(),
@@ -244,11 +236,7 @@ fn ts_job(dir: &Path, counter: &str, tests: &str) -> TestJob {
         "export function add(a: number, b: number): number {\n  return a + b;\n}\n",
     );
     let t = write(dir, "locked/contract_test.test.ts", tests);
-    TestJob {
-        language: TestLanguage::TypeScript,
-        test_files: vec![t],
-        src_dirs: vec![own, dep],
-    }
+    TestJob::new(TestLanguage::TypeScript, vec![t], vec![own, dep])
 }
 
 const TS_TESTS: &str = r#"import { describe, expect, test } from "vitest";

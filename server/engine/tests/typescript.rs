@@ -132,11 +132,7 @@ async fn run_sample(
         std::fs::write(src.join(format!("{cid}.ts")), module(cid)).expect("write");
         src_dirs.push(src);
     }
-    let job = TestJob {
-        language: TestLanguage::TypeScript,
-        test_files,
-        src_dirs,
-    };
+    let job = TestJob::new(TestLanguage::TypeScript, test_files, src_dirs);
     let opts = HarnessOptions {
         node_modules: Some(nm),
         ..Default::default()

@@ -40,13 +40,17 @@ pub enum RuntimeError {
     },
     #[error("no Node.js found ({tried})")]
     NoNode { tried: String },
-    #[error("{node} is Node.js {version}; TypeScript and JavaScript suites need Node.js {min} or later")]
+    #[error(
+        "{node} is Node.js {version}; TypeScript and JavaScript suites need Node.js {min} or later"
+    )]
     OldNode {
         node: String,
         version: String,
         min: u32,
     },
-    #[error("npm was not found next to {node} or on PATH; it installs vitest for TypeScript suites")]
+    #[error(
+        "npm was not found next to {node} or on PATH; it installs vitest for TypeScript suites"
+    )]
     NoNpm { node: String },
     #[error("installing {what} failed:\n{detail}")]
     Install { what: String, detail: String },
@@ -70,7 +74,9 @@ impl RuntimeError {
                 let short: String = version.split('.').take(2).collect::<Vec<_>>().join(".");
                 [
                     "Install the venv module, then run again:".to_string(),
-                    format!("  Debian/Ubuntu: sudo apt install python3-venv  (or python{short}-venv)"),
+                    format!(
+                        "  Debian/Ubuntu: sudo apt install python3-venv  (or python{short}-venv)"
+                    ),
                     "  macOS:         brew install python@3.12".into(),
                     "  pyenv:         pyenv install 3.12 && pyenv global 3.12".into(),
                     "or name another interpreter with `python: /path/to/python3` in pact.yaml."
@@ -78,7 +84,9 @@ impl RuntimeError {
                 ]
                 .join("\n")
             }
-            RuntimeError::NoNode { .. } | RuntimeError::OldNode { .. } | RuntimeError::NoNpm { .. } => [
+            RuntimeError::NoNode { .. }
+            | RuntimeError::OldNode { .. }
+            | RuntimeError::NoNpm { .. } => [
                 "Install Node.js 18 or later with npm, then run again:",
                 "  Debian/Ubuntu: sudo apt install nodejs npm",
                 "  macOS:         brew install node",
@@ -103,6 +111,9 @@ impl RuntimeError {
 /// into progress events.
 pub type Progress<'a> = &'a (dyn Fn(&str, &str) + Sync);
 
+/// [`Progress`] shared across the provisioning tasks.
+pub type SharedProgress = Arc<dyn Fn(&str, &str) + Send + Sync>;
+
 /// Where Pact keeps its environments: `$PACT_CACHE_DIR`, else the platform's user cache
 /// directory (`$XDG_CACHE_HOME/pact`, `~/.cache/pact`, `~/Library/Caches/pact`).
 pub fn cache_dir() -> Option<PathBuf> {
@@ -110,6 +121,12 @@ pub fn cache_dir() -> Option<PathBuf> {
         return Some(PathBuf::from(d));
     }
     dirs::cache_dir().map(|d| d.join("pact"))
+}
+
+/// The language a project's contract tests are written in: `language` in pact.yaml; Python
+/// when it is unset or names a language Pact does not run.
+pub fn language(config: &Config) -> TestLanguage {
+    TestLanguage::parse(&config.project.language).unwrap_or(TestLanguage::Python)
 }
 
 /// What the project asks of its runtimes.
@@ -196,7 +213,7 @@ impl Runtimes {
         &self,
         lang: TestLanguage,
         spec: &RuntimeSpec,
-        progress: Arc<dyn Fn(&str, &str) + Send + Sync>,
+        progress: SharedProgress,
     ) -> Result<Resolved, RuntimeError> {
         match lang {
             TestLanguage::Python => {
@@ -252,29 +269,31 @@ impl Runtimes {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, RuntimeError> + Send + 'static,
 ) -> Result<T, RuntimeError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .unwrap_or_else(|e| {
-            Err(RuntimeError::Install {
-                what: "the test runtime".into(),
-                detail: format!("the provisioning task failed: {e}"),
-            })
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+        Err(RuntimeError::Install {
+            what: "the test runtime".into(),
+            detail: format!("the provisioning task failed: {e}"),
         })
+    })
 }
 
 /// Finds `name` as given (a path) or on PATH.
-pub(crate) fn find_program(name: &str) -> Option<PathBuf> {
+pub fn find_program(name: &str) -> Option<PathBuf> {
+    find_program_in(name, &std::env::var_os("PATH")?)
+}
+
+/// Finds `name` as given (a path) or in the directories of `path` (PATH's syntax).
+pub fn find_program_in(name: &str, path: &std::ffi::OsStr) -> Option<PathBuf> {
     let p = Path::new(name);
     if p.components().count() > 1 {
         return p.is_file().then(|| p.to_path_buf());
     }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
+    std::env::split_paths(path)
         .map(|d| d.join(name))
         .find(|c| is_executable(c))
 }
 
-fn is_executable(p: &Path) -> bool {
+pub(crate) fn is_executable(p: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -396,7 +415,9 @@ pub fn dir_size(dir: &Path) -> u64 {
     let mut total = 0;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let Ok(ft) = e.file_type() else { continue };
             if ft.is_dir() {

@@ -70,6 +70,15 @@ pub fn find(spec: &RuntimeSpec) -> Result<NodeRuntime, RuntimeError> {
     Ok(rt)
 }
 
+/// The npm that installs vitest: the one next to `node`, else `npm` on PATH.
+pub fn npm(node: &NodeRuntime) -> Option<PathBuf> {
+    node.node
+        .parent()
+        .map(|d| d.join("npm"))
+        .filter(|p| p.is_file())
+        .or_else(|| find_program("npm"))
+}
+
 /// Where the vitest prefix for `node` lives, whether or not it exists yet.
 pub fn vitest_dir(spec: &RuntimeSpec, node: &NodeRuntime) -> PathBuf {
     let k = key(&[&node.major().to_string(), PACKAGE_JSON, PACKAGE_LOCK]);
@@ -89,12 +98,7 @@ pub fn ensure_vitest(
     if dir.join(MARKER).is_file() && !modules.join("vitest").join("vitest.mjs").is_file() {
         let _ = std::fs::remove_file(dir.join(MARKER));
     }
-    let npm = node
-        .node
-        .parent()
-        .map(|d| d.join("npm"))
-        .filter(|p| p.is_file())
-        .or_else(|| find_program("npm"));
+    let npm = npm(node);
     let marker = serde_json::json!({
         "node": node.version,
         "vitest": PINNED_VITEST,

@@ -91,12 +91,7 @@ fn major_minor(version: &str) -> (u32, u32) {
 pub fn env_dir(spec: &RuntimeSpec, probe: &Probe) -> PathBuf {
     let (maj, min) = major_minor(&probe.version);
     let reqs = spec.python_requirements.join("\n");
-    let k = key(&[
-        &probe.implementation,
-        &probe.version,
-        PINNED_PYTEST,
-        &reqs,
-    ]);
+    let k = key(&[&probe.implementation, &probe.version, PINNED_PYTEST, &reqs]);
     spec.cache
         .join("python")
         .join(format!("{}{maj}.{min}-{k}", probe.implementation))
@@ -176,7 +171,11 @@ fn make(
     match &uv {
         Some(uv) => {
             let mut c = tool_command(uv);
-            c.arg("venv").arg("--quiet").arg("--python").arg(base).arg(dir);
+            c.arg("venv")
+                .arg("--quiet")
+                .arg("--python")
+                .arg(base)
+                .arg(dir);
             run_tool(c, "a virtual environment (uv venv)").map_err(no_venv)?;
         }
         None => {
@@ -232,13 +231,12 @@ pub fn existing(spec: &RuntimeSpec) -> Result<Option<PythonRuntime>, RuntimeErro
     let (_, probe) = find(spec)?;
     let dir = env_dir(spec, &probe);
     let interpreter = interpreter_in(&dir);
-    Ok((dir.join(MARKER).is_file() && super::is_executable(&interpreter)).then(|| {
-        PythonRuntime {
-            interpreter,
-            dir,
-            version: probe.version,
-            created: false,
-        }
+    let ready = dir.join(MARKER).is_file() && super::is_executable(&interpreter);
+    Ok(ready.then_some(PythonRuntime {
+        interpreter,
+        dir,
+        version: probe.version,
+        created: false,
     }))
 }
 
@@ -282,7 +280,13 @@ mod tests {
         };
         let a = env_dir(&spec, &probe);
         assert!(a.starts_with("/c/python"));
-        assert!(a.file_name().unwrap().to_str().unwrap().starts_with("cpython3.11-"));
+        assert!(
+            a.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("cpython3.11-")
+        );
         // The same interpreter version elsewhere shares it; other requirements do not.
         let other = Probe {
             executable: "/opt/python3".into(),

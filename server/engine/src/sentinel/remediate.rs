@@ -109,7 +109,7 @@ pub enum Remediation {
 }
 
 fn language(e: &Engine) -> TestLanguage {
-    TestLanguage::parse(&e.config.project.language).unwrap_or(TestLanguage::Python)
+    crate::runtime::language(&e.config)
 }
 
 /// Contract dependencies and tree children of a component.
@@ -296,22 +296,16 @@ async fn run_file(e: &Engine, cid: &str, file_name: &str, code: &str) -> Result<
     let f = tmp.path().join(file_name);
     std::fs::write(&f, code)
         .map_err(|err| EngineError::Invalid(format!("cannot write {}: {err}", f.display())))?;
-    let job = TestJob {
-        language: language(e),
-        test_files: vec![f],
-        src_dirs: src_dirs(e, cid),
-    };
+    let job = TestJob::new(language(e), vec![f], src_dirs(e, cid))
+        .with_contracts(crate::build::boundary_contracts(e, cid)?);
     Ok(e.run_tests(&job).await?.results)
 }
 
 /// The locked tests of a component against the current sources.
 async fn run_locked(e: &Engine, cid: &str) -> Result<TestResults> {
     let (_, files) = lock::verified_tests(&e.project, cid)?;
-    let job = TestJob {
-        language: language(e),
-        test_files: files,
-        src_dirs: src_dirs(e, cid),
-    };
+    let job = TestJob::new(language(e), files, src_dirs(e, cid))
+        .with_contracts(crate::build::boundary_contracts(e, cid)?);
     Ok(e.run_tests(&job).await?.results)
 }
 

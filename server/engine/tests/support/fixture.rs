@@ -113,6 +113,8 @@ impl TestRunner for InstantPass {
             timed_out: false,
             reported: true,
             duration: Duration::ZERO,
+            isolation: pact_engine::sandbox::Isolation::Sandboxed,
+            boundary: true,
         })
     }
 

@@ -1,23 +1,18 @@
-//! Where the tests find vitest: a `node_modules` directory with vitest 3 in it, named by
-//! `PACT_TEST_NODE_MODULES` (for example after `npm install vitest@3.2.4` in a scratch prefix).
+//! Where the tests find vitest: the managed `node_modules` the product provisions (see
+//! `support/runtime.rs`), made once per machine. A test never skips for want of it.
 #![allow(dead_code)]
+
+#[path = "runtime.rs"]
+mod runtime;
 
 use std::path::PathBuf;
 
-/// The `node_modules` with vitest the TypeScript tests run with; `None` (and the caller skips,
-/// saying so) when none is provided.
+/// The managed `node_modules` with vitest.
 pub fn node_modules() -> Option<PathBuf> {
-    let dir = PathBuf::from(std::env::var_os("PACT_TEST_NODE_MODULES")?);
-    dir.join("vitest/vitest.mjs").is_file().then_some(dir)
+    Some(runtime::vitest().1)
 }
 
-/// [`node_modules`], or a note on stderr that the calling test does not run.
-pub fn node_modules_or_skip(test: &str) -> Option<PathBuf> {
-    let found = node_modules();
-    if found.is_none() {
-        eprintln!(
-            "{test}: skipped: set PACT_TEST_NODE_MODULES to a node_modules directory with vitest"
-        );
-    }
-    found
+/// [`node_modules`]; provisioning failures fail the calling test (they panic with the fix).
+pub fn node_modules_or_skip(_test: &str) -> Option<PathBuf> {
+    node_modules()
 }
