@@ -76,6 +76,66 @@ pub const ENV_VARS: &[&str] = &[
     "OPENAI_COMPATIBLE_MODEL",
 ];
 
+/// Where a backend's settings come from: the variables it reads and their defaults (the table
+/// above). Names only, never values; the router builds providers from this, and `pact doctor`
+/// reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// An HTTP API: a key (the first of `key_vars` that is set) and a base URL.
+    Http {
+        key_vars: &'static [&'static str],
+        /// `false` for a local server, which may need no key.
+        key_required: bool,
+        base_url_var: &'static str,
+        default_base_url: &'static str,
+    },
+    /// A command-line program that uses its own login.
+    Cli {
+        binary_var: &'static str,
+        default_binary: &'static str,
+    },
+    /// Answers from a recording (`--replay FILE`, or this variable).
+    Recording { file_var: &'static str },
+}
+
+/// What `backend` (any spelling the router accepts) needs; `None` for an unknown backend.
+pub fn needs(backend: &str) -> Option<Needs> {
+    Some(match normalize_backend(backend).as_str() {
+        "anthropic" => Needs::Http {
+            key_vars: &[anthropic::KEY_VAR],
+            key_required: true,
+            base_url_var: "ANTHROPIC_BASE_URL",
+            default_base_url: anthropic::DEFAULT_BASE_URL,
+        },
+        "openai" => Needs::Http {
+            key_vars: &[openai::KEY_VAR],
+            key_required: true,
+            base_url_var: "OPENAI_BASE_URL",
+            default_base_url: openai::DEFAULT_BASE_URL,
+        },
+        "gemini" => Needs::Http {
+            key_vars: &[gemini::KEY_VAR, "GOOGLE_API_KEY"],
+            key_required: true,
+            base_url_var: "GEMINI_BASE_URL",
+            default_base_url: gemini::DEFAULT_BASE_URL,
+        },
+        "openai_compatible" => Needs::Http {
+            key_vars: &[openai::COMPATIBLE_KEY_VAR],
+            key_required: false,
+            base_url_var: "OPENAI_COMPATIBLE_BASE_URL",
+            default_base_url: openai::COMPATIBLE_DEFAULT_BASE_URL,
+        },
+        "claude_code" => Needs::Cli {
+            binary_var: "PACT_CLAUDE_BIN",
+            default_binary: claude_code::DEFAULT_BINARY,
+        },
+        "replay" => Needs::Recording {
+            file_var: "PACT_REPLAY_FILE",
+        },
+        _ => return None,
+    })
+}
+
 /// A snapshot of the environment variables the router uses, so tests can give their own.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Env {
@@ -185,6 +245,17 @@ impl Router {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+    /// The environment the router reads keys, URLs and overrides from.
+    pub fn env(&self) -> &Env {
+        &self.env
+    }
+    /// The recording the `replay` backend answers from: `--replay`, else `PACT_REPLAY_FILE`.
+    pub fn replay_file(&self) -> Option<PathBuf> {
+        self.options
+            .replay
+            .clone()
+            .or_else(|| self.env.get("PACT_REPLAY_FILE").map(PathBuf::from))
     }
     pub fn pricing(&self) -> &PricingTable {
         &self.pricing
@@ -304,9 +375,12 @@ impl Router {
         if let Some(r) = cached.as_ref() {
             return Ok(r.clone());
         }
-        let file = self.options.replay.clone().or_else(|| self.env.get("PACT_REPLAY_FILE").map(PathBuf::from)).ok_or_else(
-            || AgentError::Config("the replay backend needs a recording: pass --replay FILE or set PACT_REPLAY_FILE".into()),
-        )?;
+        let file = self.replay_file().ok_or_else(|| {
+            AgentError::Config(
+                "the replay backend needs a recording: pass --replay FILE or set PACT_REPLAY_FILE"
+                    .into(),
+            )
+        })?;
         let r = Arc::new(ReplayBackend::open(&file)?);
         *cached = Some(r.clone());
         Ok(r)
@@ -357,73 +431,66 @@ impl Router {
 
     fn provider(&self, name: &str, route: &Route) -> Result<Arc<dyn crate::backend::Provider>> {
         let http = self.http_options(&route.role);
-        let url = |var: &str, default: &str| self.env.get(var).unwrap_or(default).to_string();
-        Ok(match name {
-            "anthropic" => {
-                let key = self.key(name, &[anthropic::KEY_VAR])?;
-                Arc::new(AnthropicProvider::new(
-                    &url("ANTHROPIC_BASE_URL", anthropic::DEFAULT_BASE_URL),
-                    &key,
-                    &route.model,
-                    http,
-                )?)
-            }
-            "openai" => {
-                let key = self.key(name, &[openai::KEY_VAR])?;
-                let mut p = OpenAiProvider::openai(
-                    &url("OPENAI_BASE_URL", openai::DEFAULT_BASE_URL),
-                    &key,
-                    &route.model,
-                    http,
-                )?;
-                if let Some(mode) = self.structured_mode()? {
-                    p = p.with_mode(mode);
-                }
-                Arc::new(p)
-            }
-            "openai_compatible" => {
-                let mut p = OpenAiProvider::compatible(
-                    &url(
-                        "OPENAI_COMPATIBLE_BASE_URL",
-                        openai::COMPATIBLE_DEFAULT_BASE_URL,
-                    ),
-                    self.env.get(openai::COMPATIBLE_KEY_VAR),
-                    &route.model,
-                    http,
-                )?;
-                if let Some(mode) = self.structured_mode()? {
-                    p = p.with_mode(mode);
-                }
-                Arc::new(p)
-            }
-            "gemini" => {
-                let key = self.key(name, &[gemini::KEY_VAR, "GOOGLE_API_KEY"])?;
-                Arc::new(GeminiProvider::new(
-                    &url("GEMINI_BASE_URL", gemini::DEFAULT_BASE_URL),
-                    &key,
-                    &route.model,
-                    http,
-                )?)
-            }
-            "claude_code" => {
+        let unknown = || AgentError::UnknownBackend {
+            name: name.to_string(),
+            available: BACKENDS.join(", "),
+        };
+        Ok(match needs(name).ok_or_else(unknown)? {
+            Needs::Cli {
+                binary_var,
+                default_binary,
+            } => {
                 let timeout = self
                     .role_timeout(&route.role)
                     .unwrap_or(self.options.claude_timeout);
-                let mut p = ClaudeCodeProvider::new(
-                    url("PACT_CLAUDE_BIN", claude_code::DEFAULT_BINARY),
-                    &route.model,
-                    timeout,
-                );
+                let binary = self.env.get(binary_var).unwrap_or(default_binary);
+                let mut p = ClaudeCodeProvider::new(binary, &route.model, timeout);
                 if let Some(root) = &self.options.project_root {
                     p = p.cwd(root.clone());
                 }
                 Arc::new(p)
             }
-            other => {
-                return Err(AgentError::UnknownBackend {
-                    name: other.to_string(),
-                    available: BACKENDS.join(", "),
-                });
+            // Answered by `build` before a provider is asked for.
+            Needs::Recording { .. } => return Err(unknown()),
+            Needs::Http {
+                key_vars,
+                key_required,
+                base_url_var,
+                default_base_url,
+            } => {
+                let url = self.env.get(base_url_var).unwrap_or(default_base_url);
+                let key = if key_required {
+                    Some(self.key(name, key_vars)?)
+                } else {
+                    key_vars
+                        .iter()
+                        .find_map(|v| self.env.get(v))
+                        .map(str::to_string)
+                };
+                let required = || key.clone().unwrap_or_default();
+                match name {
+                    "anthropic" => Arc::new(AnthropicProvider::new(
+                        url,
+                        &required(),
+                        &route.model,
+                        http,
+                    )?),
+                    "gemini" => {
+                        Arc::new(GeminiProvider::new(url, &required(), &route.model, http)?)
+                    }
+                    "openai" | "openai_compatible" => {
+                        let mut p = if name == "openai" {
+                            OpenAiProvider::openai(url, &required(), &route.model, http)?
+                        } else {
+                            OpenAiProvider::compatible(url, key.as_deref(), &route.model, http)?
+                        };
+                        if let Some(mode) = self.structured_mode()? {
+                            p = p.with_mode(mode);
+                        }
+                        Arc::new(p)
+                    }
+                    _ => return Err(unknown()),
+                }
             }
         })
     }
@@ -558,6 +625,44 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(msg.contains("PACT_REPLAY_FILE"), "{msg}");
+    }
+
+    #[test]
+    fn every_backend_says_what_it_needs_by_any_of_its_names() {
+        for b in BACKENDS {
+            assert!(needs(b).is_some(), "{b}");
+        }
+        assert_eq!(needs("Claude-Code"), needs("claude_code"));
+        assert_eq!(needs("ollama"), needs("openai_compatible"));
+        assert_eq!(needs("bedrock"), None);
+        match needs("gemini") {
+            Some(Needs::Http {
+                key_vars,
+                key_required: true,
+                ..
+            }) => assert_eq!(key_vars, ["GEMINI_API_KEY", "GOOGLE_API_KEY"]),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            needs("openai_compatible"),
+            Some(Needs::Http {
+                key_required: false,
+                ..
+            })
+        ));
+        // `--replay` comes before PACT_REPLAY_FILE.
+        let env = Env::from_pairs([("PACT_REPLAY_FILE", "env.jsonl")]);
+        let r = Router::new(Config::default(), env.clone(), RouterOptions::default());
+        assert_eq!(r.replay_file(), Some(PathBuf::from("env.jsonl")));
+        let r = Router::new(
+            Config::default(),
+            env,
+            RouterOptions {
+                replay: Some("flag.jsonl".into()),
+                ..RouterOptions::default()
+            },
+        );
+        assert_eq!(r.replay_file(), Some(PathBuf::from("flag.jsonl")));
     }
 
     #[test]

@@ -120,6 +120,15 @@ enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
+    /// Check that this machine can run the project: backends and their keys (never shown),
+    /// Python and Node.js with their managed test environments, config, locks, git.
+    Doctor {
+        /// The project (default: the current directory if it is one, else the global config).
+        dir: Option<PathBuf>,
+        /// One JSON object: project, passed, summary, checks (name, status, message, fix).
+        #[arg(long)]
+        json: bool,
+    },
     /// Mutate accepted implementations and report how many mutants the contract tests kill.
     Mutate {
         dir: PathBuf,
@@ -296,6 +305,7 @@ fn main() -> ExitCode {
         Command::Answer { dir, answers } => cmd::interview::answer(&dir, answers.as_deref()),
         Command::Approve { dir } => cmd::interview::approve(&dir),
         Command::Ping { dir } => cmd::run::ping(&dir),
+        Command::Doctor { dir, json } => cmd::doctor::run(dir.as_deref(), json),
         Command::Health { dir, json } => cmd::health::run(&dir, json),
         Command::Daemon {
             dir,

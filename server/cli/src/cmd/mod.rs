@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod daemon;
 pub mod design;
+pub mod doctor;
 pub mod health;
 pub mod init;
 pub mod integrity;
