@@ -20,7 +20,8 @@ use tree_sitter::Node;
 // ── red first ─────────────────────────────────────────────────────────────────────────────
 
 /// Runs `tests` against the interface stubs of the component and its dependencies (functions
-/// that only raise). Every test that passes there is vacuous. Returns the passing test ids.
+/// that only raise) and, across the contract boundary, against two type-correct dummies. Every
+/// test that passes against the stub, or against both dummies, is vacuous. Returns their ids.
 pub async fn passing_on_stub(
     e: &Engine,
     contract: &ComponentContract,
@@ -58,19 +59,44 @@ pub async fn passing_on_stub(
         ))
         .into());
     }
+    let mut passing = passed(&run);
+    // Across the boundary the stub has two more faces: every function answering a small
+    // type-correct value, then another. A test that passes against both accepts anything of
+    // the right type (`isinstance(r, dict)`, `len(r) >= 0`): it tests nothing either.
+    if job.crosses_boundary() && !tests.iter().any(|t| crate::harness::patches_modules(t)) {
+        let mut both: Option<HashSet<String>> = None;
+        for d in [crate::harness::Dummy::Zero, crate::harness::Dummy::One] {
+            let mut dj = job.clone();
+            dj.dummy = Some(d);
+            let r = e.run_tests(&dj).await?;
+            let ok: HashSet<String> = passed(&r).into_iter().collect();
+            both = Some(match both {
+                None => ok,
+                Some(prev) => prev.intersection(&ok).cloned().collect(),
+            });
+        }
+        for id in both.unwrap_or_default() {
+            if !passing.contains(&id) {
+                passing.push(id);
+            }
+        }
+    }
+    Ok((passing, run.results.total))
+}
+
+/// The ids of the tests that passed in `run`.
+fn passed(run: &crate::harness::TestRun) -> Vec<String> {
     let failed: HashSet<&str> = run
         .results
         .failure_details
         .iter()
         .map(|f| f.test_id.as_str())
         .collect();
-    let passing = run
-        .cases
+    run.cases
         .iter()
         .filter(|c| !failed.contains(c.as_str()))
         .cloned()
-        .collect();
-    Ok((passing, run.results.total))
+        .collect()
 }
 
 fn last_lines(stdout: &str, stderr: &str) -> String {

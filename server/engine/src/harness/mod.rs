@@ -76,8 +76,27 @@ pub struct TestJob {
     /// imported by the tests directly (still sandboxed) and the run says so.
     pub contracts: Vec<ComponentContract>,
     /// Every call answered with a type-correct dummy value instead of the implementation's
-    /// (red-first's second stub: a test that passes against it tests nothing).
-    pub dummy: bool,
+    /// (red-first's second stub: a test that passes against both dummies accepts anything of
+    /// the right type, so it tests nothing).
+    pub dummy: Option<Dummy>,
+}
+
+/// The type-correct answers of red-first's dummy runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dummy {
+    /// `0`, `""`, `[]`, `{}`, the first enum variant, `None` for optionals.
+    Zero,
+    /// `1`, `"x"`, one-element lists and dicts, the last enum variant, optionals present.
+    One,
+}
+
+impl Dummy {
+    pub(super) fn mode(self) -> &'static str {
+        match self {
+            Dummy::Zero => "zero",
+            Dummy::One => "one",
+        }
+    }
 }
 
 impl TestJob {
@@ -87,7 +106,7 @@ impl TestJob {
             test_files,
             src_dirs,
             contracts: Vec::new(),
-            dummy: false,
+            dummy: None,
         }
     }
 

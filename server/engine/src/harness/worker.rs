@@ -109,8 +109,8 @@ pub(super) async fn start(
         s.args.push(path_str(d)?);
     }
     s.env = base_env(TestLanguage::Python, opts, worker_dir);
-    if job.dummy {
-        s.env.push(("PACT_WORKER_MODE".into(), "dummy".into()));
+    if let Some(d) = job.dummy {
+        s.env.push(("PACT_WORKER_MODE".into(), d.mode().into()));
     }
     s.read_only = runtime_mounts(TestLanguage::Python, opts);
     s.writable = vec![worker_dir.to_path_buf()];
