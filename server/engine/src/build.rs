@@ -70,6 +70,13 @@ pub struct ImplMetadata {
     pub hidden_hash: String,
     #[serde(default)]
     pub deps_hash: String,
+    /// How the verdict's code ran: "sandboxed", or "unsandboxed: <why>".
+    #[serde(default)]
+    pub isolation: String,
+    /// Whether the tests reached the implementation only through the contract boundary (false:
+    /// in the tests' process, e.g. a suite that patches module internals).
+    #[serde(default)]
+    pub boundary: bool,
 }
 
 /// Builds `ids` (skipping those already built from the current tests), each after the
@@ -265,13 +272,18 @@ fn contract_hash(e: &Engine, cid: &str) -> Result<String> {
         .unwrap_or_default())
 }
 
-/// One hash over the sources of everything the component's tests import besides itself.
+/// One hash over the sources of everything the component's tests import besides itself, each
+/// named by its place in the project: a moved or copied project is still up to date.
 fn deps_hash(e: &Engine, cid: &str, own: &Path) -> Result<String> {
     let dirs = src_dirs(e, cid, own)?;
+    let root = e.project.root();
     let joined: String = dirs
         .iter()
         .skip(1)
-        .map(|d| format!("{}\0{}\n", d.display(), hash_dir(d)))
+        .map(|d| {
+            let name = d.strip_prefix(root).unwrap_or(d);
+            format!("{}\0{}\n", name.display(), hash_dir(d))
+        })
         .collect();
     Ok(pact_core::digest::sha256_hex(joined.as_bytes()))
 }
@@ -449,6 +461,11 @@ pub async fn build_component(e: &Engine, cid: &str, mode: BuildMode) -> Result<b
         contract_hash: contract_hash(e, cid)?,
         hidden_hash: test_lock.hidden_hash(),
         deps_hash: deps_hash(e, cid, &src)?,
+        isolation: match &result.isolation {
+            crate::sandbox::Isolation::Sandboxed => "sandboxed".into(),
+            crate::sandbox::Isolation::Unsandboxed(why) => format!("unsandboxed: {why}"),
+        },
+        boundary: result.boundary,
     };
     let text =
         serde_json::to_string_pretty(&meta).map_err(|err| EngineError::Invalid(err.to_string()))?;
@@ -561,6 +578,9 @@ fn score(r: &AttemptResult) -> (u64, i64) {
 struct AttemptResult {
     results: TestResults,
     hidden: Option<PassCount>,
+    /// Where the last test run's code ran, and whether across the contract boundary.
+    isolation: crate::sandbox::Isolation,
+    boundary: bool,
     attempts: u32,
     millis: u128,
     rejected: Vec<String>,
@@ -647,6 +667,8 @@ impl Ctx<'_> {
         let mut hidden_failed: Option<PassCount> = None;
         let mut last_hidden: Option<PassCount> = None;
         let hidden_files = lock::verified_hidden(&e.project, self.cid)?;
+        let mut isolation = crate::sandbox::isolation().clone();
+        let mut boundary = false;
         for k in 1..=max {
             e.check_cancel()?;
             e.emit(Event::Attempt {
@@ -709,6 +731,9 @@ impl Ctx<'_> {
                 all_rejections.extend(rejected.clone());
                 continue;
             }
+            // What ships is what was audited and tested: the sources are hashed now and
+            // again after every test run; any change between the two rejects the attempt.
+            let audited = hash_dir(src);
             let job = TestJob::new(
                 self.lang,
                 self.test_files.to_vec(),
@@ -731,6 +756,8 @@ impl Ctx<'_> {
                 ),
             )?;
             let mut passed = run.results.all_passed();
+            isolation = run.isolation.clone();
+            boundary = run.boundary;
             last = Some(run.results);
             // The held-out suite decides too; the agent learns only how many it failed.
             if passed && !hidden_files.is_empty() {
@@ -754,10 +781,22 @@ impl Ctx<'_> {
                 passed = hidden.all_passed();
                 hidden_failed = (!passed).then_some(count);
             }
+            if hash_dir(src) != audited {
+                let why = "the implementation's files changed while its tests ran; what ships must be what was tested".to_string();
+                e.audit(
+                    "implementation_rejected",
+                    format!("{}: {why}", self.cid),
+                )?;
+                rejected = vec![why.clone()];
+                all_rejections.push(why);
+                continue;
+            }
             if passed {
                 return Ok(AttemptResult {
                     results: last.unwrap_or_default(),
                     hidden: last_hidden,
+                    isolation,
+                    boundary,
                     attempts: k,
                     millis: started.elapsed().as_millis(),
                     rejected: all_rejections,
@@ -775,6 +814,8 @@ impl Ctx<'_> {
         }
         Ok(AttemptResult {
             hidden: last_hidden,
+            isolation,
+            boundary,
             results,
             attempts: max,
             millis: started.elapsed().as_millis(),

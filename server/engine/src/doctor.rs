@@ -221,6 +221,8 @@ pub fn run(project: Option<&Project>) -> Vec<Check> {
         Err(e) => checks.push(Check::fail("runtime cache", e.to_string(), e.fix())),
     }
 
+    checks.push(sandbox_check());
+
     // The project's files.
     if let Some(p) = project {
         checks.extend(project_checks(p, LOCK_WAIT));
@@ -228,6 +230,24 @@ pub fn run(project: Option<&Project>) -> Vec<Check> {
     checks.push(git_check(project.map(Project::root), &search_path));
     redact(&mut checks, router.env());
     checks
+}
+
+/// Whether untrusted code runs sandboxed here. Unsandboxed runs still work, but every verdict
+/// and certificate says so: it is a warning, not a failure.
+pub fn sandbox_check() -> Check {
+    match crate::sandbox::isolation() {
+        crate::sandbox::Isolation::Sandboxed => Check::ok(
+            "sandbox",
+            "untrusted code runs in Linux namespaces (user, mount, pid, net, ipc, uts) with \
+             resource limits; tests reach implementations through contract proxies",
+        ),
+        crate::sandbox::Isolation::Unsandboxed(why) => Check::warn(
+            "sandbox",
+            format!("UNSANDBOXED: {why}; generated code runs only in its own process group"),
+            "On Linux, allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, \
+             or user.max_user_namespaces > 0); unset PACT_SANDBOX=off",
+        ),
+    }
 }
 
 /// How long a state or audit lock may stay held before doctor calls it stuck: their writers

@@ -737,6 +737,8 @@ fn certify_one(project: &Project, cid: &str) -> std::result::Result<CertifiedCom
         },
         hidden,
         mutation_score: mutation,
+        sandboxed: Some(meta.isolation == "sandboxed"),
+        boundary: Some(if meta.boundary { "proxy" } else { "in-process" }.into()),
     })
 }
 

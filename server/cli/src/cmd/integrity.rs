@@ -125,8 +125,13 @@ pub fn certify(dir: &Path, verify: bool, as_json: bool) -> anyhow::Result<ExitCo
                 .mutation_score
                 .map(|m| format!(", mutation {:.0}%", m * 100.0))
                 .unwrap_or_default();
+            let how = match (c.sandboxed, c.boundary.as_deref()) {
+                (Some(false), b) => format!(", UNSANDBOXED{}", b.map(|b| format!(", {b}")).unwrap_or_default()),
+                (Some(true), Some(b)) => format!(", sandboxed, {b}"),
+                _ => String::new(),
+            };
             println!(
-                "CERTIFIED {cid}: {}/{} tests{hidden}{mutation}",
+                "CERTIFIED {cid}: {}/{} tests{hidden}{mutation}{how}",
                 c.visible.passed, c.visible.total
             );
         }

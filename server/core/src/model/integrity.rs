@@ -68,6 +68,13 @@ pub struct CertifiedComponent {
     pub hidden: Option<PassCount>,
     #[serde(default)]
     pub mutation_score: Option<f64>,
+    /// Whether the code ran in the sandbox when its verdict was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandboxed: Option<bool>,
+    /// Whether its tests reached it only through the contract boundary ("proxy") or in their
+    /// own process ("in-process").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boundary: Option<String>,
 }
 
 impl CertifiedComponent {
