@@ -487,17 +487,39 @@ fn callee_root_name<'t>(mut n: Node, text: &'t str) -> &'t str {
 /// suite reaches into the implementation's module, so it must run in the implementation's
 /// process instead of across the contract boundary.
 pub fn patches_modules(text: &str) -> bool {
+    module_patch(text).is_some()
+}
+
+/// The byte range of the first module patch in `text` (see [`patches_modules`]); comments
+/// (`#` and `//` to the end of the line) do not count.
+pub fn module_patch(text: &str) -> Option<(usize, usize)> {
     const MARKERS: [&str; 6] = [
-        "patch(",
         "patch.object(",
+        "patch(",
         "monkeypatch",
         "mocker.",
         "vi.mock(",
         "vi.spyOn(",
     ];
-    text.lines()
-        .map(|l| l.split('#').next().unwrap_or(""))
-        .any(|l| MARKERS.iter().any(|m| l.contains(m)))
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let code_end = [line.find('#'), line.find("//")]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(line.len());
+        let code = &line[..code_end];
+        if let Some((at, m)) = MARKERS
+            .iter()
+            .filter_map(|m| code.find(m).map(|at| (at, m)))
+            .min_by_key(|(at, _)| *at)
+        {
+            let len = m.trim_end_matches('(').len();
+            return Some((offset + at, offset + at + len));
+        }
+        offset += line.len();
+    }
+    None
 }
 
 pub fn case_for_test<'a>(

@@ -622,6 +622,23 @@ fn code_findings(s: &Source, a: &TestAnalysis, docs: &ProjectDocs, out: &mut Vec
     } else {
         format!("'{file_name}'")
     };
+    // Once per suite: on the test file when it repeats the generated code.
+    let shown_on_file = s.suite.is_some() && !detail;
+    if let Some((start, end)) = crate::testcode::module_patch(s.text).filter(|_| !shown_on_file) {
+        let mut f = Finding::warning(
+            Code::InProcessTest,
+            format!(
+                "The tests in {where_} of '{cid}' patch module internals, so they run in the \
+                 implementation's own process, where the code under test can see them; contract \
+                 tests should call the contract's functions only"
+            ),
+        )
+        .at(s.file, place(TextRange::new(start, end)))
+        .of(cid);
+        // A diagnostic of ours: `details` keep the original's list.
+        f.in_details = false;
+        out.push(f);
+    }
     for t in &a.tests {
         if !t.has_assertion {
             let mut f = Finding::warning(

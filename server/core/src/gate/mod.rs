@@ -67,6 +67,7 @@ codes! {
     StaleCertification = "stale-certification": "A certified component whose contract, tests or implementation changed since.",
     SurvivingMutant = "surviving-mutant": "A change to the implementation that no contract test notices.",
     WeakSuite = "weak-suite": "A test suite whose mutation score is below the configured threshold.",
+    InProcessTest = "in-process-test": "A suite that patches module internals: it runs in the implementation's process instead of across the contract boundary, so the code under test can see it.",
 }
 
 /// Related information: another place that matters for a finding (e.g. other members of a cycle).
