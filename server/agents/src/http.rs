@@ -33,6 +33,17 @@ pub struct HttpOptions {
     pub retry: RetryPolicy,
 }
 
+/// TLS is rustls with the `ring` crypto provider (ARCHITECTURE.md, Choices), made the process
+/// default before the first client is built: reqwest (feature `rustls-no-provider`) has none of
+/// its own and cannot build a client without one. A provider a host program installed first
+/// stays, and is used.
+pub(crate) fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _already_installed = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
     client: reqwest::Client,
@@ -51,6 +62,7 @@ impl Transport {
         base_url: &str,
         options: HttpOptions,
     ) -> Result<Self> {
+        install_crypto_provider();
         let mut builder = reqwest::Client::builder()
             .connect_timeout(options.timeouts.connect)
             .user_agent(concat!("pact/", env!("CARGO_PKG_VERSION")));
@@ -306,6 +318,36 @@ mod tests {
         assert_eq!(
             error_message("<html>bad gateway</html>"),
             "<html>bad gateway</html>"
+        );
+    }
+
+    #[test]
+    fn https_clients_are_built_with_the_ring_provider() {
+        let t = Transport::new(
+            "anthropic",
+            "ANTHROPIC_API_KEY",
+            "https://api.anthropic.com",
+            HttpOptions::default(),
+        );
+        assert!(t.is_ok(), "{:?}", t.err());
+        let installed = rustls::crypto::CryptoProvider::get_default().expect("a provider");
+        let suites = |p: &rustls::crypto::CryptoProvider| -> Vec<rustls::CipherSuite> {
+            p.cipher_suites.iter().map(|s| s.suite()).collect()
+        };
+        assert_eq!(
+            suites(installed),
+            suites(&rustls::crypto::ring::default_provider())
+        );
+        // Building another client (or installing again) is fine.
+        install_crypto_provider();
+        assert!(
+            Transport::new(
+                "openai",
+                "OPENAI_API_KEY",
+                "https://api.openai.com/v1",
+                HttpOptions::default()
+            )
+            .is_ok()
         );
     }
 
