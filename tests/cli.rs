@@ -101,3 +101,72 @@ fn unreadable_project_is_exit_2() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
 }
+
+/// Runs `pact ARGS` with its standard output (and standard error, if `close_stderr`) read by a
+/// reader that takes `read` bytes and goes away, as `pact … | head -c N` does; returns the exit
+/// status and what went to standard error.
+fn closed_pipe(args: &[&str], read: usize, close_stderr: bool) -> (Option<i32>, String) {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pact"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pact");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = vec![0u8; read];
+    stdout.read_exact(&mut first).expect("the first bytes");
+    drop(stdout);
+    let mut stderr = String::new();
+    if close_stderr {
+        drop(child.stderr.take());
+    } else if let Some(mut e) = child.stderr.take() {
+        e.read_to_string(&mut stderr).expect("stderr");
+    }
+    let status = child.wait().expect("wait");
+    (status.code(), stderr)
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_a_command_quietly() {
+    let (_tmp, dir) = copy_project("sample");
+    // An audit trail far larger than a pipe's buffer: `pact log` must meet the closed pipe.
+    let mut audit = std::fs::read_to_string(dir.join(".pact/audit.jsonl")).expect("audit");
+    for i in 0..5000 {
+        audit.push_str(&format!(
+            "{{\"timestamp\": \"2025-01-02T00:00:00\", \"action\": \"note\", \"detail\": \"line {i} of a long trail\"}}\n"
+        ));
+    }
+    std::fs::write(dir.join(".pact/audit.jsonl"), audit).expect("write");
+    let d = dir.to_str().unwrap_or(".");
+    for args in [vec!["log", d], vec!["log", d, "--json"]] {
+        let (code, stderr) = closed_pipe(&args, 100, false);
+        assert_eq!(code, Some(0), "pact {args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "pact {args:?}: {stderr}");
+        assert!(stderr.is_empty(), "pact {args:?}: {stderr}");
+    }
+    // Output smaller than the pipe's buffer may be written before the reader goes: then the
+    // command ends as usual. Either way, never a panic (101) or a signal (no code).
+    let broken = fixtures().join("broken_tree_cycle");
+    let b = broken.to_str().unwrap_or(".");
+    for (args, usual) in [
+        (vec!["validate", d, "--json"], 0),
+        (vec!["validate", b, "--json"], 1),
+        (vec!["validate", b], 1),
+        (vec!["tree", d], 0),
+        (vec!["status", d], 0),
+        (vec!["--help"], 0),
+    ] {
+        let (code, stderr) = closed_pipe(&args, 1, false);
+        assert!(
+            code == Some(0) || code == Some(usual),
+            "pact {args:?}: {code:?}\n{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "pact {args:?}: {stderr}");
+    }
+    // Both streams closed (`pact … 2>&1 | head`): an error nobody reads is no panic either.
+    let (code, _) = closed_pipe(&["log", d], 100, true);
+    assert_eq!(code, Some(0));
+}

@@ -1,6 +1,10 @@
 //! `pact`: the command line. Each subcommand lives in `cmd/`; this file only parses arguments
 //! and maps outcomes to exit codes (0 ok, 1 the check failed, 2 the project cannot be used).
+//! `println!`, `print!` and `eprintln!` here are `out`'s, not std's: a closed pipe
+//! (`pact log | head`) ends a command quietly instead of panicking.
 
+#[macro_use]
+mod out;
 mod cmd;
 
 use clap::{Parser, Subcommand};
@@ -358,6 +362,10 @@ fn main() -> ExitCode {
         Command::Audit { dir, opts, json } => cmd::audit::run(&dir, &opts, json),
         Command::Lsp { stdio: _ } => Ok(pact_lsp::run_stdio()),
     };
+    if let Some(status) = out::exit_status() {
+        // Standard output failed (the reader went away) and the command stopped early.
+        return ExitCode::from(status);
+    }
     match result {
         Ok(code) => code,
         Err(e) => {

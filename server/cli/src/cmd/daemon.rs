@@ -32,15 +32,15 @@ pub fn run(dir: &Path, opts: &RunOpts, flags: DaemonFlags) -> anyhow::Result<Exi
         .build()?;
     let mut engine = super::run::quiet_engine(&project, opts)?;
     engine.events = Arc::new(|e: &Event| match e {
-        Event::PhaseStarted { phase } => outln!("[{}] phase {phase}", stamp()),
+        Event::PhaseStarted { phase } => println!("[{}] phase {phase}", stamp()),
         Event::TestsRan {
             component,
             passed,
             total,
-        } => outln!("[{}]   {component}: {passed}/{total} tests passed", stamp()),
-        Event::Paused { reason } => outln!("[{}] paused: {reason}", stamp()),
-        Event::Note { message } => outln!("[{}] {message}", stamp()),
-        Event::Runtime { runtime, message } => outln!("[{}] {runtime}: {message}", stamp()),
+        } => println!("[{}]   {component}: {passed}/{total} tests passed", stamp()),
+        Event::Paused { reason } => println!("[{}] paused: {reason}", stamp()),
+        Event::Note { message } => println!("[{}] {message}", stamp()),
+        Event::Runtime { runtime, message } => println!("[{}] {runtime}: {message}", stamp()),
         _ => {}
     });
     if flags.plan_only {
@@ -53,7 +53,7 @@ pub fn run(dir: &Path, opts: &RunOpts, flags: DaemonFlags) -> anyhow::Result<Exi
         max_idle: Duration::from_secs(flags.max_idle),
         ..DaemonOptions::default()
     };
-    let log = |m: &str| outln!("[{}] {m}", stamp());
+    let log = |m: &str| println!("[{}] {m}", stamp());
     // A reader that goes away stops the daemon like Ctrl-C, between consistent states.
     crate::out::cancel_on_failure(&engine.cancel);
     let result = rt.block_on(async {
@@ -80,7 +80,7 @@ pub fn run(dir: &Path, opts: &RunOpts, flags: DaemonFlags) -> anyhow::Result<Exi
         ),
         DaemonExit::Cancelled => ("interrupted; the project is consistent".to_string(), 130),
     };
-    outln!("[{}] daemon exits: {msg}", stamp());
+    println!("[{}] daemon exits: {msg}", stamp());
     Ok(ExitCode::from(code))
 }
 
@@ -92,7 +92,7 @@ pub fn signal(dir: &Path, directive: Option<&str>, msg: Option<&str>) -> anyhow:
     let d = match directive::parse(text) {
         Ok(d) => d,
         Err(e) => {
-            errln!("error: directive rejected: {e}");
+            eprintln!("error: directive rejected: {e}");
             return Ok(ExitCode::from(2));
         }
     };
@@ -105,7 +105,7 @@ pub fn signal(dir: &Path, directive: Option<&str>, msg: Option<&str>) -> anyhow:
         );
     }
     daemon::send(&project, &d.to_line())?;
-    outln!(
+    println!(
         "Sent to the daemon (pid {}): {}",
         st.pid.unwrap_or(0),
         d.to_line()
@@ -117,21 +117,21 @@ pub fn signal(dir: &Path, directive: Option<&str>, msg: Option<&str>) -> anyhow:
 pub fn stop(dir: &Path, no_wait: bool, timeout: u64) -> anyhow::Result<ExitCode> {
     let project = super::open(dir)?;
     let Some(pid) = daemon::request_stop(&project)? else {
-        outln!("No daemon is running for {}.", dir.display());
+        println!("No daemon is running for {}.", dir.display());
         return Ok(ExitCode::SUCCESS);
     };
-    outln!("Asked the daemon (pid {pid}) to stop after the current phase.");
+    println!("Asked the daemon (pid {pid}) to stop after the current phase.");
     if no_wait {
         return Ok(ExitCode::SUCCESS);
     }
     let deadline = Instant::now() + Duration::from_secs(timeout);
     while Instant::now() < deadline {
         if !daemon::status(&project).alive {
-            outln!("Daemon stopped.");
+            println!("Daemon stopped.");
             return Ok(ExitCode::SUCCESS);
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    outln!("The daemon is still finishing its phase; it stops when the phase ends.");
+    println!("The daemon is still finishing its phase; it stops when the phase ends.");
     Ok(ExitCode::from(1))
 }

@@ -2,7 +2,7 @@
 
 use super::run::RunOpts;
 use pact_core::model::InterviewResult;
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -111,7 +111,7 @@ pub fn answer(dir: &Path, file: Option<&Path>) -> anyhow::Result<ExitCode> {
                     .cloned()
                     .unwrap_or_else(|| "No default".into());
                 print!("Q{}: {q}\n  [Default: {default}]\n  A: ", n + 1);
-                std::io::stdout().flush()?;
+                crate::out::flush();
                 let line = lines.next().transpose()?.unwrap_or_default();
                 let a = if line.trim().is_empty() {
                     default

@@ -100,6 +100,8 @@ pub fn watch(dirs: &[PathBuf], opts: &RunOpts, flags: WatchFlags) -> anyhow::Res
     }
     let rt = runtime()?;
     let cancel = pact_agents::CancellationToken::new();
+    // A reader that goes away stops the watch like Ctrl-C.
+    crate::out::cancel_on_failure(&cancel);
     let result = rt.block_on(async {
         let c = cancel.clone();
         tokio::spawn(async move {
