@@ -87,6 +87,26 @@ fn the_offline_example_runs_every_phase_and_passes_under_pytest() {
 }
 
 #[test]
+fn the_recording_replays_in_a_directory_of_any_name_and_from_dot() {
+    // `cd <copy> && pact run`: the project is `.`, and its directory is not named `wordfreq`.
+    let (_t, dir) = example();
+    let copy = dir.with_file_name("my copy");
+    std::fs::rename(&dir, &copy).expect("rename");
+    let out = Command::new(env!("CARGO_BIN_EXE_pact"))
+        .arg("run")
+        .current_dir(&copy)
+        .output()
+        .expect("run pact");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Run complete"), "{stdout}\n{stderr}");
+    assert!(all_tests_pass(&copy));
+}
+
+#[test]
 fn a_run_killed_at_any_moment_resumes_to_completion() {
     for delay_ms in [30u64, 120, 250, 400, 600] {
         let (_t, dir) = example();

@@ -44,7 +44,7 @@ fn sample(port: u16) -> Env {
 
 fn key(dir: &Path, cid: &str) -> String {
     let p = pact_core::store::Project::open(dir).expect("open");
-    pact_engine::engine::log_key(&p, "wordfreq", cid)
+    pact_engine::engine::log_key(p.load_tree().expect("tree").as_ref(), cid)
 }
 
 fn pact_env(config: &Path, args: &[&str]) -> Run {

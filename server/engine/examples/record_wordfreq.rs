@@ -22,8 +22,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let example = repo().join("examples/wordfreq");
     let sample = repo().join("tests/fixtures/reference/sample");
     let work = tempfile::tempdir()?;
-    // Same directory name as the example: the log keys in the prompts depend on it.
-    let dir = work.path().join("wordfreq");
+    // Any name: nothing of the directory reaches a prompt (the log keys hash the tree's root).
+    let dir = work.path().join("project");
     std::fs::create_dir_all(&dir)?;
     for f in ["task.md", "sops.md", "pact.yaml"] {
         std::fs::copy(example.join(f), dir.join(f))?;

@@ -17,7 +17,7 @@ pub mod remediate;
 pub mod watch;
 pub mod webhook;
 
-use crate::engine::{Engine, EngineError, log_key};
+use crate::engine::{Engine, EngineError, project_hash};
 use crate::events::Event;
 use attribution::ComponentBrief;
 use budget::{Clock, Metered, MonitoringSpend};
@@ -160,14 +160,7 @@ impl Target {
     /// Returns the target and configuration warnings.
     pub fn new(engine: Engine) -> (Self, Vec<String>) {
         let p = &engine.project;
-        let root = p
-            .load_tree()
-            .ok()
-            .flatten()
-            .map(|t| t.root_id)
-            .unwrap_or_default();
-        let key = log_key(p, &root, "x");
-        let key_hash = key.split(':').nth(1).unwrap_or("").to_string();
+        let key_hash = project_hash(p.load_tree().ok().flatten().as_ref());
         let c = &engine.config.project;
         let (matcher, warnings) = ErrorMatcher::new(&c.monitoring_error_patterns);
         let log_files = c

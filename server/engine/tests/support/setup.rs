@@ -17,7 +17,7 @@ pub fn sample() -> PathBuf {
     repo().join("tests/fixtures/reference/sample")
 }
 
-/// A fresh copy of the example project (named like it, so log keys match the recording).
+/// A fresh copy of the example project.
 pub fn project(yaml_extra: &str) -> (tempfile::TempDir, Project) {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path().join("wordfreq");
