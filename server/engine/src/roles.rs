@@ -4,7 +4,9 @@
 
 use pact_agents::LlmRequest;
 use pact_core::model::{ComponentContract, ContractTestSuite, TestLanguage, TestResults};
+use regex::Regex;
 use serde_json::{Value, json};
+use std::sync::LazyLock;
 
 pub const INTERVIEWER: &str = "interviewer";
 pub const SHAPER: &str = "shaper";
@@ -365,8 +367,28 @@ fn trace_text(traces: &[pact_core::model::IoTrace]) -> String {
     )
 }
 
+/// The first `n` lines of a test failure, as an agent sees it: machine-neutral.
 fn first_lines(s: &str, n: usize) -> String {
+    let s = machine_neutral(s);
     s.lines().take(n).collect::<Vec<_>>().join("\n")
+}
+
+/// The harness already names the run's directory `<run>`; what else in a failure differs from
+/// machine to machine is where Python lives: a traceback through the standard library or
+/// site-packages, the interpreter a collection error names. Those become `<python>/lib/…` and
+/// `python`, so that prompts, and the keys recorded sessions are found by, are the same on
+/// every machine.
+fn machine_neutral(s: &str) -> String {
+    static LIB: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"[^\s"'()<>,:]*[/\\]lib[/\\]python\d+(?:\.\d+)?[/\\]"#)
+            .unwrap_or_else(|_| unreachable!())
+    });
+    static BIN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"[^\s"'()<>,:]*[/\\]bin[/\\](python\d*(?:\.\d+)?)\b"#)
+            .unwrap_or_else(|_| unreachable!())
+    });
+    let s = LIB.replace_all(s, "<python>/lib/");
+    BIN.replace_all(&s, "$1").into_owned()
 }
 
 /// A dependency as another agent should see it: functions and types, compactly.
@@ -379,4 +401,32 @@ pub fn contract_brief(c: &ComponentContract) -> String {
         s.push_str(&format!("- fn {}\n", f.signature()));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_reach_prompts_without_this_machines_python_paths() {
+        let collection = "no test ran; /home/ann/.cache/pact/python/cpython3.11-8f1cbe0d5c0a/bin/python said:\n\
+ImportError while importing test module '<run>/tests/contract_test.py'.\n\
+Traceback:\n\
+/home/ann/.pyenv/versions/3.11.7/lib/python3.11/importlib/__init__.py:126: in import_module\n\
+    return _bootstrap._gcd_import(name[level:], package, level)\n\
+File \"/opt/homebrew/Cellar/python@3.12/3.12.1/Frameworks/Python.framework/Versions/3.12/lib/python3.12/json/decoder.py\", line 355\n\
+/root/.cache/pact/python/cpython3.11-0a/lib/python3.11/site-packages/_pytest/python.py:1: in f";
+        assert_eq!(
+            first_lines(collection, 10),
+            "no test ran; python said:\n\
+ImportError while importing test module '<run>/tests/contract_test.py'.\n\
+Traceback:\n\
+<python>/lib/importlib/__init__.py:126: in import_module\n\
+    return _bootstrap._gcd_import(name[level:], package, level)\n\
+File \"<python>/lib/json/decoder.py\", line 355\n\
+<python>/lib/site-packages/_pytest/python.py:1: in f"
+        );
+        let plain = "assert count_tokens([]) == {}\nE   AssertionError: lib/python is a word";
+        assert_eq!(first_lines(plain, 8), plain);
+    }
 }
