@@ -156,6 +156,15 @@ pub fn verify_against(
     verify(cid, &project.layout.lock_dir(cid), &lock.files)
 }
 
+/// Verifies the held-out tests against a lock read earlier (see [`verify_against`]).
+pub fn verify_hidden_against(
+    project: &Project,
+    cid: &str,
+    lock: &TestLock,
+) -> Result<Vec<PathBuf>, LockError> {
+    verify(cid, &project.layout.hidden_dir(cid), &lock.hidden)
+}
+
 /// Verifies the held-out tests (empty when the component has none).
 pub fn verified_hidden(project: &Project, cid: &str) -> Result<Vec<PathBuf>, LockError> {
     let lock = read_lock(project, cid)?;

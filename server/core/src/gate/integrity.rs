@@ -58,7 +58,7 @@ pub(super) fn run(docs: &ProjectDocs, scope: &Scope, out: &mut Vec<Finding>) {
                 });
                 let mut finding = Finding::error(
                     Code::VacuousTest,
-                    format!("Test '{test}' of '{cid}' passes against the interface stub, whose functions only raise: it tests nothing"),
+                    format!("Test '{test}' of '{cid}' passes against the interface stub (whose functions only raise) or accepts any type-correct answer: it tests nothing"),
                 )
                 .of(cid);
                 if let Some((f, r)) = located {
@@ -114,24 +114,41 @@ pub(super) fn run(docs: &ProjectDocs, scope: &Scope, out: &mut Vec<Finding>) {
                 }
                 out.push(f);
             }
-            if m.total > 0
-                && m.score < m.threshold
-                && let Some(c) = docs.contracts.get(cid.as_str())
-            {
-                out.push(
-                        Finding::warning(
-                            Code::WeakSuite,
-                            format!(
-                                "The tests of '{cid}' kill {:.0}% of mutants (threshold {:.0}%): {} of {} survive",
-                                m.score * 100.0,
-                                m.threshold * 100.0,
-                                m.total - m.killed,
-                                m.total
-                            ),
-                        )
-                        .at(&c.path, json::locate_key(&c.text, &json_path!["component_id"]))
-                        .of(cid),
-                    );
+            let Some(c) = docs.contracts.get(cid.as_str()) else {
+                continue;
+            };
+            let at = json::locate_key(&c.text, &json_path!["component_id"]);
+            match m.measured() {
+                Some(score) if score < m.threshold => out.push(
+                    Finding::warning(
+                        Code::WeakSuite,
+                        format!(
+                            "The tests of '{cid}' kill {:.0}% of mutants (threshold {:.0}%): {} of {} survive",
+                            score * 100.0,
+                            m.threshold * 100.0,
+                            m.survivors.len(),
+                            m.killed + m.survivors.len() as u64
+                        ),
+                    )
+                    .at(&c.path, at)
+                    .of(cid),
+                ),
+                Some(_) => {}
+                // No score is unknown, not strong; with nothing to mutate there is nothing to say.
+                None if m.total > 0 => out.push(
+                    Finding::warning(
+                        Code::UnmeasuredSuite,
+                        format!(
+                            "The mutation score of '{cid}' is unknown: {}",
+                            m.no_score
+                                .as_deref()
+                                .unwrap_or("no mutant could be measured")
+                        ),
+                    )
+                    .at(&c.path, at)
+                    .of(cid),
+                ),
+                None => {}
             }
         }
     }

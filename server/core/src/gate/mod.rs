@@ -61,12 +61,13 @@ codes! {
     DependencyWithoutContract = "dependency-without-contract": "A dependency on a tree component that has no contract.",
     UnknownDependency = "unknown-dependency": "A dependency or id naming no component (treated as external).",
     DistantDependency = "distant-dependency": "A dependency outside the sibling/parent scope of the tree.",
-    VacuousTest = "vacuous-test": "A test that passes against the interface stub (whose functions only raise): it tests nothing.",
+    VacuousTest = "vacuous-test": "A test that passes against the interface stub (whose functions only raise) or accepts any type-correct answer: it tests nothing.",
     TestLockMismatch = "test-lock-mismatch": "A test file that differs from its locked copy; the locked copy is what runs.",
     TestTampered = "test-tampered": "A locked test file whose content no longer matches the hash recorded when it was locked.",
     StaleCertification = "stale-certification": "A certified component whose contract, tests or implementation changed since.",
     SurvivingMutant = "surviving-mutant": "A change to the implementation that no contract test notices.",
     WeakSuite = "weak-suite": "A test suite whose mutation score is below the configured threshold.",
+    UnmeasuredSuite = "unmeasured-suite": "A test suite whose mutation score could not be measured (its tests do not pass on the unmutated code, or no mutant could be decided): unknown, not strong.",
     InProcessTest = "in-process-test": "A suite that patches module internals: it runs in the implementation's process instead of across the contract boundary, so the code under test can see it.",
 }
 

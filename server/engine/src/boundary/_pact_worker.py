@@ -25,14 +25,25 @@ _null = os.open(os.devnull, os.O_RDONLY)
 os.dup2(_null, 0)
 os.dup2(2, 1)
 
-# The code under test runs where no test framework is: importing one fails as if it were not
-# installed (the environment has pytest for the other side of the boundary).
-for _name in ("pytest", "_pytest", "pluggy", "py", "iniconfig"):
-    sys.modules[_name] = None
+# The code under test runs where no test framework is: importing one fails exactly as if it
+# were not installed (the environment has pytest for the other side of the boundary), and
+# nothing in sys.modules hints at it.
+class _NoTestFramework:
+    _HIDDEN = ("pytest", "_pytest", "pluggy", "py", "iniconfig")
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in self._HIDDEN:
+            raise ModuleNotFoundError(f"No module named '{name}'", name=name)
+        return None
+
+
+sys.meta_path.insert(0, _NoTestFramework())
 
 with open(sys.argv[1], encoding="utf-8") as _f:
     _SPEC = json.load(_f)
 sys.path.extend(p for p in sys.argv[2:] if p)
+# Nothing about how the process was started says "contract tests".
+sys.argv = ["main.py"]
 _DUMMY = os.environ.get("PACT_WORKER_MODE") if os.environ.get("PACT_WORKER_MODE") in ("zero", "one") else None
 _MAX_DEPTH = 200
 _modules = {}
