@@ -1,6 +1,7 @@
 //! The mechanisms that keep agents from weakening, dodging or gaming the tests: red-first
-//! (tests must fail against a stub), the diff audit of every implementation attempt, mutation
-//! testing of accepted implementations, and evidence-gated certification.
+//! (tests must fail against a stub), mutation testing of accepted implementations, and
+//! evidence-gated certification. The diff audit of every implementation attempt is
+//! [`crate::audit`] (re-exported here as [`diff_audit`]).
 
 use crate::engine::{Engine, EngineError, Result};
 use crate::harness::TestJob;
@@ -125,116 +126,10 @@ pub fn write_red_first(project: &Project, rec: &RedFirstRecord) -> Result<()> {
 
 // ── diff audit ────────────────────────────────────────────────────────────────────────────
 
-/// Known ways to game tests, looked for in every file an implementation attempt writes.
-/// Each finding rejects the attempt. `test_code` is the component's contract tests (to spot
-/// literal test inputs matched in the code); `contract` declares which side effects are allowed.
-pub fn diff_audit(
-    src: &Path,
-    contract: &ComponentContract,
-    test_code: &str,
-    lang: TestLanguage,
-) -> Vec<String> {
-    let mut findings = Vec::new();
-    let contract_text = serde_json::to_string(contract).unwrap_or_default();
-    let test_literals = string_literals(lang, test_code);
-    let allows = |kind: &str| {
-        contract.functions.iter().any(|f| {
-            f.side_effects.iter().any(|s| s.contains(kind))
-                || f.structured_side_effects.iter().any(|s| {
-                    format!("{:?}", s.kind)
-                        .to_lowercase()
-                        .contains(&kind.replace('_', ""))
-                })
-        })
-    };
-    for (rel, text) in source_files(src) {
-        let Some(flang) = TestLanguage::from_path(Path::new(&rel)) else {
-            continue;
-        };
-        let mut say = |what: String| findings.push(format!("{rel}: {what}"));
-        let lowered = text.to_lowercase();
-        for (needle, what) in [
-            ("pytest.skip", "skips tests (pytest.skip)"),
-            ("skiptest", "skips tests (SkipTest)"),
-            ("xfail", "marks tests as expected failures (xfail)"),
-            ("unittest.skip", "skips tests (unittest.skip)"),
-            ("sys.exit(", "exits the test process (sys.exit)"),
-            ("os._exit(", "exits the test process (os._exit)"),
-            ("process.exit(", "exits the test process (process.exit)"),
-            ("_pytest", "reaches into pytest's internals"),
-            ("import pytest", "imports the test framework"),
-            ("from pytest", "imports the test framework"),
-            ("import unittest", "imports the test framework"),
-            ("sys.modules[", "rewrites loaded modules (sys.modules)"),
-            ("builtins.", "patches Python builtins"),
-            ("__builtins__", "patches Python builtins"),
-            ("atexit.register", "registers exit hooks"),
-            ("from 'vitest'", "imports the test framework"),
-            ("from \"vitest\"", "imports the test framework"),
-            ("require('node:test')", "imports the test framework"),
-            ("require(\"node:test\")", "imports the test framework"),
-            (
-                "require('assert')",
-                "patches or imports the assertion library",
-            ),
-            ("node:assert", "patches or imports the assertion library"),
-        ] {
-            if lowered.contains(&needle.to_lowercase()) {
-                say(what.to_string());
-            }
-        }
-        if flang == TestLanguage::Python {
-            for f in python_hacks(&text) {
-                say(f);
-            }
-        }
-        if !allows("network") {
-            for m in [
-                "import socket",
-                "import requests",
-                "import urllib",
-                "from urllib",
-                "import http.client",
-                "from http",
-                "import httpx",
-                "import aiohttp",
-                "fetch(",
-                "require('http",
-                "require(\"http",
-            ] {
-                if text.contains(m) {
-                    say(format!(
-                        "uses the network (`{m}`) but the contract declares no network side effect"
-                    ));
-                }
-            }
-        }
-        if !allows("subprocess") {
-            for m in ["import subprocess", "os.system(", "child_process"] {
-                if text.contains(m) {
-                    say(format!("starts processes (`{m}`)"));
-                }
-            }
-        }
-        for (lit, _) in string_literals(flang, &text)
-            .into_iter()
-            .filter(|(l, compared)| *compared && l.chars().count() >= 4)
-        {
-            if test_literals.iter().any(|(t, _)| *t == lit) && !contract_text.contains(&lit) {
-                say(format!("special-cases a literal test input ({lit:?})"));
-            }
-        }
-        for path in absolute_paths(&text) {
-            if !allows("file") {
-                say(format!("accesses a file outside its src/ ({path:?})"));
-            }
-        }
-    }
-    findings.sort();
-    findings.dedup();
-    findings
-}
+/// The diff audit of implementation attempts lives in [`crate::audit`].
+pub use crate::audit::diff_audit;
 
+/// Every readable text file under `src`, relative path first, sorted.
 fn source_files(src: &Path) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut stack = vec![src.to_path_buf()];
@@ -259,113 +154,6 @@ fn source_files(src: &Path) -> Vec<(String, String)> {
     }
     out.sort();
     out
-}
-
-/// `__eq__` that always says yes; `open()` of a path outside the source tree.
-fn python_hacks(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let Some(tree) = pact_core::testcode::parse(TestLanguage::Python, text) else {
-        return out;
-    };
-    walk(tree.root_node(), &mut |n| {
-        if n.kind() == "function_definition" {
-            let name = n
-                .child_by_field_name("name")
-                .map(|x| node_text(x, text))
-                .unwrap_or("");
-            if matches!(name, "__eq__" | "__ne__" | "__contains__" | "__bool__") {
-                let body = n
-                    .child_by_field_name("body")
-                    .map(|b| node_text(b, text))
-                    .unwrap_or("");
-                let stmts: Vec<&str> = body
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("\"\"\""))
-                    .collect();
-                let constant = stmts.len() == 1
-                    && matches!(
-                        stmts[0],
-                        "return True" | "return False" | "return 1" | "return 0"
-                    );
-                if constant {
-                    out.push(format!(
-                        "overrides {name} to always return a constant ({})",
-                        stmts[0]
-                    ));
-                }
-            }
-        }
-    });
-    out
-}
-
-/// Absolute or parent-relative paths in string literals passed to `open(...)`/`Path(...)`.
-fn absolute_paths(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for opener in ["open(", "Path(", "readFileSync(", "writeFileSync("] {
-        let mut from = 0;
-        while let Some(i) = text[from..].find(opener) {
-            let at = from + i + opener.len();
-            let rest = text[at..].trim_start();
-            if let Some(q) = rest.chars().next().filter(|c| *c == '"' || *c == '\'')
-                && let Some(end) = rest[1..].find(q)
-            {
-                let lit = &rest[1..1 + end];
-                if lit.starts_with('/') || lit.starts_with("..") || lit.starts_with('~') {
-                    out.push(lit.to_string());
-                }
-            }
-            from = at;
-        }
-    }
-    out
-}
-
-/// String literals of a file, each with whether it is compared against (`==`, `in`, a dict key).
-fn string_literals(lang: TestLanguage, text: &str) -> Vec<(String, bool)> {
-    let Some(tree) = pact_core::testcode::parse(lang, text) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut ancestors: Vec<&str> = Vec::new();
-    collect_strings(tree.root_node(), text, &mut ancestors, &mut out);
-    out
-}
-
-fn collect_strings<'a>(
-    n: Node<'a>,
-    text: &str,
-    anc: &mut Vec<&'a str>,
-    out: &mut Vec<(String, bool)>,
-) {
-    let kind = n.kind();
-    if kind == "string" || kind == "string_fragment" && anc.last() != Some(&"string") {
-        let raw = node_text(n, text);
-        let lit = raw
-            .trim_start_matches(['r', 'b', 'f', 'u', 'R', 'B', 'F', 'U'])
-            .trim_matches(|c| c == '"' || c == '\'' || c == '`');
-        let compared = anc.iter().rev().take(3).any(|a| {
-            matches!(
-                *a,
-                "comparison_operator"
-                    | "binary_expression"
-                    | "pair"
-                    | "case_clause"
-                    | "switch_case"
-            )
-        });
-        if !lit.is_empty() && !lit.contains('\n') {
-            out.push((lit.to_string(), compared));
-        }
-        return;
-    }
-    anc.push(kind);
-    let mut c = n.walk();
-    for child in n.children(&mut c) {
-        collect_strings(child, text, anc, out);
-    }
-    anc.pop();
 }
 
 fn node_text<'t>(n: Node, text: &'t str) -> &'t str {

@@ -2,6 +2,7 @@
 //! tests, the harness that runs those tests, and the locks and guards that keep tests law.
 //! A library: the CLI and the language server both drive it and listen to its [`events`].
 
+pub mod audit;
 pub mod audit_spec;
 pub mod boundary;
 pub mod build;

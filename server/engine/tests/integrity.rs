@@ -29,7 +29,7 @@ async fn every_known_hack_is_caught() {
     let cases: Vec<(&str, String, &str)> = vec![
         ("skip", format!("import pytest\npytest.skip('no', allow_module_level=True)\n{honest}"), "skips tests"),
         ("SkipTest", format!("from unittest import SkipTest\n{honest}"), "SkipTest"),
-        ("xfail", format!("{honest}\n# pytest.mark.xfail everything\n"), "xfail"),
+        ("xfail", format!("import pytest\npytestmark = pytest.mark.xfail\n{honest}"), "xfail"),
         ("sys.exit", format!("import sys\n{honest}\nsys.exit(0)\n"), "sys.exit"),
         ("os._exit", format!("import os\n{honest}\nos._exit(0)\n"), "os._exit"),
         ("framework patch", format!("import builtins\nbuiltins.AssertionError = Exception\n{honest}"), "patches Python builtins"),
