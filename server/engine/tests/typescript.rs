@@ -95,6 +95,10 @@ async fn the_typescript_example_completes_under_vitest() {
         );
         // The held-out suite ran too, and passed.
         let meta: ImplMetadata = read(&p.layout.implementation_dir(cid).join("metadata.json"));
+        assert!(
+            meta.boundary,
+            "{cid}: its suites crossed the contract boundary"
+        );
         let hidden = meta.hidden.expect("held-out run");
         assert!(
             hidden.total >= 5 && hidden.passed == hidden.total,
@@ -108,11 +112,20 @@ async fn the_typescript_example_completes_under_vitest() {
     assert!(report.passed(), "{:?}", report.details());
 }
 
+/// The sample's contract of `cid`, as the engine completes it.
+fn sample_contract(cid: &str) -> ComponentContract {
+    let mut c = csvstats::contract(cid);
+    c["component_id"] = cid.into();
+    serde_json::from_value(c).expect("contract")
+}
+
 /// Every suite of the sample, visible and held out, in one vitest run against `module` of each
-/// component (its stub or its implementation).
+/// component (its stub or its implementation): across the contract boundary (every contract
+/// given) or in the tests' process.
 async fn run_sample(
     nm: std::path::PathBuf,
     module: impl Fn(&str) -> String,
+    boundary: bool,
 ) -> pact_engine::harness::TestRun {
     let tmp = tempfile::tempdir().expect("tmp");
     let mut test_files = Vec::new();
@@ -132,7 +145,10 @@ async fn run_sample(
         std::fs::write(src.join(format!("{cid}.ts")), module(cid)).expect("write");
         src_dirs.push(src);
     }
-    let job = TestJob::new(TestLanguage::TypeScript, test_files, src_dirs);
+    let mut job = TestJob::new(TestLanguage::TypeScript, test_files, src_dirs);
+    if boundary {
+        job = job.with_contracts(ORDER.iter().map(|cid| sample_contract(cid)).collect());
+    }
     let opts = HarnessOptions {
         node_modules: Some(nm),
         ..Default::default()
@@ -147,29 +163,38 @@ async fn every_sample_test_fails_on_the_stubs_and_passes_on_the_implementations(
     let Some(nm) = node::node_modules_or_skip("every_sample_test_fails_on_the_stubs") else {
         return;
     };
-    let stub = |cid: &str| {
-        let mut c = csvstats::contract(cid);
-        c["component_id"] = cid.into();
-        let contract: ComponentContract = serde_json::from_value(c).expect("contract");
-        pact_engine::stubs::render(&contract, TestLanguage::TypeScript)
-    };
-    let red = run_sample(nm.clone(), stub).await.results;
-    assert!(red.total >= 50, "{red:?}");
-    assert_eq!(red.passed, 0, "{red:?}");
-    // Each fails because the stub does nothing, not because something does not resolve.
-    for f in &red.failure_details {
-        assert!(
-            f.error_message.starts_with("not implemented")
-                || f.error_message
-                    .starts_with("expected error to be instance of"),
-            "{}: {}",
-            f.test_id,
-            f.error_message
+    let stub =
+        |cid: &str| pact_engine::stubs::render(&sample_contract(cid), TestLanguage::TypeScript);
+    // In the tests' process, then across the boundary (eight suites in parallel test processes
+    // sharing one implementation process; one component importing another).
+    for boundary in [false, true] {
+        let red = run_sample(nm.clone(), stub, boundary).await;
+        assert_eq!(red.boundary, boundary);
+        let red = red.results;
+        assert!(red.total >= 50, "{red:?}");
+        assert_eq!(red.passed, 0, "{red:?}");
+        // Each fails because the stub does nothing, not because something does not resolve.
+        for f in &red.failure_details {
+            assert!(
+                f.error_message.starts_with("not implemented")
+                    || f.error_message
+                        .starts_with("expected error to be instance of"),
+                "{}: {}",
+                f.test_id,
+                f.error_message
+            );
+        }
+        let started = std::time::Instant::now();
+        let green = run_sample(nm.clone(), csvstats::implementation, boundary).await;
+        eprintln!(
+            "every sample suite, boundary: {boundary}: {:?}",
+            started.elapsed()
         );
+        assert_eq!(green.boundary, boundary);
+        let green = green.results;
+        assert_eq!(green.total, red.total, "{green:?}");
+        assert!(green.all_passed(), "{green:?}");
     }
-    let green = run_sample(nm, csvstats::implementation).await.results;
-    assert_eq!(green.total, red.total, "{green:?}");
-    assert!(green.all_passed(), "{green:?}");
 }
 
 /// The calls a suite makes to the contract's functions, whitespace removed: `parseCsv("a,b\n")`.

@@ -4,18 +4,34 @@
 //! by the contract's types, so the verdict is made where the code under test cannot reach it.
 //!
 //! This module renders what both sides need from the contracts: the boundary spec (every type
-//! ref parsed once, here, into a tree the Python sides walk), the proxy modules, and the two
-//! Python programs (`_pact_proxy.py`, trusted; `_pact_worker.py`, in the implementation's
-//! sandbox).
+//! ref parsed once, here, into a tree both sides walk), the proxy modules, and the programs of
+//! each side: for Python `_pact_proxy.py` (trusted) and `_pact_worker.py` (in the
+//! implementation's sandbox); for TypeScript and JavaScript `_pact_proxy.cjs` (trusted, loaded
+//! by the tests' vitest or node:test process) and `_pact_worker.mjs` (node, in the
+//! implementation's sandbox; TypeScript sources compiled there with esbuild).
+//!
+//! The wire is the same for every language: one JSON object per line, a call
+//! `{id, module, function, args, kwargs}` and its answer `{id, value}` or
+//! `{id, error: {kind: raised|import|missing, types, message, traceback}}`; values are plain
+//! JSON, with `{"$dict": [[k, v], …]}`, `{"$struct": Name, "fields": {…}}`, `{"$bytes": b64}`
+//! and `{"$repr", "$type"}` (opaque). JavaScript has two values JSON lacks, which its two sides
+//! (and only they) also carry: `{"$undefined": true}` and `{"$num": "NaN"|"Infinity"|
+//! "-Infinity"|"-0"}`; a `$dict` that was a `Map` says `"$type": "Map"`.
 
 use pact_core::model::{ComponentContract, TypeKind};
 use serde_json::{Value, json};
 use std::collections::HashSet;
+use std::path::Path;
 
 /// The test side's runtime (trusted).
 pub const PROXY_PY: &str = include_str!("_pact_proxy.py");
 /// The implementation side's runtime (runs with the code under test; trusted by no one).
 pub const WORKER_PY: &str = include_str!("_pact_worker.py");
+/// The test side's runtime for TypeScript and JavaScript suites (CommonJS, so that node:test
+/// suites can `require` it and vitest suites load it natively through `createRequire`).
+pub const PROXY_JS: &str = include_str!("_pact_proxy.cjs");
+/// The implementation side's runtime for TypeScript and JavaScript (an ES module run by node).
+pub const WORKER_JS: &str = include_str!("_pact_worker.mjs");
 /// Where both sides find the spec.
 pub const SPEC_FILE: &str = "_pact_boundary.json";
 
@@ -64,6 +80,7 @@ pub fn spec(contracts: &[ComponentContract]) -> Value {
                         "name": i.name, "t": tree(&i.type_ref, &known), "required": i.required,
                     })).collect::<Vec<_>>(),
                     "output": tree(&f.output_type, &known),
+                    "is_async": f.is_async == Some(true),
                 }),
             );
             for e in &f.error_cases {
@@ -90,6 +107,151 @@ pub fn python_proxy(c: &ComponentContract) -> String {
         serde_json::Value::from(c.component_id.clone())
     ));
     s
+}
+
+/// The proxy module for `c` in TypeScript suites: an ES module (vitest aliases the bare
+/// component name to it) exporting what the interface stub exports at run time — the
+/// functions; enums are string literal types and structs interfaces, so types only — plus the
+/// contract's error classes and `ContractViolation`. `runtime` is `_pact_proxy.cjs`.
+pub fn esm_proxy(c: &ComponentContract, runtime: &Path) -> String {
+    let names = js_exports(c);
+    let mut s = js_header(c);
+    s.push_str(&format!(
+        "import {{ createRequire }} from \"node:module\";\nconst __pact = createRequire({rt})({rt}).bind({cid});\n",
+        rt = Value::from(runtime.to_string_lossy().into_owned()),
+        cid = Value::from(c.component_id.clone()),
+    ));
+    let mut specs = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        s.push_str(&format!(
+            "const __pact_{i} = __pact[{}];\n",
+            Value::from(name.clone())
+        ));
+        specs.push(format!("__pact_{i} as {name}"));
+    }
+    s.push_str(&format!("export {{ {} }};\n", specs.join(", ")));
+    s
+}
+
+/// The proxy module for `c` in JavaScript (node:test) suites: CommonJS, so that both
+/// `require("<cid>")` and `import … from "<cid>"` find it (each export is a static
+/// `exports.<name> =`, which node's ES module loader reads as a named export).
+pub fn cjs_proxy(c: &ComponentContract, runtime: &Path) -> String {
+    let mut s = js_header(c);
+    s.push_str(&format!(
+        "\"use strict\";\nconst __pact = require({}).bind({});\n",
+        Value::from(runtime.to_string_lossy().into_owned()),
+        Value::from(c.component_id.clone()),
+    ));
+    for name in js_exports(c) {
+        let key = Value::from(name);
+        s.push_str(&format!("exports[{key}] = __pact[{key}];\n"));
+    }
+    s
+}
+
+fn js_header(c: &ComponentContract) -> String {
+    format!(
+        "// Written by Pact: the contract of '{}' (v{}). Every call crosses to the implementation's\n// own process; answers are checked against the contract.\n",
+        c.component_id.replace(['\n', '\r'], " "),
+        c.version
+    )
+}
+
+/// JavaScript's own error classes: a contract naming one means that class, not a new one.
+pub const JS_BUILTIN_ERRORS: [&str; 8] = [
+    "Error",
+    "TypeError",
+    "RangeError",
+    "SyntaxError",
+    "ReferenceError",
+    "EvalError",
+    "URIError",
+    "AggregateError",
+];
+
+/// What a JavaScript proxy exports, in order: the contract's functions, its own error classes,
+/// then the boundary's errors. Names that are not identifiers (or are reserved words) cannot be
+/// imported by name and are left out.
+fn js_exports(c: &ComponentContract) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |n: &str| {
+        if is_js_identifier(n) && !out.iter().any(|x| x == n) {
+            out.push(n.to_string());
+        }
+    };
+    for f in &c.functions {
+        add(&f.name);
+    }
+    for f in &c.functions {
+        for e in &f.error_cases {
+            let name = e.error_type.trim();
+            if is_identifier(name) && !JS_BUILTIN_ERRORS.contains(&name) {
+                add(name);
+            }
+        }
+    }
+    for n in ["ContractViolation", "ComponentError", "ComponentCrashed"] {
+        add(n);
+    }
+    out
+}
+
+fn is_js_identifier(s: &str) -> bool {
+    const RESERVED: [&str; 46] = [
+        "await",
+        "break",
+        "case",
+        "catch",
+        "class",
+        "const",
+        "continue",
+        "debugger",
+        "default",
+        "delete",
+        "do",
+        "else",
+        "enum",
+        "export",
+        "extends",
+        "false",
+        "finally",
+        "for",
+        "function",
+        "if",
+        "implements",
+        "import",
+        "in",
+        "instanceof",
+        "interface",
+        "let",
+        "new",
+        "null",
+        "package",
+        "private",
+        "protected",
+        "public",
+        "return",
+        "static",
+        "super",
+        "switch",
+        "this",
+        "throw",
+        "true",
+        "try",
+        "typeof",
+        "var",
+        "void",
+        "while",
+        "with",
+        "yield",
+    ];
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+        && !RESERVED.contains(&s)
 }
 
 fn is_identifier(s: &str) -> bool {
@@ -260,6 +422,48 @@ mod tests {
     fn t(s: &str) -> Value {
         let known: HashSet<&str> = ["Token", "WordCount"].into_iter().collect();
         tree(s, &known)
+    }
+
+    #[test]
+    fn javascript_proxies_export_what_can_be_imported() {
+        let c: ComponentContract = serde_json::from_value(json!({
+            "component_id": "counter", "name": "C\n// */", "description": "",
+            "functions": [
+                {"name": "topN", "description": "", "inputs": [], "output_type": "int",
+                 "error_cases": [{"name": "E", "condition": "", "error_type": "EmptyCounts"},
+                                 {"name": "R", "condition": "", "error_type": "RangeError"},
+                                 {"name": "X", "condition": "", "error_type": "not a name"}]},
+                {"name": "delete", "description": "", "inputs": [], "output_type": "None"},
+                {"name": "bad-name\");", "description": "", "inputs": [], "output_type": "None"}
+            ]
+        }))
+        .expect("contract");
+        let rt = Path::new("/run/boundary/_pact_proxy.cjs");
+        let esm = esm_proxy(&c, rt);
+        assert!(
+            esm.contains("export { __pact_0 as topN, __pact_1 as EmptyCounts, __pact_2 as ContractViolation, __pact_3 as ComponentError, __pact_4 as ComponentCrashed };"),
+            "{esm}"
+        );
+        let cjs = cjs_proxy(&c, rt);
+        assert!(
+            cjs.contains("exports[\"topN\"] = __pact[\"topN\"];"),
+            "{cjs}"
+        );
+        assert!(
+            !cjs.contains("bad-name") && !cjs.contains("RangeError") && !cjs.contains("delete"),
+            "{cjs}"
+        );
+        for (lang, text) in [
+            (pact_core::model::TestLanguage::JavaScript, &esm),
+            (pact_core::model::TestLanguage::JavaScript, &cjs),
+        ] {
+            let a = pact_core::testcode::analyze(lang, text);
+            assert!(a.parses(), "{:?}\n{text}", a.syntax_errors);
+        }
+        assert_eq!(
+            spec(&[c])["modules"]["counter"]["functions"]["topN"]["is_async"],
+            false
+        );
     }
 
     #[test]

@@ -3,9 +3,10 @@
 //! The code under test is untrusted (an LLM wrote it, and so did the tests), so every run:
 //! works on fresh copies in a temp dir; runs each process in the sandbox (`crate::sandbox`),
 //! with a minimal environment, killed whole on timeout or cancellation, output capped. With the
-//! component's contracts, Python suites run across the contract boundary (`crate::boundary`):
-//! the tests import proxies and the implementation runs in a second sandbox that never sees the
-//! tests, so nothing it does can touch the verdict. Results come from the runner's JUnit XML.
+//! component's contracts, suites run across the contract boundary (`crate::boundary`): the
+//! tests (pytest, vitest or node:test) import proxies and the implementation runs in a second
+//! sandbox that never sees the tests, so nothing it does can touch the verdict. Results come
+//! from the runner's JUnit XML.
 
 mod junit;
 mod vitest;
@@ -72,8 +73,8 @@ pub struct TestJob {
     pub test_files: Vec<PathBuf>,
     pub src_dirs: Vec<PathBuf>,
     /// The component's contract, then its dependencies'. With them, the tests import proxies
-    /// and the implementation runs in its own process (Python); without, the sources are
-    /// imported by the tests directly (still sandboxed) and the run says so.
+    /// and the implementation runs in its own process; without, the sources are imported by
+    /// the tests directly (still sandboxed) and the run says so.
     pub contracts: Vec<ComponentContract>,
     /// Every call answered with a type-correct dummy value instead of the implementation's
     /// (red-first's second stub: a test that passes against both dummies accepts anything of
@@ -118,7 +119,7 @@ impl TestJob {
     /// Whether this run crosses the contract boundary (tests and implementation in different
     /// processes).
     pub fn crosses_boundary(&self) -> bool {
-        self.language == TestLanguage::Python && !self.contracts.is_empty()
+        !self.contracts.is_empty()
     }
 }
 
@@ -240,20 +241,29 @@ async fn run_with(
     let report = runner_dir.join("junit.xml");
     let trace_file = runner_dir.join("traces.json");
     let mut worker = None;
-    let import_path = if boundary {
-        let python = python_of(opts)?;
-        let w = worker::start(job, &runner_dir, &src_root, &srcs, python, opts).await?;
-        let proxies = w.proxy_dir.clone();
+    let (import_path, aliases) = if boundary {
+        if job.language == TestLanguage::TypeScript {
+            // The runner needs vitest; without it nothing starts, the worker included.
+            vitest::vitest_entry(opts)?;
+        }
+        let w = worker::start(job, &runner_dir, &src_root, &srcs, opts).await?;
+        let import_path = match job.language {
+            // node:test suites find their proxies as packages in the run's node_modules.
+            TestLanguage::JavaScript => Vec::new(),
+            _ => vec![w.proxy_dir.clone()],
+        };
+        let aliases = w.aliases.clone();
         worker = Some(w);
-        vec![proxies]
+        (import_path, aliases)
     } else {
-        srcs.clone()
+        (srcs.clone(), vitest::module_aliases(&srcs))
     };
     let (program, mut spec) = runner(
         job.language,
         opts,
         &runner_dir,
         &import_path,
+        &aliases,
         &copies,
         &report,
     )?;
@@ -499,6 +509,7 @@ fn runner(
     opts: &HarnessOptions,
     work: &Path,
     import_path: &[PathBuf],
+    aliases: &[(String, PathBuf)],
     files: &[PathBuf],
     report: &Path,
 ) -> Result<(String, Spec), HarnessError> {
@@ -555,7 +566,7 @@ fn runner(
         TestLanguage::TypeScript => {
             let entry = vitest::vitest_entry(opts)?;
             let config =
-                vitest::vitest_config(work, import_path, &files_as_paths(&files), report, opts)?;
+                vitest::vitest_config(work, aliases, &files_as_paths(&files), report, opts)?;
             let mut s = Spec::new(opts.node.clone(), work.to_path_buf());
             s.args = vec![
                 path_str(&entry)?,

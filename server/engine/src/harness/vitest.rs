@@ -21,17 +21,46 @@ pub(super) fn vitest_entry(opts: &HarnessOptions) -> Result<PathBuf, HarnessErro
     Ok(entry)
 }
 
+/// Each module at the top of a source directory (`<name>.ts`, `.js`, …) by its bare name
+/// (`import { f } from "tokenizer"`), the first directory winning — the component's own `src/`
+/// first, as `PACT_SRC` orders Python's path; the name `vitest` is never one.
+pub(super) fn module_aliases(srcs: &[PathBuf]) -> Vec<(String, PathBuf)> {
+    let mut seen = std::collections::HashSet::new();
+    let mut aliases = Vec::new();
+    for dir in srcs {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut modules: Vec<(String, PathBuf)> = rd
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let stem = module_stem(&name)?;
+                Some((stem.to_string(), e.path()))
+            })
+            .collect();
+        modules.sort();
+        for (stem, path) in modules {
+            if stem != "vitest" && seen.insert(stem.clone()) {
+                aliases.push((stem, path));
+            }
+        }
+    }
+    aliases
+}
+
 /// Writes the run's own vitest config (an explicit `--config`, so none the code under test
 /// wrote is read) and makes the test files' imports resolve:
 ///
-/// - each module at the top of a source directory (`<name>.ts`, `.js`, …) is importable by its
-///   bare name (`import { f } from "tokenizer"`), the first directory winning — the component's
-///   own `src/` first, as `PACT_SRC` orders Python's path; the name `vitest` is never one;
+/// - each of `aliases` (bare name → file) is importable by its name: the sources' modules
+///   ([`module_aliases`]) when the tests import the implementation, the contract proxies when
+///   they cross the boundary;
 /// - `vitest` itself resolves through a `node_modules` link in the run dir to the managed one;
 /// - the cache goes to the run dir, never into the shared `node_modules`.
 pub(super) fn vitest_config(
     work: &Path,
-    srcs: &[PathBuf],
+    aliases: &[(String, PathBuf)],
     files: &[PathBuf],
     report: &Path,
     opts: &HarnessOptions,
@@ -52,33 +81,17 @@ pub(super) fn vitest_config(
     // Stops the search for a tsconfig.json above the run dir.
     std::fs::write(work.join("tsconfig.json"), "{}\n")?;
     let js = |p: &Path| serde_json::Value::from(p.to_string_lossy().into_owned()).to_string();
-    let mut seen = std::collections::HashSet::new();
-    let mut aliases = Vec::new();
-    for dir in srcs {
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            continue;
-        };
-        let mut modules: Vec<(String, PathBuf)> = rd
-            .flatten()
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                let stem = module_stem(&name)?;
-                Some((stem.to_string(), e.path()))
-            })
-            .collect();
-        modules.sort();
-        for (stem, path) in modules {
-            if stem != "vitest" && seen.insert(stem.clone()) {
-                let find = format!("^{}$", regex_escape(&stem));
-                aliases.push(format!(
-                    "      {{ find: new RegExp({}), replacement: {} }},",
-                    serde_json::Value::from(find),
-                    js(&path)
-                ));
-            }
-        }
-    }
+    let aliases: Vec<String> = aliases
+        .iter()
+        .map(|(name, path)| {
+            let find = format!("^{}$", regex_escape(name));
+            format!(
+                "      {{ find: new RegExp({}), replacement: {} }},",
+                serde_json::Value::from(find),
+                js(path)
+            )
+        })
+        .collect();
     let include: Vec<String> = files
         .iter()
         .filter_map(|f| f.strip_prefix(work).ok())
