@@ -431,7 +431,7 @@ mod tests {
         // Only its own processes are visible: the shell and the pipeline.
         let procs: u32 = out
             .lines()
-            .nth(0)
+            .next()
             .and_then(|l| l.trim().parse().ok())
             .unwrap_or(99);
         assert!(procs < 6, "{out}");

@@ -215,8 +215,12 @@ async fn code_under_test_cannot_shadow_pytest_or_touch_the_project() {
 
 // ── TypeScript under vitest ────────────────────────────────────────────────────────────────
 
-#[path = "support/node.rs"]
-mod node;
+/// The managed vitest (`support/node.rs` would load `support/runtime.rs` a second time).
+mod node {
+    pub fn node_modules_or_skip(_test: &str) -> Option<std::path::PathBuf> {
+        Some(super::support::runtime::vitest().1)
+    }
+}
 
 fn ts_opts(node_modules: std::path::PathBuf) -> HarnessOptions {
     HarnessOptions {
