@@ -5,8 +5,10 @@
 //!     cargo build --release -p pact-cli -p pact-bench
 //!     target/release/pact-bench validate --components 1000,5000
 //!     target/release/pact-bench gen /tmp/p1000 --components 1000
+//!     target/release/pact-bench harness --runs 7
 
 mod engine_bench;
+mod harness_bench;
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -38,6 +40,14 @@ enum Cmd {
         delay_ms: u64,
         #[arg(long, default_value_t = 4)]
         concurrency: usize,
+    },
+    /// What one contract-test run costs (sandbox, contract boundary) and what provisioning
+    /// the Python runtime costs, cold and warm.
+    Harness {
+        #[arg(long, default_value_t = 7)]
+        runs: usize,
+        #[arg(long, hide = true)]
+        unsandboxed_child: bool,
     },
     /// Time `pact validate` on generated projects of these sizes.
     Validate {
@@ -75,6 +85,16 @@ fn main() -> anyhow::Result<()> {
                 .enable_all()
                 .build()?;
             rt.block_on(engine_bench::run(components, delay_ms, concurrency))?;
+        }
+        Cmd::Harness {
+            runs,
+            unsandboxed_child,
+        } => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            rt.block_on(harness_bench::run_bench(runs.max(1), unsandboxed_child))?;
         }
         Cmd::Validate {
             components,
