@@ -216,6 +216,9 @@ project_config! {
     mutation_threshold: Option<f64> = None,
     /// At most this many mutants per component (default 40).
     max_mutants: Option<u32> = None,
+    /// A Python component is done only when its suite kills at least `mutation_threshold` of
+    /// the mutants of its accepted implementation (default on).
+    mutation_gate: Option<bool> = None,
     // Keys of the original's later versions, accepted so their projects load without warnings.
     processing_register: String = String::new(),
     package_namespace: String = String::new(),
@@ -351,6 +354,14 @@ impl Config {
     }
     pub fn max_mutants(&self) -> usize {
         self.project.max_mutants.unwrap_or(40) as usize
+    }
+    pub fn mutation_gate(&self) -> bool {
+        self.project.mutation_gate.unwrap_or(true)
+    }
+    /// Mutants per component in the build's own mutation pass: `max_mutants`, at most 20, so
+    /// a build does not run its tests forty more times per component.
+    pub fn gate_mutants(&self) -> usize {
+        self.max_mutants().min(20)
     }
     pub fn build_mode(&self) -> &str {
         self.project

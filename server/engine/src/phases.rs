@@ -671,6 +671,18 @@ async fn author_tests(
     lang: TestLanguage,
     max_revisions: u32,
 ) -> Result<std::result::Result<(), String>> {
+    author_tests_with(e, cid, lang, max_revisions, None).await
+}
+
+/// [`author_tests`]; with `brief` (what the current tests miss), a new suite is always asked
+/// for, with the brief in every request.
+async fn author_tests_with(
+    e: &Engine,
+    cid: &str,
+    lang: TestLanguage,
+    max_revisions: u32,
+    brief: Option<&str>,
+) -> Result<std::result::Result<(), String>> {
     let Some(contract) = e.project.load_contract(cid)? else {
         return Ok(Ok(()));
     };
@@ -680,12 +692,16 @@ async fn author_tests(
     let mut reuse = e
         .project
         .load_suite(cid)?
-        .filter(|s| s.contract_version == contract.version);
+        .filter(|s| s.contract_version == contract.version && brief.is_none());
     for revision in 0..=max_revisions {
         let suite = match reuse.take() {
             Some(s) => s,
             None => {
-                let v = ask(e, &roles::tests(&contract, lang, &stub, &findings)).await?;
+                let mut req = roles::tests(&contract, lang, &stub, &findings);
+                if let Some(b) = brief {
+                    req = req.user(b.to_string());
+                }
+                let v = ask(e, &req).await?;
                 let mut obj = v.as_object().cloned().unwrap_or_default();
                 obj.insert("component_id".into(), cid.into());
                 obj.insert("contract_version".into(), contract.version.into());
@@ -777,6 +793,128 @@ pub async fn regenerate_tests(e: &Engine, cid: &str) -> Result<std::result::Resu
         format!("{cid}: tests flushed; regenerating from the contract"),
     )?;
     author_tests(e, cid, lang, e.config.max_plan_revisions()).await
+}
+
+/// The mutation gate's revision: the test author gets the current suite and the mutants of the
+/// accepted implementation it lets survive, and writes the suite again (keeping what it has);
+/// the new tests are checked, red-first run and locked like any others (the held-out suite
+/// stays). `Ok(Err(reason))` when they fail the gate: then the old suite, its lock and its
+/// red-first record are put back as they were.
+pub(crate) async fn strengthen_tests(
+    e: &Engine,
+    cid: &str,
+    rec: &pact_core::model::MutationRecord,
+) -> Result<std::result::Result<(), String>> {
+    let lang = language(e);
+    let layout = &e.project.layout;
+    let test_file = layout.tests_dir(cid).join(lang.test_file_name());
+    let current = crate::lock::verified_tests(&e.project, cid)?
+        .1
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let brief = mutants_brief(e, cid, lang, rec, &current);
+    // What a refused revision puts back.
+    let mut saved: Vec<(std::path::PathBuf, Option<Vec<u8>>)> = Vec::new();
+    for p in [
+        layout.suite(cid),
+        test_file.clone(),
+        layout.integrity_dir(cid).join("red_first.json"),
+    ] {
+        saved.push((p.clone(), std::fs::read(&p).ok()));
+    }
+    for entry in std::fs::read_dir(layout.lock_dir(cid))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let p = entry.path();
+        if p.is_file() {
+            saved.push((p.clone(), std::fs::read(&p).ok()));
+        }
+    }
+    let outcome =
+        author_tests_with(e, cid, lang, e.config.max_plan_revisions(), Some(&brief)).await?;
+    match &outcome {
+        Ok(()) => e.audit(
+            "tests_strengthened",
+            format!("{cid}: new tests locked for the surviving mutants"),
+        )?,
+        Err(why) => {
+            for (p, bytes) in &saved {
+                match bytes {
+                    Some(b) => pact_core::store::fsio::write_atomic(p, b)
+                        .map_err(|err| EngineError::Invalid(format!("{}: {err}", p.display())))?,
+                    None => {
+                        let _ = std::fs::remove_file(p);
+                    }
+                }
+            }
+            e.audit(
+                "tests_strengthened",
+                format!("{cid}: the new tests were refused, the old ones restored: {why}"),
+            )?;
+        }
+    }
+    Ok(outcome)
+}
+
+/// What the test author is told about the mutants a suite lets survive.
+fn mutants_brief(
+    e: &Engine,
+    cid: &str,
+    lang: TestLanguage,
+    rec: &pact_core::model::MutationRecord,
+    current: &str,
+) -> String {
+    let src = e.project.layout.implementation_src(cid);
+    let mut lines = Vec::new();
+    for s in &rec.survivors {
+        let within = if s.function.is_empty() {
+            String::new()
+        } else {
+            format!(", in `{}`", s.function)
+        };
+        let code = std::fs::read_to_string(src.join(&s.file))
+            .ok()
+            .and_then(|t| {
+                let line = t
+                    .lines()
+                    .nth((s.line as usize).saturating_sub(1))?
+                    .to_string();
+                let chars: Vec<char> = line.chars().collect();
+                let (a, b) = (
+                    (s.column as usize).saturating_sub(1),
+                    (s.end_column as usize).saturating_sub(1),
+                );
+                let mutated: String = chars.get(..a)?.iter().collect::<String>()
+                    + &s.mutated
+                    + &chars.get(b..)?.iter().collect::<String>();
+                Some(format!(": `{}` becomes `{}`", line.trim(), mutated.trim()))
+            })
+            .unwrap_or_else(|| format!(": `{}` becomes `{}`", s.original, s.mutated));
+        lines.push(format!(
+            "- {} line {}{within} ({}){code}",
+            s.file, s.line, s.operator
+        ));
+    }
+    format!(
+        "# The current tests are too weak
+The current tests (below) all pass against the accepted implementation, but they kill only {} of its mutants (the threshold is {:.0}%). Each of these changes to the implementation survives every test:
+{}
+
+Write the whole suite again: keep every current test, and add tests that pass on a correct implementation and fail on each of these changes, through the contract's interface only. A change that cannot alter any behaviour the contract promises may stay.
+
+# Current tests
+```{}
+{current}
+```",
+        rec.summary(),
+        rec.threshold * 100.0,
+        lines.join("\n"),
+        lang_name(lang)
+    )
 }
 
 fn vacuous_findings(vacuous: &[String]) -> Vec<String> {
@@ -1068,15 +1206,49 @@ async fn trace_boundaries(e: &Engine, cid: &str) -> Result<Vec<pact_core::model:
 
 async fn diagnose(e: &Engine) -> Result<Outcome> {
     let state = e.state()?;
-    let failed: Vec<String> = state.failed_components();
+    let mut failed: Vec<String> = state.failed_components();
+    // A component held back only by the mutation gate needs no diagnosis (its tests pass): it
+    // is done if the gate now lets it be (threshold lowered, gate off), else its tests need a
+    // human. Retrying the code would not make its tests stronger.
+    let mut weak = Vec::new();
+    let mut done_now = Vec::new();
+    for cid in &failed {
+        if build::already_built(e, cid)? {
+            done_now.push(cid.clone());
+        } else if let Some(why) = build::held_by_mutation_gate(e, cid)? {
+            weak.push((cid.clone(), why));
+        }
+    }
+    if !done_now.is_empty() {
+        e.update(|s| {
+            for cid in &done_now {
+                let t = s.task_mut(cid);
+                t.status = TaskStatus::Completed;
+                t.last_error.clear();
+            }
+        })?;
+        for cid in &done_now {
+            set_node_status(e, cid, ImplementationStatus::Tested)?;
+            e.audit("diagnosis", format!("{cid}: done (its build record holds)"))?;
+        }
+        failed.retain(|c| !done_now.contains(c));
+    }
     if failed.is_empty() {
         return Ok(Outcome::Advanced {
             to: Phase::Implement,
         });
     }
-    let mut retryable = true;
-    let mut notes = Vec::new();
+    let mut retryable = weak.is_empty();
+    let mut notes: Vec<String> = weak
+        .iter()
+        .map(|(cid, why)| {
+            format!("{cid}: its tests are too weak — {why}; strengthen them, lower mutation_threshold or set mutation_gate: false in pact.yaml, then resume")
+        })
+        .collect();
     for cid in &failed {
+        if weak.iter().any(|(c, _)| c == cid) {
+            continue;
+        }
         let (Some(contract), Some(results)) = (
             e.project.load_contract(cid)?,
             e.project.load_test_results(cid)?,

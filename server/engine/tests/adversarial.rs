@@ -866,8 +866,11 @@ impl Watch {
             .clone();
         let after = files_of(p.root());
         let owned = format!(".pact/implementations/{cid}/");
+        // The build's mutation gate records what it measured of the accepted code.
+        let measured = format!(".pact/integrity/{cid}/mutation.json");
         let build_owned = |rel: &str| {
             rel.starts_with(&owned)
+                || rel == measured
                 || rel.ends_with(".lock")
                 || [
                     ".pact/state.json",

@@ -558,6 +558,17 @@ fn summarize(
                     format!("{cid} passes {counts} contract tests{hidden} ({spend})."),
                     "passed",
                 )
+            } else if let Some(why) = r
+                .as_ref()
+                .filter(|r| r.all_passed())
+                .and_then(|_| held_by_mutation_gate(&store.layout, cid))
+            {
+                warn(
+                    format!(
+                        "{cid} passes {counts} contract tests{hidden} but is not done: {why} ({spend}). Strengthen its tests (Pact: Regenerate tests), lower mutation_threshold or set mutation_gate: false in pact.yaml."
+                    ),
+                    "weak_tests",
+                )
             } else {
                 let first = r
                     .as_ref()
@@ -694,6 +705,18 @@ pub fn held_out_at(layout: &pact_core::store::Layout, cid: &str) -> Option<(u64,
     let counts = (h.get("passed")?.as_u64()?, h.get("total")?.as_u64()?);
     let src = pact_core::digest::hash_dir(&layout.implementation_src(cid));
     (v.get("src_hash").and_then(Value::as_str) == Some(src.as_str())).then_some(counts)
+}
+
+/// Why the mutation gate holds back the component's implementation as it is now (its tests
+/// pass, its suite is too weak or unmeasured), from `metadata.json`.
+pub fn held_by_mutation_gate(layout: &pact_core::store::Layout, cid: &str) -> Option<String> {
+    let text =
+        std::fs::read_to_string(layout.implementation_dir(cid).join("metadata.json")).ok()?;
+    let v: Value = serde_json::from_str(&text).ok()?;
+    let finding = v.get("mutation")?.get("finding")?.as_str()?;
+    let src = pact_core::digest::hash_dir(&layout.implementation_src(cid));
+    (!finding.is_empty() && v.get("src_hash").and_then(Value::as_str) == Some(src.as_str()))
+        .then(|| finding.to_string())
 }
 
 // ── progress ────────────────────────────────────────────────────────────────────────────

@@ -15,16 +15,17 @@ fn held_out(view: &View, cid: &str) -> Option<(u64, u64)> {
     crate::jobs::held_out_at(&view.project.layout, cid)
 }
 
-/// The mutation score (percent) and threshold, if the record is about the implementation as it
-/// is now (same source hash).
-fn mutation(view: &View, cid: &str) -> Option<(f64, f64)> {
+/// The mutation score (percent; `None`: measured nothing, which is unknown, not strong) and
+/// threshold, if the record is about the implementation as it is now (same source hash) and
+/// had mutants to try.
+fn mutation(view: &View, cid: &str) -> Option<(Option<f64>, f64)> {
     let m = view.project.docs.integrity.get(cid)?.mutation.as_ref()?;
     if m.total == 0 {
         return None;
     }
     let src = view.project.layout.implementation_src(cid);
     (pact_core::digest::hash_dir(&src) == m.src_hash)
-        .then_some((m.score * 100.0, m.threshold * 100.0))
+        .then_some((m.measured().map(|s| s * 100.0), m.threshold * 100.0))
 }
 
 /// "7 tests · 7 passed · 0 failed · held-out 3/3 · mutation 67%".
@@ -39,11 +40,15 @@ pub fn summary(view: &View, cid: &str) -> String {
     if let Some((p, t)) = held_out(view, cid) {
         s.push_str(&format!(" · held-out {p}/{t}"));
     }
-    if let Some((score, threshold)) = mutation(view, cid) {
-        s.push_str(&format!(" · mutation {score:.0}%"));
-        if score < threshold {
-            s.push_str(&format!(" (below {threshold:.0}%)"));
+    match mutation(view, cid) {
+        Some((Some(score), threshold)) => {
+            s.push_str(&format!(" · mutation {score:.0}%"));
+            if score < threshold {
+                s.push_str(&format!(" (below {threshold:.0}%)"));
+            }
         }
+        Some((None, _)) => s.push_str(" · mutation: no score"),
+        None => {}
     }
     s
 }

@@ -43,13 +43,8 @@ pub fn mutate(
     for cid in &ids {
         let rec = rt.block_on(pact_engine::integrity::mutate(&engine, cid, max, threshold))?;
         if !as_json {
-            let flag = if rec.score < threshold { "  WEAK" } else { "" };
-            println!(
-                "{cid}: {}/{} mutants killed ({:.0}%){flag}",
-                rec.killed,
-                rec.total,
-                rec.score * 100.0
-            );
+            let flag = if rec.is_weak() { "  WEAK" } else { "" };
+            println!("{cid}: {}{flag}", rec.summary());
             for s in &rec.survivors {
                 let f = if s.function.is_empty() {
                     String::new()
@@ -67,7 +62,11 @@ pub fn mutate(
     if as_json {
         println!("{}", serde_json::to_string_pretty(&records)?);
     }
-    let weak = records.iter().any(|r| r.score < threshold);
+    // Exit 0 only when every suite measured at or above the threshold (or had nothing to
+    // mutate): no score is not a pass.
+    let weak = records
+        .iter()
+        .any(|r| r.is_weak() || (r.measured().is_none() && r.total > 0));
     Ok(if weak {
         ExitCode::from(1)
     } else {
@@ -126,7 +125,10 @@ pub fn certify(dir: &Path, verify: bool, as_json: bool) -> anyhow::Result<ExitCo
                 .map(|m| format!(", mutation {:.0}%", m * 100.0))
                 .unwrap_or_default();
             let how = match (c.sandboxed, c.boundary.as_deref()) {
-                (Some(false), b) => format!(", UNSANDBOXED{}", b.map(|b| format!(", {b}")).unwrap_or_default()),
+                (Some(false), b) => format!(
+                    ", UNSANDBOXED{}",
+                    b.map(|b| format!(", {b}")).unwrap_or_default()
+                ),
                 (Some(true), Some(b)) => format!(", sandboxed, {b}"),
                 _ => String::new(),
             };

@@ -94,6 +94,12 @@ fn progress_sink(bar: ProgressBar) -> Sink {
             } => st.1 = format!(" ${spent_usd:.2}/${budget_usd:.2}"),
             Event::Paused { reason } => bar.println(format!("  ‖ paused: {reason}")),
             Event::Note { message } => bar.println(format!("  {message}")),
+            // Provisioning happens once per machine and takes seconds: always say so, on
+            // stderr, even when no progress bar is drawn.
+            Event::Runtime { runtime, message } => {
+                bar.set_message(format!("{runtime}: {message}"));
+                bar.suspend(|| eprintln!("  {runtime}: {message}"));
+            }
         }
         bar.set_prefix(format!("{}{}", st.0, st.1));
     })
@@ -159,6 +165,25 @@ fn print_outcome(project: &Project, outcome: &Outcome) -> anyhow::Result<ExitCod
     })
 }
 
+/// Checks that the contract tests can run (provisioning their runtime on first use) before
+/// anything changes; on failure prints what is missing and how to fix it, and gives the exit
+/// code.
+fn preflight(rt: &tokio::runtime::Runtime, engine: &Engine, bar: &ProgressBar) -> Option<ExitCode> {
+    if let pact_engine::sandbox::Isolation::Unsandboxed(why) = pact_engine::sandbox::isolation() {
+        bar.suspend(|| {
+            eprintln!(
+                "warning: UNSANDBOXED: {why}. Generated code runs only in its own process group; \
+                 every verdict records it (`pact doctor`)."
+            )
+        });
+    }
+    let err = rt.block_on(engine.preflight()).err()?;
+    bar.finish_and_clear();
+    eprintln!("error: {err}");
+    eprintln!("Nothing was changed. `pact doctor` checks every runtime and backend.");
+    Some(ExitCode::from(2))
+}
+
 /// An engine without progress output (for commands that print their own results).
 pub fn quiet_engine(project: &Project, opts: &RunOpts) -> anyhow::Result<Engine> {
     engine(project, opts, &ProgressBar::hidden())
@@ -166,13 +191,16 @@ pub fn quiet_engine(project: &Project, opts: &RunOpts) -> anyhow::Result<Engine>
 
 pub fn run(dir: &Path, opts: &RunOpts, flags: RunFlags) -> anyhow::Result<ExitCode> {
     let project = super::open(dir)?;
+    let rt = runtime()?;
+    let bar = bar();
+    let mut engine = engine(&project, opts, &bar)?;
+    if let Some(code) = preflight(&rt, &engine, &bar) {
+        return Ok(code);
+    }
     let _job = pact_engine::joblock::acquire(&project, "pact run")?;
     if flags.force_new {
         let _ = std::fs::remove_file(project.layout.state());
     }
-    let rt = runtime()?;
-    let bar = bar();
-    let mut engine = engine(&project, opts, &bar)?;
     if flags.plan_only {
         engine.config.project.plan_only = Some(true);
     }
@@ -205,10 +233,13 @@ pub fn build(
     competitive: Option<u32>,
 ) -> anyhow::Result<ExitCode> {
     let project = super::open(dir)?;
-    let _job = pact_engine::joblock::acquire(&project, &format!("pact build {cid}"))?;
     let rt = runtime()?;
     let bar = bar();
     let engine = engine(&project, opts, &bar)?;
+    if let Some(code) = preflight(&rt, &engine, &bar) {
+        return Ok(code);
+    }
+    let _job = pact_engine::joblock::acquire(&project, &format!("pact build {cid}"))?;
     let mut mode = BuildMode::from_config(&engine.config);
     if let Some(n) = competitive {
         mode.agents = n.max(2);
@@ -235,6 +266,13 @@ pub fn build(
         }
         Ok(false) => {
             let r = project.load_test_results(cid)?.unwrap_or_default();
+            if let Some(why) = pact_engine::build::held_by_mutation_gate(&engine, cid)? {
+                println!(
+                    "NOT DONE: {cid} passes {}/{} contract tests, but {why} (spend ${spent:.2}).",
+                    r.passed, r.total
+                );
+                return Ok(ExitCode::from(1));
+            }
             println!(
                 "FAILED: {cid} passes {}/{} contract tests (spend ${spent:.2}).",
                 r.passed, r.total

@@ -314,6 +314,34 @@ fn component_status(project: &Project, cid: &str) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    // The mutation gate's verdict on the implementation (part of "done" when it is on).
+    let verdict = project
+        .read_text(&project.layout.implementation_dir(cid).join("metadata.json"))?
+        .and_then(|t| serde_json::from_str::<pact_engine::build::ImplMetadata>(&t).ok())
+        .and_then(|m| m.mutation);
+    if let Some(v) = verdict {
+        let measured = match v.score {
+            _ if !v.skipped.is_empty() => format!("not measured ({})", v.skipped),
+            Some(s) => format!(
+                "{:.0}% of the mutants killed ({}/{} tried, threshold {:.0}%)",
+                s * 100.0,
+                v.killed,
+                v.total,
+                v.threshold * 100.0
+            ),
+            None if v.total == 0 => "nothing to mutate".to_string(),
+            None => "no score".to_string(),
+        };
+        let revised = if v.revisions > 0 {
+            format!(", after {} test revision(s)", v.revisions)
+        } else {
+            String::new()
+        };
+        println!("Mutation: {measured}{revised}");
+        if !v.finding.is_empty() {
+            println!("Not done: {}", v.finding);
+        }
+    }
     let status = node
         .map(|n| n.implementation_status)
         .unwrap_or(ImplementationStatus::Pending);

@@ -36,17 +36,75 @@ pub struct Survivor {
 
 /// `pact mutate`: how many mutants of the accepted implementation the contract tests kill.
 /// `.pact/integrity/<cid>/mutation.json`.
+///
+/// A mutant is killed only by a test that passed on the unmutated code (the baseline) and fails
+/// or errors on the mutant. When nothing could be measured — no mutants, a baseline that does
+/// not pass, no mutant whose outcome could be decided — there is no score (`score: null`, the
+/// reason in `no_score`): unknown, never 0 or 100%.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MutationRecord {
     pub component_id: String,
     pub src_hash: String,
     pub test_hash: String,
+    /// Mutants tried (after sampling).
     pub total: u64,
     pub killed: u64,
-    pub score: f64,
+    /// Killed share of the decided mutants (killed + survivors); `None` when there is no score.
+    pub score: Option<f64>,
     pub threshold: f64,
     pub survivors: Vec<Survivor>,
+    /// Mutants whose outcome could not be decided (a timeout while the unmutated suite itself
+    /// runs close to the limit, a runner that wrote no report): counted neither way.
+    #[serde(default)]
+    pub undecided: u64,
+    /// Why there is no score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_score: Option<String>,
+    /// How long the suite took on the unmutated code, and the limit each mutant's run had (ms).
+    #[serde(default)]
+    pub baseline_ms: u64,
+    #[serde(default)]
+    pub mutant_timeout_ms: u64,
     pub ran_at: String,
+}
+
+impl MutationRecord {
+    /// The score, if one was measured. Records written before baselines existed said 1.0 for
+    /// zero mutants: a record without a decided mutant has no score whatever it says.
+    pub fn measured(&self) -> Option<f64> {
+        self.score
+            .filter(|_| self.killed + self.survivors.len() as u64 > 0)
+    }
+
+    /// Measured and below its threshold. No score is not weak: it is unknown.
+    pub fn is_weak(&self) -> bool {
+        self.measured().is_some_and(|s| s < self.threshold)
+    }
+
+    /// "5/7 mutants killed (71%)", or "no score (why)".
+    pub fn summary(&self) -> String {
+        match self.measured() {
+            Some(s) => {
+                let undecided = if self.undecided > 0 {
+                    format!(", {} undecided", self.undecided)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{}/{} mutants killed ({:.0}%){undecided}",
+                    self.killed,
+                    self.killed + self.survivors.len() as u64,
+                    s * 100.0
+                )
+            }
+            None => format!(
+                "no score ({})",
+                self.no_score
+                    .as_deref()
+                    .unwrap_or("no mutant could be measured")
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
