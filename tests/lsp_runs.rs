@@ -463,13 +463,17 @@ fn build_a_component_then_run_its_tests_after_breaking_it() {
         (results["passed"].as_u64(), results["total"].as_u64()),
         (Some(7), Some(7))
     );
-    // The lens shows the counts (the job's end refreshed them).
+    // The lens shows the counts (the job's end refreshed them), and the mutation score the
+    // build's mutation gate measured (6 of tokenizer's 7 mutants killed).
     assert!(
         r.client.wait_until(WAIT, |c| refreshes(c) > before),
         "no codeLens refresh"
     );
     let (titles, _) = r.lens_titles(&contract);
-    assert_eq!(titles[0], "7 tests · 7 passed · 0 failed · held-out 3/3");
+    assert_eq!(
+        titles[0],
+        "7 tests · 7 passed · 0 failed · held-out 3/3 · mutation 86%"
+    );
 
     // Mutation testing from a terminal: its score joins the lens, surviving mutants show on
     // the implementation.
