@@ -40,6 +40,8 @@ fn doctor(args: &[&str], tmp: &Path, path: Option<&Path>, env: &[(&str, &str)]) 
     c.env("PACT_CACHE_DIR", tmp.join("cache"))
         .env("PACT_CONFIG", tmp.join("no-global-config.yaml"));
     if let Some(p) = path {
+        // The same on every machine: the sandbox line says what this one offers otherwise.
+        c.env("PACT_SANDBOX", "off");
         c.env("PATH", p);
     }
     c.envs(env.iter().copied());

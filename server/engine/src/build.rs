@@ -1020,7 +1020,7 @@ impl Ctx<'_> {
         let mut all_rejections = Vec::new();
         let mut hidden_failed: Option<PassCount> = None;
         let mut last_hidden: Option<PassCount> = None;
-        let hidden_files = lock::verified_hidden(&e.project, self.cid)?;
+        let hidden_files = lock::verify_hidden_against(&e.project, self.cid, self.test_lock)?;
         let mut isolation = crate::sandbox::isolation().clone();
         let mut boundary = false;
         for k in 1..=max {
@@ -1116,7 +1116,7 @@ impl Ctx<'_> {
             // The held-out suite decides too; the agent learns only how many it failed.
             if passed && !hidden_files.is_empty() {
                 let job = TestJob {
-                    test_files: lock::verified_hidden(&e.project, self.cid)?,
+                    test_files: lock::verify_hidden_against(&e.project, self.cid, self.test_lock)?,
                     ..job
                 };
                 let hidden = e.run_tests(&job).await?.results;
@@ -1139,7 +1139,17 @@ impl Ctx<'_> {
                 let why = "the implementation's files changed while its tests ran; what ships must be what was tested".to_string();
                 e.audit("implementation_rejected", format!("{}: {why}", self.cid))?;
                 rejected = vec![why.clone()];
-                all_rejections.push(why);
+                all_rejections.push(why.clone());
+                // Whatever the runs said, this attempt did not pass.
+                let mut failed = last.take().unwrap_or_default();
+                failed.errors += 1;
+                failed.failure_details.push(pact_core::model::TestFailure {
+                    test_id: "<changed-during-tests>".into(),
+                    error_message: why,
+                    ..Default::default()
+                });
+                last = Some(failed);
+                last_hidden = None;
                 continue;
             }
             if passed {
