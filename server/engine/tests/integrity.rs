@@ -380,3 +380,46 @@ async fn tampering_with_the_locked_tests_stops_the_build_and_shows_in_the_gate()
             .any(|f| f.code == pact_core::gate::Code::TestLockMismatch)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_out_tampering_and_stale_red_first_records_show_in_the_gate() {
+    use pact_core::gate::Code;
+    let (_t, p) = planned("").await;
+    let hidden = p.layout.hidden_dir("counter");
+    let file = std::fs::read_dir(&hidden)
+        .expect("held-out dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|f| f.extension().is_some_and(|x| x == "py"))
+        .expect("a held-out file");
+    std::fs::write(&file, "def test_everything():\n    assert True\n").expect("write");
+    let codes = |p: &pact_core::store::Project| -> Vec<(Code, Option<String>)> {
+        pact_core::gate::validate(&p.docs())
+            .findings
+            .into_iter()
+            .map(|f| (f.code, f.component))
+            .collect()
+    };
+    let found = codes(&p);
+    assert!(
+        found.contains(&(Code::TestTampered, Some("counter".into()))),
+        "{found:?}"
+    );
+    // A lock rewritten (with its files) no longer matches its red-first evidence: reported,
+    // not dropped.
+    let (_t2, p2) = planned("").await;
+    let lock_path = p2.layout.lock_dir("counter").join("lock.json");
+    let mut lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&lock_path).expect("lock")).expect("json");
+    let locked = p2.layout.lock_dir("counter").join("contract_test.py");
+    let body = "def test_everything():\n    assert 1\n";
+    std::fs::write(&locked, body).expect("write");
+    lock["files"]["contract_test.py"] =
+        serde_json::Value::from(pact_core::digest::sha256_hex(body.as_bytes()));
+    std::fs::write(&lock_path, lock.to_string()).expect("write lock");
+    let found = codes(&p2);
+    assert!(
+        found.contains(&(Code::UncheckedTests, Some("counter".into()))),
+        "{found:?}"
+    );
+}

@@ -34,6 +34,28 @@ pub(super) fn run(docs: &ProjectDocs, scope: &Scope, out: &mut Vec<Finding>) {
                     );
             }
         }
+        // The held-out suite is law too, though no editor shows it.
+        let hidden_dir = docs.layout.hidden_dir(cid);
+        for (name, expected) in &lock.hidden {
+            if hash_file(&hidden_dir.join(name)).as_deref() != Some(expected.as_str()) {
+                out.push(
+                    Finding::error(Code::TestTampered, format!("Held-out test file '{name}' of '{cid}' no longer matches its recorded hash; regenerate the tests to lock them again"))
+                        .at(&hidden_dir.join(name), None)
+                        .of(cid),
+                );
+            }
+        }
+        if let Some(red) = rec.red_first.as_ref()
+            && red.test_hash != lock.test_hash()
+            && !red.test_hash.is_empty()
+        {
+            // Evidence about other tests is no evidence: say so rather than drop it.
+            out.push(
+                Finding::error(Code::UncheckedTests, format!("The locked tests of '{cid}' were not checked against the interface stub: its red-first record is for other tests (a manual re-lock or a changed lock.json); regenerate the tests"))
+                    .at(&docs.layout.lock_dir(cid).join("lock.json"), None)
+                    .of(cid),
+            );
+        }
         if let Some(red) = rec
             .red_first
             .as_ref()

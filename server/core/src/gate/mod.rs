@@ -68,6 +68,7 @@ codes! {
     SurvivingMutant = "surviving-mutant": "A change to the implementation that no contract test notices.",
     WeakSuite = "weak-suite": "A test suite whose mutation score is below the configured threshold.",
     UnmeasuredSuite = "unmeasured-suite": "A test suite whose mutation score could not be measured (its tests do not pass on the unmutated code, or no mutant could be decided): unknown, not strong.",
+    UncheckedTests = "unchecked-tests": "Locked tests whose red-first record is for other tests: nothing shows they can fail.",
     InProcessTest = "in-process-test": "A suite that patches module internals: it runs in the implementation's process instead of across the contract boundary, so the code under test can see it.",
 }
 
