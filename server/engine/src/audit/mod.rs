@@ -12,10 +12,12 @@
 //! detection, exit hooks and signals, equality that ignores the other operand, patching of
 //! modules and builtins, `/proc`, and data files in `src/` that the code reads or runs.
 //!
-//! `python` and `typescript` (TypeScript and JavaScript) each turn one file into a [`Scan`];
+//! `python` and `typescript` (TypeScript and JavaScript) each turn one file into a [`Scan`],
+//! resolving names and folding strings with the language-independent machinery in `fold`;
 //! this module lists the files, applies the contract, checks non-source files and literal
 //! test inputs, and formats the findings.
 
+mod fold;
 mod python;
 mod text;
 mod typescript;
@@ -641,65 +643,6 @@ pub(crate) fn visit<'t>(root: Node<'t>, mut f: impl FnMut(Node<'t>, &[Node<'t>])
                 return;
             }
             ancestors.pop();
-        }
-    }
-}
-
-/// How deep name resolution and string folding follow a chain before giving up.
-pub(crate) const MAX_DEPTH: u32 = 48;
-
-/// A remembered answer about a name.
-#[derive(Debug, Clone)]
-pub(crate) enum Memo<T> {
-    /// Being computed: asking again means the names form a cycle.
-    Pending,
-    Done(Option<T>),
-}
-
-pub(crate) type MemoCache<T> = std::cell::RefCell<std::collections::HashMap<String, Memo<T>>>;
-
-/// Answers `compute` for `name` once: remembered unless the question was cut short (out of
-/// depth or budget, or through a cycle of names).
-pub(crate) fn memo<T: Clone>(
-    cache: &MemoCache<T>,
-    cut: &std::cell::Cell<bool>,
-    budget: &std::cell::Cell<u32>,
-    name: &str,
-    compute: impl FnOnce() -> Option<T>,
-) -> Option<T> {
-    match cache.borrow().get(name) {
-        Some(Memo::Done(known)) => return known.clone(),
-        Some(Memo::Pending) => {
-            cut.set(true);
-            return None;
-        }
-        None => {}
-    }
-    cache.borrow_mut().insert(name.to_string(), Memo::Pending);
-    let outer = cut.replace(false);
-    let value = compute();
-    let was_cut = cut.get() || budget.get() == 0;
-    if was_cut {
-        cache.borrow_mut().remove(name);
-    } else {
-        cache
-            .borrow_mut()
-            .insert(name.to_string(), Memo::Done(value.clone()));
-    }
-    cut.set(outer || was_cut);
-    value
-}
-
-/// Resolves every name bound in a file, in source order, a few times over: a long chain of
-/// aliases is then known wherever it is used, whatever the order of the file.
-pub(crate) fn warm<T>(cache: &MemoCache<T>, names: &[String], mut resolve: impl FnMut(&str)) {
-    for _ in 0..3 {
-        let before = cache.borrow().len();
-        for n in names {
-            resolve(n);
-        }
-        if cache.borrow().len() == before {
-            break;
         }
     }
 }
