@@ -43,8 +43,26 @@ fn all_tests_pass(dir: &Path) -> bool {
 #[test]
 fn the_offline_example_runs_every_phase_and_passes_under_pytest() {
     let (_t, dir) = example();
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .expect("git")
+    };
+    assert!(git(&["init", "-q"]).status.success());
     let run = pact(&["run", dir.to_str().unwrap_or(".")]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    // `.pact/` belongs in git, but Pact's own locks and caches do not.
+    let porcelain =
+        String::from_utf8_lossy(&git(&["status", "--porcelain", "--untracked-files=all"]).stdout)
+            .into_owned();
+    assert!(porcelain.contains(".pact/state.json"), "{porcelain}");
+    let noise: Vec<&str> = porcelain
+        .lines()
+        .filter(|l| l.ends_with(".lock") || l.contains("/cache/") || l.contains("run.owner.json"))
+        .collect();
+    assert!(noise.is_empty(), "{noise:?}");
     assert!(run.stdout.contains("Run complete"), "{}", run.stdout);
     assert_eq!(status_json(&dir)["status"], "completed");
     assert!(all_tests_pass(&dir));

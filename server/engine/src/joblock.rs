@@ -43,6 +43,7 @@ pub fn acquire(project: &Project, command: &str) -> Result<JobLock, JobError> {
     let owner_path = dir.join("run.owner.json");
     match FileLock::try_acquire(&dir.join("run.lock"))? {
         Some(lock) => {
+            pact_core::store::ensure_gitignore(&dir);
             let holder = Holder {
                 pid: std::process::id(),
                 command: command.to_string(),

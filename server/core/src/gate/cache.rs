@@ -106,6 +106,9 @@ impl AnalysisCache {
         if let Ok(bytes) = serde_json::to_vec(&disk) {
             // Best effort: a read-only project still validates.
             let _ = crate::store::fsio::write_atomic(path, &bytes);
+            if let Some(pact) = path.parent().and_then(Path::parent) {
+                crate::store::ensure_gitignore(pact);
+            }
         }
     }
 }

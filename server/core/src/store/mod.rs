@@ -160,7 +160,9 @@ impl Project {
     }
 
     fn lock(&self, path: &Path) -> Result<FileLock> {
-        FileLock::acquire(path).map_err(|e| StoreError::io(path, e))
+        let lock = FileLock::acquire(path).map_err(|e| StoreError::io(path, e))?;
+        ensure_gitignore(&self.layout.pact_dir());
+        Ok(lock)
     }
 
     pub fn load_state(&self) -> Result<Option<RunState>> {
@@ -357,6 +359,19 @@ fn format_utc(t: std::time::SystemTime, sep: &str) -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+/// What `.pact/.gitignore` keeps out of git: Pact's own locks and caches. The rest of `.pact/`
+/// (contracts, tests, locks of tests, state, the audit trail) is the project and belongs in git.
+const GITIGNORE: &str = "# Written by Pact: its own locks and caches are not part of the project.\n*.lock\nrun.owner.json\ncache/\n";
+
+/// Writes `.pact/.gitignore` the first time Pact writes a lock or cache there (as ruff does for
+/// its cache); never overwrites one the user edited. Best effort: a read-only project still works.
+pub fn ensure_gitignore(pact_dir: &Path) {
+    let path = pact_dir.join(".gitignore");
+    if pact_dir.is_dir() && std::fs::symlink_metadata(&path).is_err() {
+        let _ = fsio::write_atomic(&path, GITIGNORE.as_bytes());
+    }
 }
 
 #[cfg(test)]
