@@ -284,3 +284,63 @@ fn certify_verify_and_mutate_from_the_command_line() {
         }
     );
 }
+
+/// SIGTERM (a closing terminal, `kill`, a CI timeout) stops a run like Ctrl-C: its test
+/// processes die with it and its temp dirs go, within two seconds.
+#[test]
+fn sigterm_stops_a_run_and_leaves_no_test_process_or_temp_dir() {
+    let (_t, dir) = example();
+    let scratch = tempfile::tempdir().expect("tmp");
+    let ours = |entry: &str| {
+        ["pact-run-", "pact-stub-", "pact-mutant-"]
+            .iter()
+            .any(|p| entry.starts_with(p))
+    };
+    let leftovers = || -> Vec<String> {
+        std::fs::read_dir(scratch.path())
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| ours(n))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pact"))
+        .args(["run", dir.to_str().unwrap_or(".")])
+        .env("TMPDIR", scratch.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start pact run");
+    // Wait until a test run is under way.
+    let started = std::time::Instant::now();
+    while leftovers().is_empty() && started.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!leftovers().is_empty(), "no test run started");
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let status = child.wait().expect("wait");
+    assert!(!status.success(), "a cancelled run does not report success");
+    std::thread::sleep(Duration::from_secs(2));
+    // No process of the run is left: none has the run's scratch dir in its command line.
+    let needle = scratch.path().to_string_lossy().into_owned();
+    let survivors: Vec<String> = std::fs::read_dir("/proc")
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+                .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+                .filter(|c| c.contains(&needle))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(survivors.is_empty(), "{survivors:?}");
+    assert!(leftovers().is_empty(), "{:?}", leftovers());
+    // And the project resumes to completion.
+    let run = pact(&["run", dir.to_str().unwrap_or(".")]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+}

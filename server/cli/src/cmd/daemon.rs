@@ -57,12 +57,7 @@ pub fn run(dir: &Path, opts: &RunOpts, flags: DaemonFlags) -> anyhow::Result<Exi
     // A reader that goes away stops the daemon like Ctrl-C, between consistent states.
     crate::out::cancel_on_failure(&engine.cancel);
     let result = rt.block_on(async {
-        let token = engine.cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                token.cancel();
-            }
-        });
+        super::cancel_on_signals(engine.cancel.clone());
         daemon::run(&mut engine, &options, &log).await
     });
     let exit = result?;

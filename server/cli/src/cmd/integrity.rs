@@ -37,6 +37,11 @@ pub fn mutate(
         .worker_threads(2)
         .enable_all()
         .build()?;
+    // Ctrl-C or SIGTERM stops the mutants' test runs; their sandboxes and temp dirs go too.
+    {
+        let _entered = rt.enter();
+        super::cancel_on_signals(engine.cancel.clone());
+    }
     let threshold = config.mutation_threshold();
     let max = max.unwrap_or(config.max_mutants());
     let mut records = Vec::new();

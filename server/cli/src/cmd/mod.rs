@@ -21,3 +21,31 @@ use std::path::Path;
 pub fn open(dir: &Path) -> anyhow::Result<Project> {
     Ok(Project::open(dir)?)
 }
+
+/// Ctrl-C, SIGTERM and SIGHUP all cancel `token`: model calls and test runs stop (their
+/// sandboxes and temp dirs go with them) and the project is left consistent and resumable. A
+/// terminal closing or `kill` is no worse than Ctrl-C. Must be called inside a Tokio runtime.
+pub fn cancel_on_signals(token: pact_agents::CancellationToken) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut term), Ok(mut hup)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            ) else {
+                let _ = tokio::signal::ctrl_c().await;
+                token.cancel();
+                return;
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+                _ = hup.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        token.cancel();
+    });
+}

@@ -119,14 +119,10 @@ fn bar() -> ProgressBar {
     bar
 }
 
-/// Ctrl-C cancels the engine's token: model calls and test runs stop, state stays consistent.
+/// Ctrl-C (or SIGTERM, SIGHUP) cancels the engine's token: model calls and test runs stop,
+/// state stays consistent.
 fn cancel_on_ctrl_c(engine: &Engine) {
-    let token = engine.cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            token.cancel();
-        }
-    });
+    super::cancel_on_signals(engine.cancel.clone());
 }
 
 fn print_outcome(project: &Project, outcome: &Outcome) -> anyhow::Result<ExitCode> {

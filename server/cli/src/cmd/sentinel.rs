@@ -103,12 +103,7 @@ pub fn watch(dirs: &[PathBuf], opts: &RunOpts, flags: WatchFlags) -> anyhow::Res
     // A reader that goes away stops the watch like Ctrl-C.
     crate::out::cancel_on_failure(&cancel);
     let result = rt.block_on(async {
-        let c = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                c.cancel();
-            }
-        });
+        super::cancel_on_signals(cancel.clone());
         println!(
             "[{}] watching {} project(s); Ctrl-C to stop",
             stamp(),
