@@ -154,10 +154,17 @@ impl Running {
         if self.exit.is_some() {
             return;
         }
+        // A waiter that has reported has reaped the pid: it may belong to someone else now.
+        if let Some(Ok(code)) = self.done.as_mut().map(|rx| rx.try_recv()) {
+            self.exit = Some(code);
+            self.done = None;
+            return;
+        }
         if let Some(pid) = self.pid.and_then(|p| i32::try_from(p).ok()) {
-            // SAFETY: kill/killpg only send signals. The pid is ours and not yet reaped (its
-            // waiter has not reported), so it cannot have been reused. A sandbox's processes
-            // die with it (PDEATHSIG); the fallback runs in its own process group.
+            // SAFETY: kill/killpg only send signals. The pid is ours and its waiter has not
+            // reported (checked just above), so it is not reaped and cannot have been reused. A
+            // sandbox's processes die with it (PDEATHSIG); the fallback runs in its own process
+            // group.
             unsafe {
                 libc::kill(pid, libc::SIGKILL);
                 libc::killpg(pid, libc::SIGKILL);
