@@ -270,14 +270,8 @@ pub(crate) fn dependencies(e: &Engine, cid: &str) -> Result<Vec<String>> {
 /// `src/` of the component and of everything it depends on, transitively: what its tests import.
 pub(crate) fn src_dirs(e: &Engine, cid: &str, own: &Path) -> Result<Vec<PathBuf>> {
     let mut dirs = vec![own.to_path_buf()];
-    let mut seen: HashSet<String> = HashSet::from([cid.to_string()]);
-    let mut queue = dependencies(e, cid)?;
-    while let Some(d) = queue.pop() {
-        if pact_core::ids::check_component_id(&d).is_err() || !seen.insert(d.clone()) {
-            continue;
-        }
-        dirs.push(e.project.layout.implementation_src(&d));
-        queue.extend(dependencies(e, &d)?);
+    for d in dependency_closure(e, cid)?.iter().skip(1) {
+        dirs.push(e.project.layout.implementation_src(d));
     }
     Ok(dirs)
 }
@@ -287,16 +281,23 @@ pub(crate) fn src_dirs(e: &Engine, cid: &str, own: &Path) -> Result<Vec<PathBuf>
 /// left out (its module is then reached only by the implementation itself).
 pub(crate) fn boundary_contracts(e: &Engine, cid: &str) -> Result<Vec<ComponentContract>> {
     let mut out = Vec::new();
+    for d in dependency_closure(e, cid)? {
+        out.extend(e.project.load_contract(&d)?);
+    }
+    Ok(out)
+}
+
+/// `cid`, then every component it depends on, directly or not, each once (invalid ids skipped).
+fn dependency_closure(e: &Engine, cid: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     let mut queue = vec![cid.to_string()];
     while let Some(d) = queue.pop() {
         if pact_core::ids::check_component_id(&d).is_err() || !seen.insert(d.clone()) {
             continue;
         }
-        if let Some(c) = e.project.load_contract(&d)? {
-            out.push(c);
-        }
         queue.extend(dependencies(e, &d)?);
+        out.push(d);
     }
     Ok(out)
 }

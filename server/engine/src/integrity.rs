@@ -58,7 +58,7 @@ pub async fn passing_on_stub(
         return Err(crate::harness::HarnessError::Runner(format!(
             "no report from the red-first run of '{}':\n{}",
             contract.component_id,
-            last_lines(&run.stdout, &run.stderr)
+            crate::harness::tail(&run.stdout, &run.stderr)
         ))
         .into());
     }
@@ -100,12 +100,6 @@ fn passed(run: &crate::harness::TestRun) -> Vec<String> {
         .filter(|c| !failed.contains(c.as_str()))
         .cloned()
         .collect()
-}
-
-fn last_lines(stdout: &str, stderr: &str) -> String {
-    let both = format!("{stdout}\n{stderr}");
-    let lines: Vec<&str> = both.lines().filter(|l| !l.trim().is_empty()).collect();
-    lines[lines.len().saturating_sub(15)..].join("\n")
 }
 
 fn module_ext(lang: TestLanguage) -> &'static str {
@@ -491,7 +485,7 @@ fn baseline_problem(run: &crate::harness::TestRun, limit: Duration) -> Option<St
     if !run.reported {
         return Some(format!(
             "the test runner wrote no report for the unmutated code:\n{}",
-            last_lines(&run.stdout, &run.stderr)
+            crate::harness::tail(&run.stdout, &run.stderr)
         ));
     }
     let r = &run.results;

@@ -516,7 +516,8 @@ fn runner(
     let path_list = std::env::join_paths(import_path)
         .map_err(|e| HarnessError::Setup(std::io::Error::other(e)))?;
     let path_list = path_list.to_string_lossy().into_owned();
-    let files: Vec<String> = files
+    let paths = files;
+    let files: Vec<String> = paths
         .iter()
         .map(|f| path_str(f))
         .collect::<Result<_, _>>()?;
@@ -565,8 +566,7 @@ fn runner(
         }
         TestLanguage::TypeScript => {
             let entry = vitest::vitest_entry(opts)?;
-            let config =
-                vitest::vitest_config(work, aliases, &files_as_paths(&files), report, opts)?;
+            let config = vitest::vitest_config(work, aliases, paths, report, opts)?;
             let mut s = Spec::new(opts.node.clone(), work.to_path_buf());
             s.args = vec![
                 path_str(&entry)?,
@@ -584,10 +584,6 @@ fn runner(
     spec.read_only = runtime_mounts(lang, opts);
     spec.env.extend(base_env(lang, opts, work));
     Ok((program, spec))
-}
-
-fn files_as_paths(files: &[String]) -> Vec<PathBuf> {
-    files.iter().map(PathBuf::from).collect()
 }
 
 /// The whole environment an untrusted process gets: no API keys, nothing of Pact's, HOME and
@@ -624,7 +620,8 @@ const PY_BOOT: &str = "import os, sys\ntry:\n    import pytest\nexcept Exception
 /// The boot's exit status when the runner itself cannot start.
 const NO_RUNNER: i32 = 97;
 
-fn tail(stdout: &str, stderr: &str) -> String {
+/// The last lines a run printed, for a message that says why it did not run.
+pub(crate) fn tail(stdout: &str, stderr: &str) -> String {
     let both = format!("{stdout}\n{stderr}");
     let lines: Vec<&str> = both.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(20)..].join("\n")

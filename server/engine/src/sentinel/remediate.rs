@@ -108,10 +108,6 @@ pub enum Remediation {
     },
 }
 
-fn language(e: &Engine) -> TestLanguage {
-    crate::runtime::language(&e.config)
-}
-
 /// Contract dependencies and tree children of a component.
 fn direct_deps(e: &Engine, cid: &str) -> Vec<String> {
     let mut out: Vec<String> = e
@@ -296,7 +292,7 @@ async fn run_file(e: &Engine, cid: &str, file_name: &str, code: &str) -> Result<
     let f = tmp.path().join(file_name);
     std::fs::write(&f, code)
         .map_err(|err| EngineError::Invalid(format!("cannot write {}: {err}", f.display())))?;
-    let job = TestJob::new(language(e), vec![f], src_dirs(e, cid))
+    let job = TestJob::new(crate::phases::language(e), vec![f], src_dirs(e, cid))
         .with_contracts(crate::build::boundary_contracts(e, cid)?);
     Ok(e.run_tests(&job).await?.results)
 }
@@ -304,7 +300,7 @@ async fn run_file(e: &Engine, cid: &str, file_name: &str, code: &str) -> Result<
 /// The locked tests of a component against the current sources.
 async fn run_locked(e: &Engine, cid: &str) -> Result<TestResults> {
     let (_, files) = lock::verified_tests(&e.project, cid)?;
-    let job = TestJob::new(language(e), files, src_dirs(e, cid))
+    let job = TestJob::new(crate::phases::language(e), files, src_dirs(e, cid))
         .with_contracts(crate::build::boundary_contracts(e, cid)?);
     Ok(e.run_tests(&job).await?.results)
 }
@@ -346,7 +342,7 @@ pub async fn remediate(
             0,
         );
     };
-    let lang = language(e);
+    let lang = crate::phases::language(e);
     let test_file = e.project.layout.tests_dir(cid).join(lang.test_file_name());
     let existing = match e.project.read_text(&test_file)? {
         Some(t) if !t.trim().is_empty() => t,
