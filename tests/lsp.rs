@@ -904,7 +904,13 @@ fn code_lens_shows_the_last_test_results() {
         .collect();
     assert_eq!(
         titles,
-        ["6 tests · 5 passed · 1 failed", "3 tests", "3 tests"],
+        [
+            "Build",
+            "Run tests · 6 tests · 5 passed · 1 failed",
+            "Rebuild",
+            "3 tests",
+            "3 tests"
+        ],
         "{lenses}"
     );
     let text = std::fs::read_to_string(&path).expect("read");
@@ -1021,7 +1027,7 @@ fn watched_file_changes_on_disk() {
         .client
         .request("textDocument/codeLens", json!({"textDocument": {"uri": u}}));
     assert!(
-        lenses[0]["command"]["title"]
+        lenses[1]["command"]["title"]
             .as_str()
             .unwrap_or("")
             .ends_with("4 passed · 0 failed"),

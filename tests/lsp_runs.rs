@@ -327,8 +327,15 @@ fn decompose_from_task_md_reports_progress_and_leaves_a_valid_plan() {
     let contract = r.path(".pact/contracts/tokenizer/interface.json");
     r.client.open(&contract, "json");
     let (titles, lenses) = r.lens_titles(&contract);
-    assert_eq!(titles[0], "7 tests · not run yet", "{lenses}");
-    assert_eq!(lenses[0]["command"]["command"], "pact.runTests");
+    assert_eq!(
+        titles[..3],
+        ["Build", "Run tests · 7 tests · not run yet", "Rebuild"],
+        "{lenses}"
+    );
+    let commands: Vec<&str> = (0..3)
+        .filter_map(|i| lenses[i]["command"]["command"].as_str())
+        .collect();
+    assert_eq!(commands, ["pact.build", "pact.runTests", "pact.rebuild"]);
     assert_eq!(
         lenses[0]["command"]["arguments"][0]["component"],
         "tokenizer"
@@ -471,8 +478,8 @@ fn build_a_component_then_run_its_tests_after_breaking_it() {
     );
     let (titles, _) = r.lens_titles(&contract);
     assert_eq!(
-        titles[0],
-        "7 tests · 7 passed · 0 failed · held-out 3/3 · mutation 86%"
+        titles[1],
+        "Run tests · 7 tests · 7 passed · 0 failed · held-out 3/3 · mutation 86%"
     );
 
     // Mutation testing from a terminal: its score joins the lens, surviving mutants show on
@@ -499,8 +506,8 @@ fn build_a_component_then_run_its_tests_after_breaking_it() {
     let (titles, _) = r.lens_titles(&contract);
     let pct = (m["score"].as_f64().unwrap_or(0.0) * 100.0).round();
     assert!(
-        titles[0].starts_with(&format!(
-            "7 tests · 7 passed · 0 failed · held-out 3/3 · mutation {pct}%"
+        titles[1].starts_with(&format!(
+            "Run tests · 7 tests · 7 passed · 0 failed · held-out 3/3 · mutation {pct}%"
         )),
         "{titles:?}"
     );
@@ -558,10 +565,10 @@ fn build_a_component_then_run_its_tests_after_breaking_it() {
     }
     // The lens shows the failures; the mutation score no longer applies to these sources.
     let (titles, _) = r.lens_titles(&contract);
-    assert!(titles[0].starts_with("7 tests · "), "{titles:?}");
-    assert!(titles[0].contains("failed"), "{titles:?}");
-    assert!(!titles[0].contains("mutation"), "{titles:?}");
-    assert!(!titles[0].contains("held-out"), "{titles:?}");
+    assert!(titles[1].starts_with("Run tests · 7 tests · "), "{titles:?}");
+    assert!(titles[1].contains("failed"), "{titles:?}");
+    assert!(!titles[1].contains("mutation"), "{titles:?}");
+    assert!(!titles[1].contains("held-out"), "{titles:?}");
     r.wait_message(2, "failing: test_tc001");
 
     // Fixed again: the next passing run clears them.

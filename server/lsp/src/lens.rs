@@ -1,8 +1,9 @@
-//! Code lenses: "N tests · P passed · F failed" on a contract (and its suite and test code),
-//! from the last test results, with the held-out tests' counts and the mutation score when the
-//! engine recorded them; "k tests" on each contract function. Clicking one runs the
-//! component's contract tests (`pact.runTests`).
+//! Code lenses: the visible way to act on a component from its files. On a contract, suite or
+//! test file: `Build` · `Run tests · N tests · P passed · F failed` (with the held-out counts and
+//! the mutation score when the engine recorded them) · `Rebuild`, each running that server
+//! command; on each contract function, "k tests" (runs the tests).
 
+use crate::commands;
 use crate::hover::{last_results, results_summary};
 use crate::subject::{View, strings_at};
 use pact_core::store::DocKind;
@@ -57,8 +58,16 @@ fn plural(n: u64) -> &'static str {
     if n == 1 { "test" } else { "tests" }
 }
 
-/// (where, title) pairs for the document at `path` (all about the component it belongs to).
-pub fn lenses(view: &View, path: &Path, text: &str) -> Vec<(TextRange, String)> {
+/// One lens: where, its title and the server command it runs (on the file's component).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lens {
+    pub range: TextRange,
+    pub title: String,
+    pub command: &'static str,
+}
+
+/// The lenses of the document at `path` (all about the component it belongs to).
+pub fn lenses(view: &View, path: &Path, text: &str) -> Vec<Lens> {
     let Some((kind, Some(cid))) = view.project.layout.classify(path) else {
         return Vec::new();
     };
@@ -74,13 +83,26 @@ pub fn lenses(view: &View, path: &Path, text: &str) -> Vec<(TextRange, String)> 
             .map(|(_, _, i)| i.content())
             .unwrap_or_default(),
     };
-    let mut out = vec![(top, summary)];
+    let lens = |range: TextRange, title: String, command: &'static str| Lens {
+        range,
+        title,
+        command,
+    };
+    let mut out = vec![
+        lens(top, "Build".into(), commands::BUILD),
+        lens(top, format!("Run tests · {summary}"), commands::RUN_TESTS),
+        lens(top, "Rebuild".into(), commands::REBUILD),
+    ];
     if kind == DocKind::Contract
         && let Some(s) = suite
     {
         for (_, name, item) in strings_at(text, "functions/#/name") {
             let k = s.test_cases.iter().filter(|c| c.function == name).count() as u64;
-            out.push((item.content(), format!("{k} {}", plural(k))));
+            out.push(lens(
+                item.content(),
+                format!("{k} {}", plural(k)),
+                commands::RUN_TESTS,
+            ));
         }
     }
     out

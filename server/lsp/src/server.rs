@@ -821,18 +821,17 @@ impl LanguageServer for Backend {
             "codeLens",
             &params.text_document.uri,
             |view, path, conv, _| {
-                // Clicking a lens runs the component's contract tests.
                 let argument = view.project.layout.classify(path).and_then(|(_, c)| c).map(|cid| {
                     json!({"project": view.project.root().to_string_lossy(), "component": cid})
                 });
                 lens::lenses(view, path, conv.text)
                     .into_iter()
-                    .map(|(r, title)| CodeLens {
-                        range: conv.range(r),
+                    .map(|l| CodeLens {
+                        range: conv.range(l.range),
                         command: Some(Command {
-                            title,
+                            title: l.title,
                             command: if argument.is_some() {
-                                commands::RUN_TESTS.to_string()
+                                l.command.to_string()
                             } else {
                                 String::new()
                             },
