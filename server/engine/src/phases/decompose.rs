@@ -1,0 +1,229 @@
+//! The decompose phase's driver: contracts then tests for every component in dependency order,
+//! each revised against the gate, then the whole project validated before any code is written.
+
+use super::test_authoring::{author_tests, tests_complete};
+use super::tree::{build_order, make_tree, node_deps};
+use super::{ask, language, parse, read, set_node_status};
+use crate::engine::{Engine, Outcome, Result};
+use crate::events::Event;
+use crate::{roles, stubs};
+use pact_core::gate::{self, AnalysisCache, Finding, Scope, Severity};
+use pact_core::model::{
+    ComponentContract, DecompositionTree, ImplementationStatus, Phase, TaskStatus,
+};
+use serde_json::Value;
+
+pub(super) async fn decompose(e: &Engine) -> Result<Outcome> {
+    let tree = match e.project.load_tree()? {
+        Some(t) if !t.nodes.is_empty() => t,
+        _ => make_tree(e).await?,
+    };
+    let order = build_order(&tree);
+    let task = read(e, &e.project.layout.task_md())?;
+    let sops = read(e, &e.project.layout.sops_md())?;
+    let lang = language(e);
+    let max_revisions = e.config.max_plan_revisions();
+    for cid in &order {
+        e.check_cancel()?;
+        if e.project.load_contract(cid)?.is_none() {
+            e.emit(Event::Component {
+                phase: "contract".into(),
+                component: cid.clone(),
+                step: "contract".into(),
+            });
+            if let Err(reason) = author_contract(e, &tree, cid, &task, &sops, max_revisions).await?
+            {
+                return Ok(Outcome::Paused { reason });
+            }
+        }
+    }
+    for cid in &order {
+        e.check_cancel()?;
+        if !tests_complete(e, cid, lang)? {
+            e.emit(Event::Component {
+                phase: "test".into(),
+                component: cid.clone(),
+                step: "tests".into(),
+            });
+            if let Err(reason) = author_tests(e, cid, lang, max_revisions).await? {
+                return Ok(Outcome::Paused { reason });
+            }
+        }
+    }
+    e.emit(Event::PhaseStarted {
+        phase: "validate".into(),
+    });
+    let report = gate::validate(&e.project.docs());
+    e.audit(
+        "validation",
+        if report.passed() {
+            format!("PASSED: {}", report.reason())
+        } else {
+            format!("FAILED: {}", report.reason())
+        },
+    )?;
+    if !report.passed() {
+        let details = report
+            .details()
+            .into_iter()
+            .take(10)
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Ok(Outcome::Paused {
+            reason: format!(
+                "Contract validation failed: {} — {details}",
+                report.reason()
+            ),
+        });
+    }
+    e.update(|s| {
+        for cid in &order {
+            let t = s.task_mut(cid);
+            if t.status == TaskStatus::Pending {
+                t.status = TaskStatus::Contracting;
+            }
+        }
+    })?;
+    write_design(e)?;
+    if e.config.plan_only() {
+        return Ok(Outcome::Paused {
+            reason: "Plan-only mode: decomposition and contracts complete. Use 'pact build <project> <component_id>' to implement specific components, or disable plan_only to implement all.".into(),
+        });
+    }
+    Ok(Outcome::Advanced {
+        to: Phase::Implement,
+    })
+}
+
+pub(crate) fn write_design(e: &Engine) -> Result<()> {
+    let tree = e.project.load_tree()?;
+    let decisions = e.project.load_decisions()?;
+    let state = e.project.load_state()?;
+    let title = tree
+        .as_ref()
+        .and_then(|t| t.nodes.get(&t.root_id).map(|n| n.name.clone()))
+        .unwrap_or_else(|| "Project".into());
+    let results = |cid: &str| e.project.load_test_results(cid).ok().flatten();
+    let md = pact_core::design::render(&pact_core::design::DesignInputs {
+        title: &title,
+        tree: tree.as_ref(),
+        decisions: &decisions,
+        state: state.as_ref(),
+        results: &results,
+    });
+    Ok(e.project.write_text(&e.project.layout.design_md(), &md)?)
+}
+
+/// Errors of the gate for `cid` only (its contract, or its tests).
+pub(super) fn findings_for(e: &Engine, cid: &str, codes_of_tests: bool) -> Vec<Finding> {
+    let docs = e.project.docs();
+    let scope = Scope::Components {
+        ids: [cid.to_string()].into(),
+        tree: false,
+    };
+    let report = gate::validate_scoped(&docs, &scope, &mut AnalysisCache::in_memory());
+    let is_test_code = |f: &Finding| {
+        use pact_core::gate::Code::*;
+        matches!(
+            f.code,
+            TestSyntax
+                | UnknownFunction
+                | ToothlessTest
+                | EmptyTestSuite
+                | StaleTests
+                | MissingTestSuite
+        )
+    };
+    report
+        .findings
+        .into_iter()
+        .filter(|f| {
+            f.severity == Severity::Error
+                || (codes_of_tests && f.code == pact_core::gate::Code::ToothlessTest)
+        })
+        .filter(|f| is_test_code(f) == codes_of_tests)
+        .filter(|f| f.code != pact_core::gate::Code::MissingTestSuite)
+        .collect()
+}
+
+/// `Ok(Err(reason))` when the contract still fails the gate after every revision allowed.
+async fn author_contract(
+    e: &Engine,
+    tree: &DecompositionTree,
+    cid: &str,
+    task: &str,
+    sops: &str,
+    max_revisions: u32,
+) -> Result<std::result::Result<(), String>> {
+    let Some(node) = tree.nodes.get(cid) else {
+        return Ok(Ok(()));
+    };
+    let deps: Vec<ComponentContract> = node_deps(node)
+        .iter()
+        .filter_map(|c| e.project.load_contract(c).ok().flatten())
+        .collect();
+    let dep_refs: Vec<&ComponentContract> = deps.iter().collect();
+    let mut findings: Vec<String> = Vec::new();
+    for revision in 0..=max_revisions {
+        let v = ask(
+            e,
+            &roles::contract(
+                cid,
+                &node.name,
+                &node.description,
+                task,
+                sops,
+                &dep_refs,
+                &findings,
+            ),
+        )
+        .await?;
+        let mut obj = v.as_object().cloned().unwrap_or_default();
+        // The engine, not the agent, decides identity and dependencies.
+        obj.insert("component_id".into(), cid.into());
+        if obj
+            .get("name")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            obj.insert("name".into(), node.name.clone().into());
+        }
+        obj.insert(
+            "dependencies".into(),
+            deps.iter()
+                .map(|d| Value::from(d.component_id.clone()))
+                .collect::<Vec<_>>()
+                .into(),
+        );
+        obj.entry("version").or_insert(1.into());
+        let contract: ComponentContract = parse(Value::Object(obj), "contract")?;
+        e.project.save_contract(&contract)?;
+        let lang = language(e);
+        e.project.write_text(
+            &e.project
+                .layout
+                .contract_dir(cid)
+                .join(stubs::file_name(lang)),
+            &stubs::render(&contract, lang),
+        )?;
+        let problems = findings_for(e, cid, false);
+        e.audit(
+            "contract",
+            format!(
+                "{cid} v{} ({} functions, revision {revision})",
+                contract.version,
+                contract.functions.len()
+            ),
+        )?;
+        if problems.is_empty() {
+            set_node_status(e, cid, ImplementationStatus::Contracted)?;
+            return Ok(Ok(()));
+        }
+        findings = problems.iter().map(|f| f.message.clone()).collect();
+    }
+    // Keep the last contract on disk for the user to fix; remove nothing.
+    Ok(Err(format!(
+        "Contract for '{cid}' still fails the gate after {max_revisions} revision(s): {}",
+        findings.join("; ")
+    )))
+}
