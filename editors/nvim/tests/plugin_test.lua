@@ -171,46 +171,121 @@ local ok, err = pcall(function()
   eq('no client outside a project', #buf_clients(0), 0)
 
   -- Commands ----------------------------------------------------------------------------------
+  -- Each outcome is told once: by the server's window/showMessage (through vim.notify, prefixed
+  -- like the plugin's own), or by the plugin when the server rejected the request outright.
   vim.cmd('edit ' .. vim.fn.fnameescape(contract))
-  pact.results = {}
-  vim.cmd('PactValidate')
-  check(':PactValidate answered', vim.wait(10000, function()
-    return pact.results['pact.validate'] ~= nil
-  end, 20))
-  local v = pact.results['pact.validate'] or {}
-  eq(':PactValidate result', v.result and v.result.passed, false)
-  check(':PactValidate reported', noted('Validation failed: Contract validation failed') ~= nil, vim.inspect(notes))
-  check('progress shown and finished', noted('pact.validate: finished') ~= nil, vim.inspect(notes))
-  eq('no job left running', vim.tbl_count(pact.progress), 0)
-
+  local result_events = 0
+  vim.api.nvim_create_autocmd('User', {
+    pattern = 'PactResult',
+    callback = function()
+      result_events = result_events + 1
+    end,
+  })
+  --- Runs `cmd` and waits for the answer to `command`; returns the notes it produced.
   local function run(cmd, command)
     pact.results[command] = nil
+    local before = #notes
     vim.cmd(cmd)
     vim.wait(10000, function()
       return pact.results[command] ~= nil
     end, 20)
+    vim.wait(200) -- anything said after the answer counts too
+    local said = {}
+    for i = before + 1, #notes do
+      table.insert(said, notes[i])
+    end
+    return said
   end
-  run('PactBuild', 'pact.build')
+  local function once(name, said, text, level)
+    eq(name .. ': one notification', #said, 1)
+    local n = said[1] or {}
+    eq(name .. ': its text', n.msg, text)
+    eq(name .. ': its level', n.level, level)
+  end
+  local levels = vim.log.levels
+
+  pact.results = {}
+  local said = run('PactValidate', 'pact.validate')
+  local v = pact.results['pact.validate'] or {}
+  eq(':PactValidate result', v.result and v.result.passed, false)
+  once(':PactValidate', said, '[pact] validation failed: Contract validation failed with 1 error(s) — fake', levels.WARN)
+  eq('PactResult fired', result_events, 1)
+
+  said = run('PactBuild', 'pact.build')
+  once(':PactBuild', said, '[pact] build counter: finished', levels.INFO)
+  local b = pact.results['pact.build'] or {}
+  eq(':PactBuild answered when the job ended', b.result and b.result.outcome, 'passed')
+  eq('no job left running', vim.tbl_count(pact.progress), 0)
   run('PactBuild! tokenizer', 'pact.build')
   run('PactRebuild', 'pact.rebuild')
   run('PactRegenerateTests!', 'pact.regenerateTests')
-  run('PactRunTests formatter', 'pact.runTests')
+  -- A failing job: the server's warning, and nothing from the plugin.
+  said = run('PactRunTests formatter', 'pact.runTests')
+  once(
+    'a failing job',
+    said,
+    '[pact] runTests formatter: formatter: 3/4 contract tests pass; failing: test_tc002.',
+    levels.WARN
+  )
+  eq('a failing job: its outcome', (pact.results['pact.runTests'] or { result = {} }).result.outcome, 'failed_tests')
+  -- A job the server refuses to start.
+  said = run('PactBuild busy', 'pact.build')
+  once('a refused job', said, '[pact] build busy did not start: another job holds the project', levels.ERROR)
   run('PactDecompose', 'pact.decompose')
-  run('PactStatus', 'pact.status')
-  run('PactStop', 'pact.stop')
+  said = run('PactStatus', 'pact.status')
+  once(':PactStatus', said, '[pact] wordfreq: phase implement (paused) · spend $0.42 of $10.00', levels.INFO)
+  -- Rejected by the server without a message: the plugin says it, once.
+  said = run('PactStop', 'pact.stop')
+  once(':PactStop rejected', said, '[pact] pact.stop failed: no run in progress', levels.ERROR)
   eq('commands sent', commands_sent(), {
     { 'pact.validate', { project = project } },
-    { 'pact.build', { project = project, component = 'counter' } },
-    { 'pact.build', { project = project, component = 'tokenizer', competitive = true, agents = 2 } },
-    { 'pact.rebuild', { project = project, component = 'counter' } },
-    { 'pact.regenerateTests', { project = project, component = 'counter', confirmed = true } },
-    { 'pact.runTests', { project = project, component = 'formatter' } },
-    { 'pact.decompose', { project = project } },
+    { 'pact.build', { project = project, component = 'counter', wait = true } },
+    { 'pact.build', { project = project, component = 'tokenizer', competitive = true, agents = 2, wait = true } },
+    { 'pact.rebuild', { project = project, component = 'counter', wait = true } },
+    { 'pact.regenerateTests', { project = project, component = 'counter', confirmed = true, wait = true } },
+    { 'pact.runTests', { project = project, component = 'formatter', wait = true } },
+    { 'pact.build', { project = project, component = 'busy', wait = true } },
+    { 'pact.decompose', { project = project, wait = true } },
     { 'pact.status', { project = project } },
     { 'pact.stop', { project = project } },
   })
-  check(':PactStatus reported', noted('phase: implement, status: paused, spend: %$0.42 of %$10.00') ~= nil, vim.inspect(notes))
-  check(':PactStop error reported', noted('pact.stop failed: no run in progress') ~= nil, vim.inspect(notes))
+
+  -- Code lenses: shown on attach; running one goes through the plugin like :PactBuild.
+  check('code lenses shown', vim.wait(10000, function()
+    return #vim.lsp.codelens.get(buf) >= 3
+  end, 20))
+  local titles = {}
+  for _, l in ipairs(vim.lsp.codelens.get(buf)) do
+    table.insert(titles, l.command and l.command.title)
+  end
+  eq('lens titles', titles, { 'Build', 'Run tests · 4 tests · 4 passed · 0 failed', 'Rebuild' })
+  local offered = {}
+  local select = vim.ui.select
+  vim.ui.select = function(items, opts, on_choice)
+    for _, item in ipairs(items) do
+      table.insert(offered, opts.format_item(item))
+    end
+    for _, item in ipairs(items) do
+      if opts.format_item(item) == 'Build' then
+        return on_choice(item)
+      end
+    end
+    on_choice(nil)
+  end
+  vim.api.nvim_win_set_cursor(0, { 2, 0 })
+  pact.results['pact.build'] = nil
+  local before = #notes
+  vim.lsp.codelens.run()
+  check('the Build lens ran through the plugin', vim.wait(10000, function()
+    return pact.results['pact.build'] ~= nil
+  end, 20))
+  vim.ui.select = select
+  vim.wait(200)
+  eq('lenses offered on the line', offered, titles)
+  local lb = pact.results['pact.build'] or {}
+  eq('Build lens arguments', lb.args, { project = project, component = 'counter', wait = true })
+  eq('Build lens outcome', lb.result and lb.result.outcome, 'passed')
+  eq('Build lens: one notification', #notes - before, 1)
 
   -- Settings changes reach the server.
   pact.set_settings({ model = 'claude-opus-4-6' })

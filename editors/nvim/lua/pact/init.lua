@@ -1,7 +1,12 @@
 -- Pact for Neovim: starts `pact lsp` for buffers inside a Pact project (a directory holding
--- `.pact/` or `pact.yaml`), adds :Pact* commands mapped to the server's commands, and shows the
--- server's work-done progress. Works on Neovim 0.7 (vim.lsp.start_client) and on current
--- releases (vim.lsp.start, and vim.lsp.config where present). See :help pact.
+-- `.pact/` or `pact.yaml`), adds :Pact* commands mapped to the server's commands, shows the
+-- server's work-done progress and code lenses. Works on Neovim 0.7 (vim.lsp.start_client) and on
+-- current releases (vim.lsp.start, and vim.lsp.config where present). See :help pact.
+--
+-- Messages: the server tells the outcome of every command (a job's end or refusal, validate,
+-- status, stop) in exactly one `window/showMessage`, worded for Neovim. The plugin shows those
+-- (through vim.notify) and never a message of its own for the same outcome; it only speaks for
+-- what the server cannot: a request the server rejected, a missing binary, no project here.
 
 local M = {}
 
@@ -20,8 +25,12 @@ M.defaults = {
   capabilities = nil,
   -- Filetypes whose buffers are attached when they lie inside a Pact project.
   filetypes = { 'json', 'jsonc', 'python', 'typescript', 'javascript', 'typescriptreact', 'javascriptreact', 'yaml' },
-  -- Progress display: 'echo' (command line), 'notify' (vim.notify), or false.
+  -- Progress display while a job runs: 'echo' (command line), 'notify' (vim.notify), or false.
+  -- How the job ended is the server's message (one per job), whatever this says.
   progress = 'echo',
+  -- Show the server's code lenses (Build · Run tests · Rebuild on contracts and tests) and keep
+  -- them fresh: on attach, BufEnter, InsertLeave, BufWritePost and when a job ends.
+  codelens = true,
   -- Agents for a competitive build (:PactBuild!).
   agents = 2,
   -- Create the :Pact* user commands.
@@ -34,7 +43,8 @@ M.config = vim.deepcopy(M.defaults)
 M.clients = {}
 --- Running jobs from `$/progress`, by "<client id>:<token>".
 M.progress = {}
---- The last result of each server command: { result, err, args, project }.
+--- The last answer of each server command: { command, result, err, args, project }. Jobs are
+--- sent with `wait = true`, so a job's answer ({ outcome, token, message }) arrives when it ends.
 M.results = {}
 
 local NAME = 'pact'
@@ -209,18 +219,61 @@ function M.statusline()
   return 'Pact: ' .. job_text(last) .. more
 end
 
-local function show_progress(job, done)
+local function show_progress(job)
   local mode = M.config.progress
-  if not mode then
+  if mode == 'notify' then
+    notify(job_text(job))
+  elseif mode then
+    echo(job_text(job))
+  end
+end
+
+local MESSAGE_LEVELS = {
+  [1] = vim.log.levels.ERROR,
+  [2] = vim.log.levels.WARN,
+  [3] = vim.log.levels.INFO,
+  [4] = vim.log.levels.DEBUG,
+}
+
+--- `window/showMessage`: the server's one message per outcome, through vim.notify (on every
+--- release; 0.7's default handler writes to the command line only) with the plugin's prefix.
+function M._on_show_message(_, result)
+  if type(result) ~= 'table' or type(result.message) ~= 'string' then
+    return vim.NIL
+  end
+  local msg = result.message:gsub('^Pact: ', '')
+  notify(msg, MESSAGE_LEVELS[result.type] or vim.log.levels.INFO)
+  return vim.NIL
+end
+
+--- Code lenses of `bufnr` (default: the current buffer), when that buffer is the current one
+--- (0.7 refreshes only the current buffer) and the option is on.
+local lens_enabled = {}
+local function refresh_lenses(bufnr)
+  if not M.config.codelens then
     return
   end
-  local text = done and ((job.title or 'job') .. ': ' .. ((job.message and job.message ~= '') and job.message or 'done'))
-    or job_text(job)
-  if mode == 'notify' or done then
-    notify(text)
-  else
-    echo(text)
+  local cur = vim.api.nvim_get_current_buf()
+  bufnr = (bufnr == nil or bufnr == 0) and cur or bufnr
+  if bufnr ~= cur or not vim.api.nvim_buf_is_loaded(bufnr) then
+    return
   end
+  local codelens = vim.lsp.codelens
+  if type(codelens.enable) == 'function' then
+    -- Releases that keep lenses fresh themselves once enabled for a buffer.
+    if not lens_enabled[bufnr] then
+      lens_enabled[bufnr] = pcall(codelens.enable, true, { bufnr = bufnr })
+    end
+    if lens_enabled[bufnr] then
+      return
+    end
+  end
+  pcall(codelens.refresh, { bufnr = bufnr })
+end
+M._refresh_lenses = refresh_lenses
+
+local function attached_to(bufnr, client_id)
+  return client_id ~= nil and vim.lsp.buf_is_attached(bufnr, client_id)
 end
 
 --- Applies one `$/progress` notification (begin / report / end) to M.progress.
@@ -240,7 +293,7 @@ function M._on_progress(client_id, params)
       cancellable = value.cancellable == true,
       started = uv.hrtime(),
     }
-    show_progress(M.progress[key], false)
+    show_progress(M.progress[key])
   elseif value.kind == 'report' then
     local job = M.progress[key]
     if job then
@@ -253,16 +306,17 @@ function M._on_progress(client_id, params)
       if value.cancellable ~= nil then
         job.cancellable = value.cancellable
       end
-      show_progress(job, false)
+      show_progress(job)
     end
   elseif value.kind == 'end' then
-    local job = M.progress[key]
+    -- No message here: the server's showMessage tells how the job ended (one per job).
     M.progress[key] = nil
-    if job then
-      if value.message ~= nil then
-        job.message = value.message
-      end
-      show_progress(job, true)
+    if M.config.progress == 'echo' then
+      vim.api.nvim_echo({ { '' } }, false, {}) -- the last step, no longer true
+    end
+    -- The job changed what the lenses show (results, scores); 0.7–0.9 are not told.
+    if attached_to(vim.api.nvim_get_current_buf(), client_id) then
+      refresh_lenses()
     end
   end
   fire('PactProgress')
@@ -303,6 +357,38 @@ local function settings_payload()
   }
 end
 
+--- Buffer-local autocommands that keep the lenses of `bufnr` fresh.
+local function watch_lenses(bufnr)
+  if not M.config.codelens then
+    return
+  end
+  local group = vim.api.nvim_create_augroup('pact_lens_' .. bufnr, { clear = true })
+  vim.api.nvim_create_autocmd({ 'BufEnter', 'InsertLeave', 'BufWritePost' }, {
+    group = group,
+    buffer = bufnr,
+    callback = function()
+      refresh_lenses(bufnr)
+    end,
+  })
+  refresh_lenses(bufnr)
+end
+
+--- Client-side handlers of the server's commands: a code lens or code action (`pact.build`, …)
+--- runs through M.execute like the :Pact* commands (M.results, `User PactResult`, jobs waited
+--- for), on the client that offered it.
+local function client_commands()
+  local out = {}
+  for _, spec in pairs(M.commands) do
+    local command = spec[1]
+    out[command] = function(cmd, ctx)
+      local args = type(cmd) == 'table' and type(cmd.arguments) == 'table' and cmd.arguments[1] or nil
+      args = type(args) == 'table' and vim.deepcopy(args) or {}
+      M.execute(command, args, nil, ctx and ctx.client_id)
+    end
+  end
+  return out
+end
+
 --- The client configuration for one project root.
 function M.client_config(root)
   local cfg = {
@@ -312,7 +398,17 @@ function M.client_config(root)
     workspace_folders = { { uri = vim.uri_from_fname(root), name = root } },
     init_options = { pact = settings_payload() },
     settings = { pact = settings_payload() },
-    handlers = { ['$/progress'] = progress_handler },
+    handlers = {
+      ['$/progress'] = progress_handler,
+      ['window/showMessage'] = M._on_show_message,
+      -- The first full check is published: lenses requested before it may have been empty.
+      ['pact/checked'] = function(_, _, ctx)
+        if attached_to(vim.api.nvim_get_current_buf(), ctx and ctx.client_id) then
+          refresh_lenses()
+        end
+      end,
+    },
+    commands = client_commands(),
     capabilities = M.config.capabilities or vim.lsp.protocol.make_client_capabilities(),
     on_attach = M.config.on_attach,
     on_exit = function(code, signal, client_id)
@@ -343,6 +439,13 @@ function M.client_config(root)
     end)
     if ok and type(user) == 'table' then
       cfg = vim.tbl_deep_extend('force', cfg, user, { root_dir = root, name = NAME })
+    end
+  end
+  local user_attach = cfg.on_attach
+  cfg.on_attach = function(client, bufnr)
+    watch_lenses(bufnr)
+    if user_attach then
+      user_attach(client, bufnr)
     end
   end
   return cfg
@@ -446,57 +549,6 @@ function M.current_project()
   return nil
 end
 
-local function summary(command, result)
-  if result == nil or result == vim.NIL then
-    return nil
-  end
-  if type(result) ~= 'table' then
-    return tostring(result)
-  end
-  local msg = result.message or result.summary or result.reason
-  if msg == vim.NIL then
-    msg = nil
-  end
-  if command == 'pact.validate' and type(result.passed) == 'boolean' then
-    local lines = { result.passed and 'Validation passed.' or ('Validation failed: ' .. tostring(msg or '')) }
-    if type(result.details) == 'table' then
-      for i, d in ipairs(result.details) do
-        if i > 10 then
-          table.insert(lines, string.format('  … %d more', #result.details - 10))
-          break
-        end
-        table.insert(lines, '  ' .. tostring(d))
-      end
-    end
-    return table.concat(lines, '\n')
-  end
-  if msg then
-    return tostring(msg)
-  end
-  if command == 'pact.status' then
-    local parts = {}
-    for _, k in ipairs({ 'phase', 'status' }) do
-      if type(result[k]) == 'string' then
-        table.insert(parts, k .. ': ' .. result[k])
-      end
-    end
-    local spend = result.total_cost_usd or result.spend
-    if type(spend) == 'number' then
-      local budget = type(result.budget) == 'number' and string.format(' of $%.2f', result.budget) or ''
-      table.insert(parts, string.format('spend: $%.2f%s', spend, budget))
-    end
-    if #parts > 0 then
-      return table.concat(parts, ', ')
-    end
-    return vim.inspect(result)
-  end
-  local job = result.job or result.jobId or result.job_id
-  if job and job ~= vim.NIL then
-    return string.format('started %s (job %s)', (command:gsub('^pact%.', '')), tostring(job))
-  end
-  return nil
-end
-
 local function when_ready(id, fn, waited)
   local client = get_client(id)
   if not client then
@@ -517,19 +569,46 @@ local function when_ready(id, fn, waited)
   end, 50)
 end
 
---- Runs a server command (`workspace/executeCommand`) with one argument object.
---- `on_result(err, result)` replaces the default report (a message). Results are also kept in
---- M.results[command] and announced with the `User PactResult` autocommand.
-function M.execute(command, args, on_result)
+--- Server commands that run as jobs (answered at once unless sent with `wait`).
+local JOBS = {
+  ['pact.decompose'] = true,
+  ['pact.runPipeline'] = true,
+  ['pact.build'] = true,
+  ['pact.rebuild'] = true,
+  ['pact.regenerateTests'] = true,
+  ['pact.runTests'] = true,
+}
+
+--- Runs a server command (`workspace/executeCommand`) with one argument object. Jobs are sent
+--- with `wait = true`: the answer comes when the job ends (`{outcome, token, message}`), or at
+--- once when it cannot start (`{started = false, error}`). The answer is kept in
+--- M.results[command] and announced with the `User PactResult` autocommand; the user is told
+--- by the server's message (one per outcome), so the plugin adds none, except when the server
+--- rejected the request itself. `on_result(err, result)` replaces that error report.
+--- `client_id`: the client to ask (a code lens or action offered by it); default: the project's.
+function M.execute(command, args, on_result, client_id)
+  args = args or {}
   local root = args.project
+  if not root then
+    local file = args.uri or args.file or args.path
+    if type(file) == 'string' then
+      root = M.find_root(file:match('^file:') and vim.uri_to_fname(file) or file)
+    end
+  end
   if not root then
     notify('no Pact project here (a directory holding .pact/ or pact.yaml)', vim.log.levels.ERROR)
     return
   end
-  if not check_cmd(true) then
-    return
+  if JOBS[command] and args.wait == nil then
+    args.wait = true
   end
-  local id = M.start(root, nil)
+  local id = client_id and get_client(client_id) and client_id or nil
+  if not id then
+    if not check_cmd(true) then
+      return
+    end
+    id = M.start(root, nil)
+  end
   if not id then
     notify('the language server could not be started for ' .. root, vim.log.levels.ERROR)
     return
@@ -537,16 +616,11 @@ function M.execute(command, args, on_result)
   when_ready(id, function(client)
     local params = { command = command, arguments = { args } }
     call(client, 'request', 'workspace/executeCommand', params, function(err, result)
-      M.results[command] = { err = err, result = result, args = args, project = root }
+      M.results[command] = { command = command, err = err, result = result, args = args, project = root }
       if on_result then
         on_result(err, result)
       elseif err then
         notify(command .. ' failed: ' .. tostring(err.message or vim.inspect(err)), vim.log.levels.ERROR)
-      else
-        local text = summary(command, result)
-        if text then
-          notify(text)
-        end
       end
       fire('PactResult')
     end)
@@ -563,7 +637,12 @@ function M.cancel()
       n = n + 1
     end
   end
-  notify(n > 0 and string.format('cancel requested for %d job(s)', n) or 'no cancellable job is running')
+  if n > 0 then
+    -- The server's message says how the job ended; this only acknowledges the request.
+    echo(string.format('cancelling %d job(s)…', n))
+  else
+    notify('no cancellable job is running', vim.log.levels.WARN)
+  end
 end
 
 local function project_or_error()
