@@ -287,7 +287,8 @@ function M._on_progress(client_id, params)
     M.progress[key] = {
       client_id = client_id,
       token = params.token,
-      title = value.title,
+      -- "Pact: Build tokenizer" → "Build tokenizer": the display adds its own prefix.
+      title = type(value.title) == 'string' and value.title:gsub('^Pact: ', '') or value.title,
       message = value.message,
       percentage = value.percentage,
       cancellable = value.cancellable == true,
