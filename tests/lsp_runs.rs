@@ -565,7 +565,10 @@ fn build_a_component_then_run_its_tests_after_breaking_it() {
     }
     // The lens shows the failures; the mutation score no longer applies to these sources.
     let (titles, _) = r.lens_titles(&contract);
-    assert!(titles[1].starts_with("Run tests · 7 tests · "), "{titles:?}");
+    assert!(
+        titles[1].starts_with("Run tests · 7 tests · "),
+        "{titles:?}"
+    );
     assert!(titles[1].contains("failed"), "{titles:?}");
     assert!(!titles[1].contains("mutation"), "{titles:?}");
     assert!(!titles[1].contains("held-out"), "{titles:?}");
@@ -578,7 +581,7 @@ fn build_a_component_then_run_its_tests_after_breaking_it() {
         json!({"project": r.project(), "component": "tokenizer"}),
     );
     assert!(
-        end_message(&values).contains("7/7 contract tests pass"),
+        end_message(&values).contains("7/7 contract tests, held-out 3/3 pass"),
         "{values:?}"
     );
     let cleared = r.client.wait_diagnostics(&tu, WAIT, |p| {
@@ -641,7 +644,7 @@ fn cancel_a_run_midway_then_resume_it_to_completion() {
     assert!(
         end.contains("Cancelled")
             && end.contains("consistent")
-            && end.contains("Pact: Run pipeline resumes it"),
+            && end.contains("Next: Pact: Run pipeline."),
         "{end}"
     );
     r.wait_message(3, "Cancelled");

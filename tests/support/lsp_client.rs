@@ -278,13 +278,27 @@ impl LspClient {
 
     /// `initialize` with the given workspace folder and client capabilities, then `initialized`.
     pub fn initialize(&mut self, root: &Path, capabilities: Value, options: Value) -> Value {
-        let params = json!({
+        self.initialize_as(root, capabilities, options, "")
+    }
+
+    /// `initialize` as a client that names itself `client` in `clientInfo` ("" names none).
+    pub fn initialize_as(
+        &mut self,
+        root: &Path,
+        capabilities: Value,
+        options: Value,
+        client: &str,
+    ) -> Value {
+        let mut params = json!({
             "processId": std::process::id(),
             "rootUri": uri(root),
             "workspaceFolders": [{"uri": uri(root), "name": "ws"}],
             "capabilities": capabilities,
             "initializationOptions": options,
         });
+        if !client.is_empty() {
+            params["clientInfo"] = json!({"name": client, "version": "0"});
+        }
         let r = self.request("initialize", params);
         self.notify("initialized", json!({}));
         r

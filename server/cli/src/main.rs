@@ -86,7 +86,8 @@ enum Command {
         #[arg(long)]
         implement: bool,
     },
-    /// Build (or rebuild) one component from its contract and tests.
+    /// Build one component from its contract and tests, unless it is up to date (`--force`
+    /// rebuilds it from the contract). The editor's Build and Rebuild do the same.
     Build {
         dir: PathBuf,
         component: String,
@@ -98,6 +99,20 @@ enum Command {
         /// Number of competing agents.
         #[arg(long, default_value_t = 2)]
         agents: u32,
+        /// Flush the implementation and build it again, even if it is up to date.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run one component's locked contract tests against its implementation (no model), or
+    /// write new tests from its contract and lock them (`--regenerate`).
+    Test {
+        dir: PathBuf,
+        component: String,
+        #[command(flatten)]
+        opts: cmd::run::RunOpts,
+        /// Write new tests from the contract and lock them (tests are law: the old ones go).
+        #[arg(long)]
+        regenerate: bool,
     },
     /// Run the interview phase only and show its questions.
     Interview {
@@ -304,7 +319,20 @@ fn main() -> ExitCode {
             opts,
             competitive,
             agents,
-        } => cmd::run::build(&dir, &component, &opts, competitive.then_some(agents)),
+            force,
+        } => cmd::run::build(
+            &dir,
+            &component,
+            &opts,
+            competitive.then_some(agents),
+            force,
+        ),
+        Command::Test {
+            dir,
+            component,
+            opts,
+            regenerate,
+        } => cmd::run::test(&dir, &component, &opts, regenerate),
         Command::Interview { dir, opts } => cmd::interview::interview(&dir, &opts),
         Command::Answer { dir, answers } => cmd::interview::answer(&dir, answers.as_deref()),
         Command::Approve { dir } => cmd::interview::approve(&dir),

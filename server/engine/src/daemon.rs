@@ -381,10 +381,15 @@ fn shutdown(e: &Engine, how: &str) -> Result<DaemonExit> {
 }
 
 /// Runs the daemon until the run completes, fails, runs out of budget, is shut down, or waits
-/// longer than `max_idle` for a directive.
+/// longer than `max_idle` for a directive. The job (from [`crate::job::prepare`]) holds the
+/// project's run lock and passed its preflight.
 #[cfg(unix)]
-pub async fn run(e: &mut Engine, opts: &DaemonOptions, log: Log<'_>) -> Result<DaemonExit> {
-    let _job = crate::joblock::acquire(&e.project, "pact daemon")?;
+pub async fn run(
+    job: &mut crate::job::Prepared,
+    opts: &DaemonOptions,
+    log: Log<'_>,
+) -> Result<DaemonExit> {
+    let e = &mut job.engine;
     let files = Files::create(&e.project)?;
     let mut inbox = Inbox::open(&files.fifo)?;
     e.audit("daemon_start", format!("pid {}", files.me))?;
@@ -474,7 +479,11 @@ pub async fn run(e: &mut Engine, opts: &DaemonOptions, log: Log<'_>) -> Result<D
 }
 
 #[cfg(not(unix))]
-pub async fn run(_: &mut Engine, _: &DaemonOptions, _: Log<'_>) -> Result<DaemonExit> {
+pub async fn run(
+    _: &mut crate::job::Prepared,
+    _: &DaemonOptions,
+    _: Log<'_>,
+) -> Result<DaemonExit> {
     Err(EngineError::Invalid(
         "the daemon needs a Unix system (named pipes)".into(),
     ))

@@ -82,7 +82,7 @@ impl Backends for SameForAll {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Advanced { to: Phase },
-    Paused { reason: String },
+    Paused { reason: crate::job::PauseReason },
     Completed,
     Failed { reason: String },
     BudgetExceeded,
@@ -238,9 +238,7 @@ impl Engine {
             RunStatus::Active | RunStatus::Paused => {}
         }
         let phase = state.phase;
-        self.emit(Event::PhaseStarted {
-            phase: phase.to_string(),
-        });
+        self.emit(Event::PhaseStarted { phase });
         let result = crate::phases::run_phase(self, phase).await;
         let outcome = match result {
             Ok(o) => o,
@@ -259,9 +257,7 @@ impl Engine {
             Err(e) => return Err(e),
         };
         let _ = self.sync_spend();
-        self.emit(Event::PhaseFinished {
-            phase: phase.to_string(),
-        });
+        self.emit(Event::PhaseFinished { phase });
         match &outcome {
             Outcome::Advanced { to } => {
                 self.update(|s| {
@@ -276,7 +272,7 @@ impl Engine {
             Outcome::Paused { reason } => {
                 self.update(|s| {
                     s.status = RunStatus::Paused;
-                    s.pause_reason = reason.clone();
+                    s.pause_reason = reason.to_string();
                 })?;
                 self.emit(Event::Paused {
                     reason: reason.clone(),

@@ -1,23 +1,56 @@
 //! What a run reports as it goes: the CLI draws progress bars from these, the language server
 //! turns them into LSP work-done progress. Sinks must be cheap; they run on the engine's tasks.
 
+use crate::job::PauseReason;
+use pact_core::model::Phase;
 use serde::Serialize;
 use std::sync::Arc;
+
+/// What the engine is doing to one component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Writing its contract.
+    Contract,
+    /// Writing its contract tests.
+    Tests,
+    /// The code agent implements it.
+    Implement,
+    /// Built already from the current contract and tests: nothing to do.
+    UpToDate,
+    /// The mutation gate measures its tests.
+    MutationTesting,
+    /// Its locked contract tests run against the implementation.
+    RunTests,
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Contract => "contract",
+            Self::Tests => "tests",
+            Self::Implement => "implement",
+            Self::UpToDate => "up to date",
+            Self::MutationTesting => "mutation testing",
+            Self::RunTests => "run contract tests",
+        })
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     PhaseStarted {
-        phase: String,
+        phase: Phase,
     },
     PhaseFinished {
-        phase: String,
+        phase: Phase,
     },
     /// Work on one component began (contract, tests, implementation…).
     Component {
-        phase: String,
+        phase: Phase,
         component: String,
-        step: String,
+        step: Step,
     },
     Attempt {
         component: String,
@@ -34,7 +67,7 @@ pub enum Event {
         budget_usd: f64,
     },
     Paused {
-        reason: String,
+        reason: PauseReason,
     },
     Note {
         message: String,

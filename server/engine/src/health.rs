@@ -906,7 +906,10 @@ pub fn snapshot(r: &HealthReport, acknowledged: &[String]) -> Map<String, Value>
 
 /// The pause reason health gives.
 pub fn pause_reason(message: &str) -> String {
-    format!("Health check: {message} Review with 'pact health'.")
+    crate::job::PauseReason::Health {
+        message: message.to_string(),
+    }
+    .to_string()
 }
 
 pub fn is_health_pause(reason: &str) -> bool {
@@ -993,12 +996,14 @@ pub(crate) fn after_step(
     let snap = snapshot(&r, &acknowledged);
     let pause =
         r.should_pause && !new_conditions.is_empty() && matches!(outcome, Outcome::Advanced { .. });
-    let reason = pause_reason(&r.pause_message);
+    let reason = crate::job::PauseReason::Health {
+        message: r.pause_message.clone(),
+    };
     e.update(|s| {
         s.health_snapshot = snap;
         if pause {
             s.status = RunStatus::Paused;
-            s.pause_reason = reason.clone();
+            s.pause_reason = reason.to_string();
         }
     })?;
     if !pause {

@@ -15,6 +15,7 @@ pub mod guard;
 pub mod harness;
 pub mod health;
 pub mod integrity;
+pub mod job;
 pub mod joblock;
 pub mod lock;
 pub mod phases;

@@ -61,14 +61,20 @@ async fn paused_with_daemon(
     let (t, p) = fixture::project("plan_only: true\n");
     let o = engine(&p).run().await.expect("plan");
     assert!(
-        matches!(&o, Outcome::Paused { reason } if reason.starts_with("Plan-only")),
+        matches!(&o, Outcome::Paused { reason } if *reason == pact_engine::job::PauseReason::PlanOnly),
         "{o:?}"
     );
-    let mut e = engine(&p);
+    let mut job = pact_engine::job::Prepared::new(
+        engine(&p),
+        pact_engine::job::JobKind::run(),
+        "pact daemon",
+    )
+    .await
+    .unwrap_or_else(|r| panic!("preflight: {r:?}"));
     let handle = tokio::spawn(async move {
         let log = |_: &str| {};
-        let r = daemon::run(&mut e, &opts, &log).await;
-        (r, e)
+        let r = daemon::run(&mut job, &opts, &log).await;
+        (r, job.engine)
     });
     let p2 = p.clone();
     wait_for("the daemon to listen", move || {

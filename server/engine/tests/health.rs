@@ -343,10 +343,15 @@ async fn a_critical_condition_pauses_the_run_with_remedies_and_changes_no_config
         panic!("expected a health pause, got {o:?}")
     };
     assert!(
-        reason.starts_with("Health check: Dysmemic pressure"),
+        reason
+            .to_string()
+            .starts_with("Health check: Dysmemic pressure"),
         "{reason}"
     );
-    assert!(reason.ends_with("Review with 'pact health'."), "{reason}");
+    assert!(
+        reason.to_string().ends_with("Review with 'pact health'."),
+        "{reason}"
+    );
     let st = p.load_state().expect("s").expect("state");
     assert_eq!(st.status, RunStatus::Paused);
     assert_eq!(

@@ -149,7 +149,7 @@ async fn a_suite_still_weak_after_its_revisions_is_not_done_and_certify_refuses_
     // 2 of the 7 mutants killed: the count and the negated condition; `n < 1` → `n <= 1` on
     // line 23 (after the log key) is the first survivor.
     assert!(
-        reason.contains("counter: its tests are too weak — mutation score 29% is below the threshold 60%: surviving mutants at counter.py:23 (`<` → `<=` in top_n)"),
+        reason.to_string().contains("counter: its tests are too weak — mutation score 29% is below the threshold 60%: surviving mutants at counter.py:23 (`<` → `<=` in top_n)"),
         "{reason}"
     );
     assert_eq!(k.calls_for("test_author", "counter").len(), 3);

@@ -7,10 +7,11 @@
 //! `uri`, `file` or `path`), and then the project and the component are those of that file.
 
 use crate::documents::file_path;
-use crate::jobs::{self, JobKind, Request};
+use crate::jobs::{self, Request};
 use crate::state::{Shared, guard, lock};
 use crate::workspace::{Overlay, is_project_root};
 use pact_core::store::{Layout, Project as Store, ProjectDocs};
+use pact_engine::job::JobKind;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -203,42 +204,48 @@ pub async fn execute(shared: &Arc<Shared>, command: &str, arguments: &[Value]) -
     }
     let args = Args::parse(arguments).map_err(invalid)?;
     let target = resolve(shared, &args).map_err(|e| invalid(format!("{command}: {e}")))?;
-    let kind = match command {
+    let job = match command {
         VALIDATE => return Ok(validate(shared, &target.root).await),
         STATUS => return Ok(status(shared, &target.root).await),
         STOP => return Ok(stop(shared, &target.root).await),
-        DECOMPOSE => JobKind::Decompose,
-        RUN_PIPELINE => JobKind::RunPipeline,
-        BUILD => JobKind::Build {
-            agents: if args.competitive {
+        DECOMPOSE => Some(JobKind::Decompose),
+        RUN_PIPELINE => Some(JobKind::run()),
+        _ => None,
+    };
+    let kind = match job {
+        Some(k) => k,
+        None => {
+            let Some(component) = target.component.clone() else {
+                return Err(invalid(format!(
+                    "{command} needs a component: pass {{\"project\": …, \"component\": \"<id>\"}}, or the uri of one of its files"
+                )));
+            };
+            let agents = if args.competitive {
                 args.agents.unwrap_or(DEFAULT_AGENTS).max(2)
             } else {
                 args.agents.unwrap_or(1)
-            },
-        },
-        REBUILD => JobKind::Rebuild,
-        REGENERATE_TESTS => JobKind::RegenerateTests,
-        _ => JobKind::RunTests,
+            };
+            match command {
+                BUILD => JobKind::Build { component, agents },
+                REBUILD => JobKind::Rebuild { component, agents },
+                REGENERATE_TESTS => {
+                    if !args.confirmed && !confirm_regenerate(shared, &component).await {
+                        tracing::info!(
+                            "regenerating the tests of {component}: not confirmed; nothing changed"
+                        );
+                        return Ok(json!({"started": false, "confirmed": false}));
+                    }
+                    JobKind::RegenerateTests { component }
+                }
+                _ => JobKind::RunTests { component },
+            }
+        }
     };
-    if kind.needs_component() && target.component.is_none() {
-        return Err(invalid(format!(
-            "{command} needs a component: pass {{\"project\": …, \"component\": \"<id>\"}}, or the uri of one of its files"
-        )));
-    }
-    let cid = target.component.clone().unwrap_or_default();
-    if kind == JobKind::RegenerateTests
-        && !args.confirmed
-        && !confirm_regenerate(shared, &cid).await
-    {
-        tracing::info!("regenerating the tests of {cid}: not confirmed; nothing changed");
-        return Ok(json!({"started": false, "confirmed": false}));
-    }
     Ok(jobs::start(
         shared,
         Request {
             kind,
             root: target.root,
-            component: target.component,
             wait: args.wait,
         },
     )
@@ -297,13 +304,11 @@ async fn validate(shared: &Arc<Shared>, root: &Path) -> Value {
     let passed = report.passed();
     let reason = report.reason();
     let details = report.details();
-    let count =
-        |s: pact_core::gate::Severity| report.findings.iter().filter(|f| f.severity == s).count();
-    let errors = count(pact_core::gate::Severity::Error);
-    let warnings = count(pact_core::gate::Severity::Warning);
+    let counts = report.counts();
+    let place = lock(&shared.state).caps.client.diagnostics_place();
     let (typ, msg) = if passed {
-        let w = if warnings > 0 {
-            format!(" ({warnings} warning(s) in the Problems view)")
+        let w = if counts.warnings > 0 {
+            format!(" ({} warning(s) in {place})", counts.warnings)
         } else {
             String::new()
         };
@@ -316,7 +321,8 @@ async fn validate(shared: &Arc<Shared>, root: &Path) -> Value {
         (
             MessageType::WARNING,
             format!(
-                "Pact: validation failed: {reason} — {}{} (all of them are in the Problems view)",
+                "Pact: validation failed: {reason}, {} warning(s) — {}{} (all of them in {place})",
+                counts.warnings,
                 first.join("; "),
                 if details.len() > 3 { "; …" } else { "" }
             ),
@@ -327,19 +333,21 @@ async fn validate(shared: &Arc<Shared>, root: &Path) -> Value {
         "passed": passed,
         "reason": reason,
         "details": details,
-        "errors": errors,
-        "warnings": warnings,
+        "errors": counts.errors,
+        "warnings": counts.warnings,
     })
 }
 
-/// `pact.status`: phase, status, spend against budget, components, and any running job.
+/// `pact.status`: phase, status, spend against budget, components (done only with evidence),
+/// and any running job — the engine's one status query, as `pact status` shows it.
 async fn status(shared: &Arc<Shared>, root: &Path) -> Value {
     let running = guard(&shared.jobs)
         .running_on(root)
         .map(|j| j.title.clone());
-    let settings_budget = guard(&shared.settings).budget;
+    let options = guard(&shared.settings).run_options();
+    let client = lock(&shared.state).caps.client;
     let r = root.to_path_buf();
-    let v = tokio::task::spawn_blocking(move || status_of(&r, settings_budget, running))
+    let v = tokio::task::spawn_blocking(move || status_of(&r, &options, running, client))
         .await
         .unwrap_or_else(|e| json!({"error": e.to_string()}));
     let line = v
@@ -354,64 +362,64 @@ async fn status(shared: &Arc<Shared>, root: &Path) -> Value {
     v
 }
 
-fn status_of(root: &Path, settings_budget: Option<f64>, running: Option<String>) -> Value {
-    let store = match Store::open(root) {
-        Ok(s) => s,
-        Err(e) => return json!({"error": e.to_string(), "summary": e.to_string()}),
-    };
-    let budget = settings_budget.unwrap_or_else(|| store.config().map_or(0.0, |c| c.budget()));
-    let holder = pact_engine::joblock::holder(&store).filter(|_| running.is_none());
+fn status_of(
+    root: &Path,
+    options: &pact_engine::setup::RunOptions,
+    running: Option<String>,
+    client: crate::wording::Client,
+) -> Value {
     let name = root.file_name().map_or_else(
         || root.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let state = match store.load_state() {
+    let status = match Store::open(root)
+        .map_err(|e| e.to_string())
+        .and_then(|p| pact_engine::job::status::status(&p, options).map_err(|e| e.to_string()))
+    {
         Ok(s) => s,
-        Err(e) => {
-            return json!({"error": e.to_string(), "summary": format!("{name}: {e}")});
-        }
+        Err(e) => return json!({"error": e, "summary": format!("{name}: {e}")}),
     };
-    let Some(s) = state else {
-        let mut summary =
-            format!("{name}: not started yet (budget ${budget:.2}); Pact: Decompose starts it");
-        if let Some(j) = &running {
-            summary.push_str(&format!(" · running: {j}"));
-        }
-        return json!({"phase": null, "status": null, "total_cost_usd": 0.0, "budget": budget,
-            "components": [], "running": running, "summary": summary});
-    };
-    let components: Vec<Value> = s
-        .component_tasks
+    let components: Vec<Value> = status
+        .components
         .iter()
-        .map(|t| json!({"id": t.component_id, "status": t.status.as_str(), "attempts": t.attempts, "last_error": t.last_error}))
+        .map(|c| {
+            json!({"id": c.id, "name": c.name, "status": c.state.to_string(), "attempts": c.attempts,
+                "tests_passed": c.tests.map(|t| t.0), "tests_total": c.tests.map(|t| t.1)})
+        })
         .collect();
-    let done = s
-        .component_tasks
-        .iter()
-        .filter(|t| t.status == pact_core::model::TaskStatus::Completed)
-        .count();
-    let mut summary = format!(
-        "{name}: phase {} ({}) · spend ${:.2} of ${budget:.2} · {} component(s), {done} completed",
-        s.phase,
-        s.status.as_str().replace('_', " "),
-        s.total_cost_usd,
-        s.component_tasks.len()
-    );
-    if !s.pause_reason.is_empty() {
-        summary.push_str(&format!(" · {}", s.pause_reason));
-    }
+    let budget = status.budget_usd;
+    let mut summary = match (status.phase, status.status) {
+        (Some(phase), Some(st)) => {
+            let mut s = format!(
+                "{name}: phase {phase} ({}) · spend ${:.2} of ${budget:.2} · {} component(s), {} done",
+                st.as_str().replace('_', " "),
+                status.spent_usd,
+                status.components.len(),
+                status.done(),
+            );
+            if !status.pause_reason.is_empty() {
+                s.push_str(&format!(" · {}", status.pause_reason));
+            }
+            s
+        }
+        _ => format!(
+            "{name}: not started yet (budget ${budget:.2});{}",
+            client.next(&[pact_engine::job::NextStep::Decompose])
+        ),
+    };
+    let holder = status.holder.as_ref().filter(|_| running.is_none());
     if let Some(j) = &running {
         summary.push_str(&format!(" · running: {j}"));
-    } else if let Some(h) = &holder {
+    } else if let Some(h) = holder {
         summary.push_str(&format!(" · held by {} (pid {})", h.command, h.pid));
     }
     json!({
-        "phase": s.phase.as_str(),
-        "status": s.status.as_str(),
-        "total_cost_usd": s.total_cost_usd,
-        "total_tokens": s.total_tokens,
+        "phase": status.phase.map(|p| p.as_str()),
+        "status": status.status.map(|s| s.as_str()),
+        "total_cost_usd": status.spent_usd,
+        "total_tokens": status.tokens,
         "budget": budget,
-        "pause_reason": s.pause_reason,
+        "pause_reason": status.pause_reason,
         "components": components,
         "running": running,
         "summary": summary,

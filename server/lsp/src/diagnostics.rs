@@ -50,48 +50,6 @@ fn unit_of(layout: &Layout, f: &Finding) -> Unit {
     }
 }
 
-/// The gate reports a cycle once, on the edge that closes it, with the other edges as related
-/// information. Editors show it on every edge: each related edge gets the same diagnostic, its
-/// related information pointing at the others.
-fn expand_cycles(findings: Vec<Finding>) -> Vec<Finding> {
-    let mut out = Vec::with_capacity(findings.len());
-    for f in findings {
-        let is_cycle = matches!(f.code, Code::DependencyCycle | Code::TreeCycle);
-        if is_cycle
-            && !f.related.is_empty()
-            && let (Some(file), Some(range)) = (f.file.clone(), f.range)
-        {
-            let here = pact_core::gate::Related {
-                file,
-                range,
-                message: f.component.as_ref().map_or_else(
-                    || "part of the cycle".to_string(),
-                    |c| format!("'{c}' is part of the cycle"),
-                ),
-            };
-            let edges: Vec<pact_core::gate::Related> = std::iter::once(here)
-                .chain(f.related.iter().cloned())
-                .collect();
-            for (i, edge) in edges.iter().enumerate().skip(1) {
-                let mut g = f.clone();
-                g.file = Some(edge.file.clone());
-                g.range = Some(edge.range);
-                g.related = edges
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, _)| *j != i)
-                    .map(|(_, r)| r.clone())
-                    .collect();
-                g.start = None;
-                g.end = None;
-                out.push(g);
-            }
-        }
-        out.push(f);
-    }
-    out
-}
-
 /// The findings currently shown, by unit.
 #[derive(Debug, Default)]
 pub struct FindingStore {
@@ -125,7 +83,10 @@ impl FindingStore {
                 true
             }
         });
-        for f in expand_cycles(findings) {
+        // Each finding is published once, where the gate placed it (a cycle on the edge that
+        // closes it, its other edges as related information): the diagnostics count is the
+        // count `pact validate` reports.
+        for f in findings {
             let list = self.units.entry(unit_of(layout, &f)).or_default();
             if list.contains(&f) {
                 continue;
@@ -522,13 +483,12 @@ mod tests {
             },
             vec![a.clone(), b.clone(), tree.clone(), cycle.clone()],
         );
-        // The cycle shows on both of its edges.
-        assert_eq!(store.len(), 5);
-        assert_eq!(
+        // The cycle is published once, on the edge that closes it.
+        assert_eq!(store.len(), 4);
+        assert!(
             store
                 .for_file(Path::new("/p/.pact/contracts/c/interface.json"))
-                .len(),
-            1
+                .is_empty()
         );
         // Re-check of `c` alone: the cycle through c goes (it was fixed), the rest stays.
         let only_c = Pending {

@@ -13,7 +13,7 @@ use std::path::Path;
 /// The held-out tests' counts of the component's implementation (`metadata.json` `hidden`),
 /// if the record is about the implementation as it is now.
 fn held_out(view: &View, cid: &str) -> Option<(u64, u64)> {
-    crate::jobs::held_out_at(&view.project.layout, cid)
+    pact_engine::job::held_out(&view.project.layout, cid).map(|c| (c.passed, c.total))
 }
 
 /// The mutation score (percent; `None`: measured nothing, which is unknown, not strong) and

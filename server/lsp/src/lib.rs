@@ -29,6 +29,7 @@ pub mod state;
 pub mod subject;
 pub mod symbols;
 mod transport;
+pub mod wording;
 pub mod workspace;
 
 use std::process::ExitCode;

@@ -1,5 +1,6 @@
-//! Logging: tracing to stderr (never stdout, which carries the protocol), and the server's own
-//! info/warn/error events forwarded to the client as `window/logMessage`.
+//! Logging: every event of Pact's crates goes to the client as `window/logMessage` at its own
+//! level, once. stderr (which editors show as errors) carries only what the protocol cannot:
+//! events after the client is gone, and everything when `PACT_LOG` asks for it (debugging).
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,7 +51,7 @@ impl<S: Subscriber> Layer<S> for ClientLayer {
         } else {
             Level::INFO
         };
-        if *meta.level() > max || !meta.target().starts_with("pact_lsp") {
+        if *meta.level() > max || !meta.target().starts_with("pact") {
             return;
         }
         let typ = match *meta.level() {
@@ -61,7 +62,10 @@ impl<S: Subscriber> Layer<S> for ClientLayer {
         };
         let mut m = Message(String::new());
         event.record(&mut m);
-        let _ = self.tx.send((typ, m.0));
+        if let Err(lost) = self.tx.send((typ, m.0)) {
+            // The client is gone: stderr is all that is left.
+            eprintln!("{} {}", meta.level(), lost.0.1);
+        }
     }
 }
 
@@ -69,13 +73,14 @@ impl<S: Subscriber> Layer<S> for ClientLayer {
 pub fn init() -> Option<LogReceiver> {
     use tracing_subscriber::prelude::*;
     let (tx, rx) = unbounded_channel();
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PACT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let stderr = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .with_target(false)
-        .with_filter(filter);
+    // stderr only on request: `PACT_LOG=debug pact lsp` (the client gets each event anyway).
+    let stderr = std::env::var("PACT_LOG").ok().map(|spec| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .with_target(false)
+            .with_filter(tracing_subscriber::EnvFilter::new(spec))
+    });
     tracing_subscriber::registry()
         .with(stderr)
         .with(ClientLayer { tx })

@@ -289,6 +289,7 @@ fn read_caps(c: &ClientCapabilities) -> Caps {
             .as_ref()
             .and_then(|w| w.work_done_progress)
             .unwrap_or(false),
+        client: Default::default(),
     }
 }
 
@@ -334,6 +335,9 @@ impl LanguageServer for Backend {
             st.enc = enc;
             st.roots = roots;
             st.caps = read_caps(&params.capabilities);
+            st.caps.client = crate::wording::Client::from_name(
+                params.client_info.as_ref().map(|c| c.name.as_str()),
+            );
             if let Some(d) = debounce {
                 st.debounce = d;
             }

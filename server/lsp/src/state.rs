@@ -21,6 +21,8 @@ pub struct Caps {
     pub snippets: bool,
     /// `window.workDoneProgress`: the client shows server-created progress.
     pub work_done_progress: bool,
+    /// Which editor it is (`clientInfo`): messages are worded for it.
+    pub client: crate::wording::Client,
 }
 
 pub struct State {

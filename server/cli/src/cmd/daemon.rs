@@ -30,8 +30,7 @@ pub fn run(dir: &Path, opts: &RunOpts, flags: DaemonFlags) -> anyhow::Result<Exi
         .enable_all()
         .worker_threads(2)
         .build()?;
-    let mut engine = super::run::quiet_engine(&project, opts)?;
-    engine.events = Arc::new(|e: &Event| match e {
+    let events: pact_engine::events::Sink = Arc::new(|e: &Event| match e {
         Event::PhaseStarted { phase } => println!("[{}] phase {phase}", stamp()),
         Event::TestsRan {
             component,
@@ -43,23 +42,47 @@ pub fn run(dir: &Path, opts: &RunOpts, flags: DaemonFlags) -> anyhow::Result<Exi
         Event::Runtime { runtime, message } => println!("[{}] {runtime}: {message}", stamp()),
         _ => {}
     });
-    if flags.plan_only {
-        engine.config.project.plan_only = Some(true);
-    }
-    if flags.implement {
-        engine.config.project.plan_only = Some(false);
-    }
+    let plan_only = if flags.plan_only {
+        Some(true)
+    } else if flags.implement {
+        Some(false)
+    } else {
+        None
+    };
+    let request = pact_engine::job::JobRequest {
+        project,
+        kind: pact_engine::job::JobKind::Run {
+            once: false,
+            fresh: false,
+            plan_only,
+        },
+        options: pact_engine::setup::RunOptions {
+            record: opts.record.clone(),
+            replay: opts.replay.clone(),
+            ..Default::default()
+        },
+        holder: "pact daemon".into(),
+    };
     let options = DaemonOptions {
         max_idle: Duration::from_secs(flags.max_idle),
         ..DaemonOptions::default()
     };
     let log = |m: &str| println!("[{}] {m}", stamp());
+    let cancel = pact_agents::CancellationToken::new();
     // A reader that goes away stops the daemon like Ctrl-C, between consistent states.
-    crate::out::cancel_on_failure(&engine.cancel);
+    crate::out::cancel_on_failure(&cancel);
     let result = rt.block_on(async {
-        super::cancel_on_signals(engine.cancel.clone());
-        daemon::run(&mut engine, &options, &log).await
+        super::cancel_on_signals(cancel.clone());
+        // The same preflight as every job: nothing changes if the daemon cannot run.
+        match pact_engine::job::prepare(&request, events, cancel).await {
+            Ok(mut job) => Ok(daemon::run(&mut job, &options, &log).await),
+            Err(report) => Err(report),
+        }
     });
+    let result = match result {
+        Ok(r) => r,
+        Err(report) => return Ok(super::report::print(&report, dir)),
+    };
     let exit = result?;
     let (msg, code) = match &exit {
         DaemonExit::Completed => ("run complete".to_string(), 0),

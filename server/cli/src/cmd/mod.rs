@@ -9,6 +9,7 @@ pub mod init;
 pub mod integrity;
 pub mod interview;
 pub mod log;
+pub mod report;
 pub mod run;
 pub mod sentinel;
 pub mod status;

@@ -3,9 +3,9 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 use pact_core::store::Project;
-use pact_engine::build::BuildMode;
+use pact_engine::Engine;
 use pact_engine::events::{Event, Sink};
-use pact_engine::{Engine, Outcome};
+use pact_engine::job::{self, JobKind};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -62,7 +62,7 @@ fn progress_sink(bar: ProgressBar) -> Sink {
         let mut st = status.lock().unwrap_or_else(|p| p.into_inner());
         match e {
             Event::PhaseStarted { phase } => {
-                st.0 = phase.clone();
+                st.0 = phase.to_string();
                 bar.set_message(String::new());
             }
             Event::PhaseFinished { phase } => bar.println(format!("  ✓ {phase}")),
@@ -119,53 +119,26 @@ fn bar() -> ProgressBar {
     bar
 }
 
-/// Ctrl-C (or SIGTERM, SIGHUP) cancels the engine's token: model calls and test runs stop,
-/// state stays consistent.
-fn cancel_on_ctrl_c(engine: &Engine) {
-    super::cancel_on_signals(engine.cancel.clone());
+/// An engine without progress output (for commands that print their own results).
+pub fn quiet_engine(project: &Project, opts: &RunOpts) -> anyhow::Result<Engine> {
+    engine(project, opts, &ProgressBar::hidden())
 }
 
-fn print_outcome(project: &Project, outcome: &Outcome) -> anyhow::Result<ExitCode> {
-    let state = project.load_state()?;
-    let spend = state
-        .as_ref()
-        .map(|s| format!("${:.2}", s.total_cost_usd))
-        .unwrap_or_default();
-    Ok(match outcome {
-        Outcome::Completed => {
-            println!("Run complete: every component passes its contract tests (spend {spend}).");
-            ExitCode::SUCCESS
+/// Runs a job through the engine's job API with progress on stderr; Ctrl-C, SIGTERM and SIGHUP
+/// cancel it (model calls and test runs stop, the project stays resumable). Prints the report
+/// and gives the exit code.
+fn job(dir: &Path, opts: &RunOpts, kind: JobKind, holder: String) -> anyhow::Result<ExitCode> {
+    let project = super::open(dir)?;
+    let rt = runtime()?;
+    let bar = bar();
+    if let Ok(config) = project.config() {
+        for w in &config.warnings {
+            bar.suspend(|| eprintln!("warning: {}: {}", w.path.display(), w.message));
         }
-        Outcome::Paused { reason } => {
-            println!("Paused: {reason}");
-            println!(
-                "Run `pact run {}` again to continue.",
-                project.root().display()
-            );
-            ExitCode::SUCCESS
-        }
-        Outcome::Advanced { to } => {
-            println!("Advanced to phase {to} (spend {spend}).");
-            ExitCode::SUCCESS
-        }
-        Outcome::Failed { reason } => {
-            println!("Run failed: {reason}");
-            ExitCode::from(1)
-        }
-        Outcome::BudgetExceeded => {
-            println!(
-                "Stopped: the budget is spent ({spend}). Raise `budget` in pact.yaml to go on."
-            );
-            ExitCode::from(1)
-        }
-    })
-}
-
-/// Checks that the contract tests can run (provisioning their runtime on first use) before
-/// anything changes; on failure prints what is missing and how to fix it, and gives the exit
-/// code.
-fn preflight(rt: &tokio::runtime::Runtime, engine: &Engine, bar: &ProgressBar) -> Option<ExitCode> {
-    if let pact_engine::sandbox::Isolation::Unsandboxed(why) = pact_engine::sandbox::isolation() {
+    }
+    if kind != JobKind::Validate
+        && let pact_engine::sandbox::Isolation::Unsandboxed(why) = pact_engine::sandbox::isolation()
+    {
         bar.suspend(|| {
             eprintln!(
                 "warning: UNSANDBOXED: {why}. Generated code runs only in its own process group; \
@@ -173,121 +146,70 @@ fn preflight(rt: &tokio::runtime::Runtime, engine: &Engine, bar: &ProgressBar) -
             )
         });
     }
-    let err = rt.block_on(engine.preflight()).err()?;
+    let request = job::JobRequest {
+        project,
+        kind,
+        options: pact_engine::setup::RunOptions {
+            record: opts.record.clone(),
+            replay: opts.replay.clone(),
+            ..Default::default()
+        },
+        holder,
+    };
+    let cancel = pact_agents::CancellationToken::new();
+    let report = rt.block_on(async {
+        super::cancel_on_signals(cancel.clone());
+        job::run(request, progress_sink(bar.clone()), cancel).await
+    });
     bar.finish_and_clear();
-    eprintln!("error: {err}");
-    eprintln!("Nothing was changed. `pact doctor` checks every runtime and backend.");
-    Some(ExitCode::from(2))
-}
-
-/// An engine without progress output (for commands that print their own results).
-pub fn quiet_engine(project: &Project, opts: &RunOpts) -> anyhow::Result<Engine> {
-    engine(project, opts, &ProgressBar::hidden())
+    Ok(super::report::print(&report, dir))
 }
 
 pub fn run(dir: &Path, opts: &RunOpts, flags: RunFlags) -> anyhow::Result<ExitCode> {
-    let project = super::open(dir)?;
-    let rt = runtime()?;
-    let bar = bar();
-    let mut engine = engine(&project, opts, &bar)?;
-    if let Some(code) = preflight(&rt, &engine, &bar) {
-        return Ok(code);
-    }
-    let _job = pact_engine::joblock::acquire(&project, "pact run")?;
-    if flags.force_new {
-        let _ = std::fs::remove_file(project.layout.state());
-    }
-    if flags.plan_only {
-        engine.config.project.plan_only = Some(true);
-    }
-    if flags.implement {
-        engine.config.project.plan_only = Some(false);
-    }
-    let result = rt.block_on(async {
-        cancel_on_ctrl_c(&engine);
-        if flags.once {
-            engine.step().await
-        } else {
-            engine.run().await
-        }
-    });
-    bar.finish_and_clear();
-    match result {
-        Ok(outcome) => print_outcome(&project, &outcome),
-        Err(e) if e.is_cancelled() => {
-            println!("Stopped: {e}");
-            Ok(ExitCode::from(130))
-        }
-        Err(e) => Err(e.into()),
-    }
+    let plan_only = if flags.plan_only {
+        Some(true)
+    } else if flags.implement {
+        Some(false)
+    } else {
+        None
+    };
+    let kind = JobKind::Run {
+        once: flags.once,
+        fresh: flags.force_new,
+        plan_only,
+    };
+    job(dir, opts, kind, "pact run".into())
 }
 
+/// `pact build`: the one build policy (see `pact_engine::job`): builds unless the component is
+/// up to date; `force` rebuilds it from its contract.
 pub fn build(
     dir: &Path,
     cid: &str,
     opts: &RunOpts,
     competitive: Option<u32>,
+    force: bool,
 ) -> anyhow::Result<ExitCode> {
-    let project = super::open(dir)?;
-    let rt = runtime()?;
-    let bar = bar();
-    let engine = engine(&project, opts, &bar)?;
-    if let Some(code) = preflight(&rt, &engine, &bar) {
-        return Ok(code);
-    }
-    let _job = pact_engine::joblock::acquire(&project, &format!("pact build {cid}"))?;
-    let mut mode = BuildMode::from_config(&engine.config);
-    if let Some(n) = competitive {
-        mode.agents = n.max(2);
-    }
-    // `pact build` always builds, even a component that is up to date.
-    mode.force = true;
-    let result = rt.block_on(async {
-        cancel_on_ctrl_c(&engine);
-        pact_engine::build::build_component(&engine, cid, mode).await
-    });
-    bar.finish_and_clear();
-    let spent = project
-        .load_state()?
-        .map(|s| s.total_cost_usd)
-        .unwrap_or(0.0);
-    match result {
-        Ok(true) => {
-            let r = project.load_test_results(cid)?.unwrap_or_default();
-            println!(
-                "SUCCESS: {cid} passes {}/{} contract tests (spend ${spent:.2}).",
-                r.passed, r.total
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Ok(false) => {
-            let r = project.load_test_results(cid)?.unwrap_or_default();
-            if let Some(why) = pact_engine::build::held_by_mutation_gate(&engine, cid)? {
-                println!(
-                    "NOT DONE: {cid} passes {}/{} contract tests, but {why} (spend ${spent:.2}).",
-                    r.passed, r.total
-                );
-                return Ok(ExitCode::from(1));
-            }
-            println!(
-                "FAILED: {cid} passes {}/{} contract tests (spend ${spent:.2}).",
-                r.passed, r.total
-            );
-            for f in r.failure_details.iter().take(5) {
-                println!(
-                    "  ✗ {}: {}",
-                    f.test_id,
-                    f.error_message.lines().next().unwrap_or("")
-                );
-            }
-            Ok(ExitCode::from(1))
-        }
-        Err(e) if e.is_cancelled() => {
-            println!("Stopped: {e}");
-            Ok(ExitCode::from(130))
-        }
-        Err(e) => Err(e.into()),
-    }
+    let agents = competitive.map_or(1, |n| n.max(2));
+    let component = cid.to_string();
+    let kind = if force {
+        JobKind::Rebuild { component, agents }
+    } else {
+        JobKind::Build { component, agents }
+    };
+    job(dir, opts, kind, format!("pact build {cid}"))
+}
+
+/// `pact test`: the locked contract tests against the implementation as it is (no model), or
+/// (`regenerate`) new tests written from the contract and locked.
+pub fn test(dir: &Path, cid: &str, opts: &RunOpts, regenerate: bool) -> anyhow::Result<ExitCode> {
+    let component = cid.to_string();
+    let kind = if regenerate {
+        JobKind::RegenerateTests { component }
+    } else {
+        JobKind::RunTests { component }
+    };
+    job(dir, opts, kind, format!("pact test {cid}"))
 }
 
 pub fn ping(dir: &Path) -> anyhow::Result<ExitCode> {

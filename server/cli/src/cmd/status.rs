@@ -1,78 +1,13 @@
 use pact_core::model::{DecompositionTree, ImplementationStatus};
 use pact_core::store::Project;
+use pact_engine::job::status::ComponentStatus;
 use serde_json::json;
 use std::path::Path;
 use std::process::ExitCode;
 
-/// One row per component: what `components`, `tree` and `status` show.
-struct Row {
-    id: String,
-    name: String,
-    depth: usize,
-    status: String,
-    leaf: bool,
-    tests: Option<(u64, u64)>,
-    attempts: u32,
-}
-
-fn rows(project: &Project, tree: &DecompositionTree) -> anyhow::Result<Vec<Row>> {
-    let state = project.load_state()?;
-    let engine = super::run::quiet_engine(project, &super::run::RunOpts::default()).ok();
-    let mut out = Vec::new();
-    // Pre-order from the root, so the list reads like the tree.
-    let mut stack = vec![(tree.root_id.as_str(), 0usize)];
-    let mut seen = std::collections::HashSet::new();
-    let mut order = Vec::new();
-    while let Some((id, depth)) = stack.pop() {
-        if !seen.insert(id) {
-            continue;
-        }
-        let Some(node) = tree.nodes.get(id) else {
-            continue;
-        };
-        order.push((id, depth));
-        for c in node.children.iter().rev() {
-            stack.push((c.as_str(), depth + 1));
-        }
-    }
-    for id in tree.nodes.keys() {
-        if !seen.contains(id.as_str()) {
-            order.push((id.as_str(), 0));
-        }
-    }
-    for (id, depth) in order {
-        let Some(node) = tree.nodes.get(id) else {
-            continue;
-        };
-        let results = project
-            .load_test_results(id)
-            .ok()
-            .flatten()
-            .or_else(|| node.test_results.clone());
-        let task = state.as_ref().and_then(|s| s.task(id));
-        let recorded = task
-            .map(|t| t.status.to_string())
-            .unwrap_or_else(|| node.implementation_status.as_str().to_string());
-        // "done" only with evidence: a passing run of the current contract, tests (visible and
-        // held out), implementation and dependencies, as metadata.json records it.
-        let status = match &engine {
-            Some(e) if pact_engine::build::already_built(e, id).unwrap_or(false) => {
-                "done".to_string()
-            }
-            Some(_) if recorded == "completed" => "stale".to_string(),
-            _ => recorded,
-        };
-        out.push(Row {
-            id: id.to_string(),
-            name: node.name.clone(),
-            depth,
-            status,
-            leaf: node.children.is_empty(),
-            tests: results.map(|r| (r.passed, r.total)),
-            attempts: task.map_or(0, |t| t.attempts),
-        });
-    }
-    Ok(out)
+/// The components as the engine's one status query gives them (done only with evidence).
+fn rows(project: &Project) -> anyhow::Result<Vec<ComponentStatus>> {
+    Ok(pact_engine::job::status::status(project, &Default::default())?.components)
 }
 
 fn need_tree(project: &Project) -> anyhow::Result<DecompositionTree> {
@@ -86,13 +21,13 @@ fn need_tree(project: &Project) -> anyhow::Result<DecompositionTree> {
 
 pub fn components(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
     let project = super::open(dir)?;
-    let tree = need_tree(&project)?;
-    let rows = rows(&project, &tree)?;
+    need_tree(&project)?;
+    let rows = rows(&project)?;
     if as_json {
         let v: Vec<_> = rows
             .iter()
             .map(|r| {
-                json!({"id": r.id, "name": r.name, "depth": r.depth, "status": r.status,
+                json!({"id": r.id, "name": r.name, "depth": r.depth, "status": r.state.to_string(),
                     "type": if r.leaf { "leaf" } else { "parent" },
                     "tests_passed": r.tests.map(|t| t.0), "tests_total": r.tests.map(|t| t.1), "attempts": r.attempts})
             })
@@ -119,7 +54,7 @@ pub fn components(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
             "{:<24} {:<32} {:<13} {:<7} {tests}{attempts}",
             r.id,
             name,
-            r.status,
+            r.state.to_string(),
             if r.leaf { "leaf" } else { "parent" }
         );
     }
@@ -237,14 +172,14 @@ pub fn status(dir: &Path, component: Option<&str>) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    if let Some(tree) = project.load_tree()? {
+    if project.load_tree()?.is_some() {
         println!("\nComponents:");
-        for r in rows(&project, &tree)? {
+        for r in rows(&project)? {
             let tests = r
                 .tests
                 .map(|(p, t)| format!("  {p}/{t} tests"))
                 .unwrap_or_default();
-            println!("  {}{} [{}]{tests}", "  ".repeat(r.depth), r.id, r.status);
+            println!("  {}{} [{}]{tests}", "  ".repeat(r.depth), r.id, r.state);
         }
     }
     let (entries, _) = project.read_audit()?;

@@ -32,9 +32,13 @@ pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
                 })
             })
             .collect();
+        // The counts every surface shows (the editors' diagnostics and status bars too).
+        let counts = report.counts();
         let out = json!({
             "passed": report.passed(),
             "reason": report.reason(),
+            "errors": counts.errors,
+            "warnings": counts.warnings,
             "details": report.details(),
             "diagnostics": diagnostics,
         });

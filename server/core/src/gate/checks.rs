@@ -552,7 +552,16 @@ fn test_suites(
     }
 
     for (s, &slot) in sources.iter().zip(&slot) {
-        code_findings(s, &analyses[slot], docs, out);
+        // Generated code that also sits on disk is one problem, reported once: on the file,
+        // where it is edited.
+        let on_disk = s.suite.is_some()
+            && docs
+                .test_files
+                .get(s.cid)
+                .is_some_and(|fs| fs.iter().any(|f| &*f.text == s.text));
+        if !on_disk {
+            code_findings(s, &analyses[slot], docs, out);
+        }
     }
 }
 
@@ -590,11 +599,9 @@ fn code_findings(s: &Source, a: &TestAnalysis, docs: &ProjectDocs, out: &mut Vec
                 e.line, e.message
             )
         };
-        let mut f = Finding::error(Code::TestSyntax, message)
+        let f = Finding::error(Code::TestSyntax, message)
             .at(s.file, place(e.range))
             .of(cid);
-        // Generated code that also sits on disk is listed once, from the suite.
-        f.in_details = !s.duplicate_of_generated;
         out.push(f);
     }
     let contract = docs.contract(cid);
@@ -612,19 +619,12 @@ fn code_findings(s: &Source, a: &TestAnalysis, docs: &ProjectDocs, out: &mut Vec
                 )
         })
         .collect();
-    let detail = s.suite.is_none()
-        || !docs
-            .test_files
-            .get(cid)
-            .is_some_and(|fs| fs.iter().any(|f| &*f.text == s.text));
     let where_ = if s.suite.is_some() {
         "generated code".to_string()
     } else {
         format!("'{file_name}'")
     };
-    // Once per suite: on the test file when it repeats the generated code.
-    let shown_on_file = s.suite.is_some() && !detail;
-    if let Some((start, end)) = crate::testcode::module_patch(s.text).filter(|_| !shown_on_file) {
+    if let Some((start, end)) = crate::testcode::module_patch(s.text) {
         let mut f = Finding::warning(
             Code::InProcessTest,
             format!(
@@ -641,7 +641,7 @@ fn code_findings(s: &Source, a: &TestAnalysis, docs: &ProjectDocs, out: &mut Vec
     }
     for t in &a.tests {
         if !t.has_assertion {
-            let mut f = Finding::warning(
+            let f = Finding::warning(
                 Code::ToothlessTest,
                 format!(
                     "Test '{}' in {where_} of '{cid}' has no assertion: it cannot fail",
@@ -650,7 +650,6 @@ fn code_findings(s: &Source, a: &TestAnalysis, docs: &ProjectDocs, out: &mut Vec
             )
             .at(s.file, place(t.name_range))
             .of(cid);
-            f.in_details = detail;
             out.push(f);
         }
         if contract.is_some() {
@@ -667,7 +666,6 @@ fn code_findings(s: &Source, a: &TestAnalysis, docs: &ProjectDocs, out: &mut Vec
                 f.fix = nearest(name, known.iter().copied()).map(|n| Fix::Replace {
                     with: n.to_string(),
                 });
-                f.in_details = detail;
                 out.push(f);
             }
         }

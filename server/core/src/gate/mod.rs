@@ -147,6 +147,13 @@ impl Finding {
 }
 
 /// The gate's verdict, in the original's shape (`passed`, `reason`, `details`) plus findings.
+/// How many errors and warnings a report has.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub errors: usize,
+    pub warnings: usize,
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
     pub findings: Vec<Finding>,
@@ -156,11 +163,18 @@ impl Report {
     pub fn passed(&self) -> bool {
         !self.findings.iter().any(|f| f.severity == Severity::Error)
     }
+    /// Errors, as every surface counts them: each finding is one diagnostic, published once.
     pub fn error_count(&self) -> usize {
-        self.findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error && f.in_details)
-            .count()
+        self.counts().errors
+    }
+    /// The errors and warnings of the report: the numbers `pact validate`, the language
+    /// server's diagnostics, its `pact.validate` result and the editors' status bars all show.
+    pub fn counts(&self) -> Counts {
+        let n = |s| self.findings.iter().filter(|f| f.severity == s).count();
+        Counts {
+            errors: n(Severity::Error),
+            warnings: n(Severity::Warning),
+        }
     }
     pub fn reason(&self) -> String {
         if self.passed() {

@@ -122,6 +122,11 @@ impl Layout {
             LayoutKind::Root => self.root.join("src").join(cid),
         }
     }
+    /// The build record (`metadata.json`): what the implementation was built from and how its
+    /// verdict was reached. The one place its path is spelled.
+    pub fn build_record(&self, cid: &str) -> PathBuf {
+        self.implementation_dir(cid).join("metadata.json")
+    }
     pub fn test_results(&self, cid: &str) -> PathBuf {
         self.implementation_dir(cid).join("test_results.json")
     }

@@ -66,9 +66,9 @@ pub(super) async fn implement(
         .join("\n");
     e.update(|s| s.task_mut(cid).status = TaskStatus::Implementing)?;
     e.emit(Event::Component {
-        phase: "implement".into(),
+        phase: pact_core::model::Phase::Implement,
         component: cid.into(),
-        step: "implement".into(),
+        step: crate::events::Step::Implement,
     });
     let key = log_key(e.project.load_tree()?.as_ref(), cid);
     let ctx = Ctx {

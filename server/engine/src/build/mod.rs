@@ -62,9 +62,9 @@ pub async fn build_component(e: &Engine, cid: &str, mode: BuildMode) -> Result<b
     e.preflight().await?;
     if !mode.force && already_built(e, cid)? {
         e.emit(Event::Component {
-            phase: "implement".into(),
+            phase: pact_core::model::Phase::Implement,
             component: cid.into(),
-            step: "up to date".into(),
+            step: crate::events::Step::UpToDate,
         });
         return Ok(true);
     }
@@ -156,9 +156,9 @@ pub async fn run_tests(e: &Engine, cid: &str) -> Result<crate::harness::TestRun>
     let job = TestJob::new(language(e), files, src_dirs(e, cid, &src)?)
         .with_contracts(boundary_contracts(e, cid)?);
     e.emit(Event::Component {
-        phase: "test".into(),
+        phase: pact_core::model::Phase::Test,
         component: cid.into(),
-        step: "run contract tests".into(),
+        step: crate::events::Step::RunTests,
     });
     let run = e.run_tests(&job).await?;
     e.project.save_test_results(cid, &run.results)?;

@@ -55,9 +55,9 @@ pub(super) async fn mutation_gate(
     let mut revisions = 0;
     loop {
         e.emit(Event::Component {
-            phase: "implement".into(),
+            phase: pact_core::model::Phase::Implement,
             component: cid.into(),
-            step: "mutation testing".into(),
+            step: crate::events::Step::MutationTesting,
         });
         let rec = crate::integrity::mutate(e, cid, e.config.gate_mutants(), threshold).await?;
         let finding = crate::integrity::gate_finding(&rec);

@@ -5,7 +5,8 @@ use super::test_authoring::{author_tests, tests_complete};
 use super::tree::{build_order, make_tree, node_deps};
 use super::{ask, language, parse, read, set_node_status};
 use crate::engine::{Engine, Outcome, Result};
-use crate::events::Event;
+use crate::events::{Event, Step};
+use crate::job::PauseReason;
 use crate::{roles, stubs};
 use pact_core::gate::{self, AnalysisCache, Finding, Scope, Severity};
 use pact_core::model::{
@@ -27,13 +28,19 @@ pub(super) async fn decompose(e: &Engine) -> Result<Outcome> {
         e.check_cancel()?;
         if e.project.load_contract(cid)?.is_none() {
             e.emit(Event::Component {
-                phase: "contract".into(),
+                phase: Phase::Contract,
                 component: cid.clone(),
-                step: "contract".into(),
+                step: Step::Contract,
             });
-            if let Err(reason) = author_contract(e, &tree, cid, &task, &sops, max_revisions).await?
+            if let Err(message) =
+                author_contract(e, &tree, cid, &task, &sops, max_revisions).await?
             {
-                return Ok(Outcome::Paused { reason });
+                return Ok(Outcome::Paused {
+                    reason: PauseReason::Authoring {
+                        component: cid.clone(),
+                        message,
+                    },
+                });
             }
         }
     }
@@ -41,17 +48,22 @@ pub(super) async fn decompose(e: &Engine) -> Result<Outcome> {
         e.check_cancel()?;
         if !tests_complete(e, cid, lang)? {
             e.emit(Event::Component {
-                phase: "test".into(),
+                phase: Phase::Test,
                 component: cid.clone(),
-                step: "tests".into(),
+                step: Step::Tests,
             });
-            if let Err(reason) = author_tests(e, cid, lang, max_revisions).await? {
-                return Ok(Outcome::Paused { reason });
+            if let Err(message) = author_tests(e, cid, lang, max_revisions).await? {
+                return Ok(Outcome::Paused {
+                    reason: PauseReason::Authoring {
+                        component: cid.clone(),
+                        message,
+                    },
+                });
             }
         }
     }
     e.emit(Event::PhaseStarted {
-        phase: "validate".into(),
+        phase: Phase::Validate,
     });
     let report = gate::validate(&e.project.docs());
     e.audit(
@@ -63,17 +75,11 @@ pub(super) async fn decompose(e: &Engine) -> Result<Outcome> {
         },
     )?;
     if !report.passed() {
-        let details = report
-            .details()
-            .into_iter()
-            .take(10)
-            .collect::<Vec<_>>()
-            .join("; ");
         return Ok(Outcome::Paused {
-            reason: format!(
-                "Contract validation failed: {} — {details}",
-                report.reason()
-            ),
+            reason: PauseReason::ValidationFailed {
+                summary: report.reason(),
+                details: report.details().into_iter().take(10).collect(),
+            },
         });
     }
     e.update(|s| {
@@ -87,7 +93,7 @@ pub(super) async fn decompose(e: &Engine) -> Result<Outcome> {
     write_design(e)?;
     if e.config.plan_only() {
         return Ok(Outcome::Paused {
-            reason: "Plan-only mode: decomposition and contracts complete. Use 'pact build <project> <component_id>' to implement specific components, or disable plan_only to implement all.".into(),
+            reason: PauseReason::PlanOnly,
         });
     }
     Ok(Outcome::Advanced {

@@ -4,6 +4,7 @@
 use super::{ask, language, set_node_status};
 use crate::build;
 use crate::engine::{Engine, EngineError, Outcome, Result};
+use crate::job::PauseReason;
 use crate::roles;
 use pact_core::ids::check_component_id;
 use pact_core::model::{ImplementationStatus, Phase, TaskStatus, TestLanguage};
@@ -164,6 +165,6 @@ pub(super) async fn diagnose(e: &Engine) -> Result<Outcome> {
         return Ok(Outcome::Advanced { to: back_to });
     }
     Ok(Outcome::Paused {
-        reason: format!("Diagnosis needs a human: {}", notes.join("; ")),
+        reason: PauseReason::Diagnosis { notes },
     })
 }

@@ -3,10 +3,9 @@
 
 use super::{ask, parse, read};
 use crate::engine::{Engine, Outcome, Result};
+use crate::job::PauseReason;
 use crate::roles;
 use pact_core::model::{InterviewResult, Phase};
-
-const INTERVIEW_PENDING: &str = "Interview questions pending — waiting for user answers";
 
 pub(super) async fn interview(e: &Engine) -> Result<Outcome> {
     let next = Outcome::Advanced { to: Phase::Shape };
@@ -15,7 +14,7 @@ pub(super) async fn interview(e: &Engine) -> Result<Outcome> {
             return Ok(next);
         }
         return Ok(Outcome::Paused {
-            reason: format!("{INTERVIEW_PENDING} (`pact answer` or `pact approve`)"),
+            reason: PauseReason::Interview,
         });
     }
     let task = read(e, &e.project.layout.task_md())?;
@@ -30,7 +29,7 @@ pub(super) async fn interview(e: &Engine) -> Result<Outcome> {
     }
     e.update(|s| s.interview_result = Some(result.clone()))?;
     Ok(Outcome::Paused {
-        reason: format!("{INTERVIEW_PENDING} (`pact answer` or `pact approve`)"),
+        reason: PauseReason::Interview,
     })
 }
 
