@@ -730,11 +730,10 @@ fn certify_one(
             results.passed, results.total
         ));
     }
-    let meta: crate::build::ImplMetadata = project
-        .read_text(&project.layout.implementation_dir(cid).join("metadata.json"))
+    let meta = project
+        .load_build_record(cid)
         .ok()
         .flatten()
-        .and_then(|t| serde_json::from_str(&t).ok())
         .ok_or("no build record (metadata.json)")?;
     let src_hash = hash_dir(&project.layout.implementation_src(cid));
     if meta.src_hash != src_hash || meta.test_hash != lock.test_hash() {

@@ -182,12 +182,7 @@ async fn code_fitted_to_the_visible_tests_fails_the_held_out_ones() {
         ]
     );
     let meta: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            p.layout
-                .implementation_dir("formatter")
-                .join("metadata.json"),
-        )
-        .expect("meta"),
+        &std::fs::read_to_string(p.layout.build_record("formatter")).expect("meta"),
     )
     .expect("json");
     assert_eq!(meta["hidden"], json!({"passed": 3, "total": 3}));

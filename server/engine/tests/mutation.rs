@@ -15,7 +15,7 @@ use keyed::Keyed;
 use pact_core::gate::Code;
 use pact_core::model::{TaskStatus, TestResults};
 use pact_core::store::Project;
-use pact_engine::build::{ImplMetadata, already_built};
+use pact_engine::build::{BuildRecord, already_built};
 use pact_engine::harness::{HarnessError, HarnessOptions, TestJob, TestRun, TestRunner};
 use pact_engine::integrity;
 use pact_engine::{Engine, Outcome};
@@ -45,10 +45,9 @@ fn counter_code() -> String {
         .to_string()
 }
 
-fn meta(p: &Project, cid: &str) -> ImplMetadata {
+fn meta(p: &Project, cid: &str) -> BuildRecord {
     serde_json::from_str(
-        &std::fs::read_to_string(p.layout.implementation_dir(cid).join("metadata.json"))
-            .expect("metadata.json"),
+        &std::fs::read_to_string(p.layout.build_record(cid)).expect("metadata.json"),
     )
     .expect("json")
 }

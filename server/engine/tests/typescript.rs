@@ -13,7 +13,7 @@ use csvstats::ORDER;
 use keyed::Keyed;
 use pact_core::model::{ComponentContract, RedFirstRecord, RunStatus, TaskStatus, TestLanguage};
 use pact_core::store::Project;
-use pact_engine::build::{ImplMetadata, already_built};
+use pact_engine::build::{BuildRecord, already_built};
 use pact_engine::harness::{HarnessOptions, TestJob};
 use pact_engine::{Engine, Outcome, SameForAll};
 use std::collections::HashSet;
@@ -94,7 +94,7 @@ async fn the_typescript_example_completes_under_vitest() {
             "{red:?}"
         );
         // The held-out suite ran too, and passed.
-        let meta: ImplMetadata = read(&p.layout.implementation_dir(cid).join("metadata.json"));
+        let meta: BuildRecord = read(&p.layout.build_record(cid));
         assert!(
             meta.boundary,
             "{cid}: its suites crossed the contract boundary"

@@ -369,7 +369,11 @@ impl LanguageServer for Backend {
                 resolve_provider: Some(false),
             }),
             code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
-                code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::SOURCE]),
+                code_action_kinds: Some(vec![
+                    CodeActionKind::QUICKFIX,
+                    CodeActionKind::SOURCE,
+                    CodeActionKind::EMPTY,
+                ]),
                 ..Default::default()
             })),
             execute_command_provider: Some(ExecuteCommandOptions {
@@ -851,7 +855,21 @@ impl LanguageServer for Backend {
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         self.wait_ready().await;
         let uri = params.text_document.uri.clone();
-        // Pipeline commands are `source` actions: offered unless the client asks for other kinds.
+        // Pipeline commands go in the ordinary code-action menu (no kind: what an editor lists
+        // on Ctrl+. or `vim.lsp.buf.code_action()`), and in the source-action menu when that is
+        // what the client asks for; never when it asks for quick fixes only.
+        let asked = |k: &CodeActionKind| {
+            params
+                .context
+                .only
+                .as_ref()
+                .is_some_and(|only| only.iter().any(|o| o == k))
+        };
+        let command_kind = if asked(&CodeActionKind::SOURCE) {
+            Some(CodeActionKind::SOURCE)
+        } else {
+            None
+        };
         let commands_wanted = params.context.only.as_ref().is_none_or(|only| {
             only.iter()
                 .any(|k| k.as_str().is_empty() || k.as_str() == CodeActionKind::SOURCE.as_str())
@@ -931,7 +949,7 @@ impl LanguageServer for Backend {
                     for a in actions::command_actions(view, path, conv.text, at, running) {
                         out.push(CodeActionOrCommand::CodeAction(CodeAction {
                             title: a.title.clone(),
-                            kind: Some(CodeActionKind::SOURCE),
+                            kind: command_kind.clone(),
                             command: Some(Command {
                                 title: a.title,
                                 command: a.command.to_string(),

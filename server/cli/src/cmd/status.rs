@@ -251,8 +251,9 @@ fn component_status(project: &Project, cid: &str) -> anyhow::Result<ExitCode> {
     }
     // The mutation gate's verdict on the implementation (part of "done" when it is on).
     let verdict = project
-        .read_text(&project.layout.implementation_dir(cid).join("metadata.json"))?
-        .and_then(|t| serde_json::from_str::<pact_engine::build::ImplMetadata>(&t).ok())
+        .load_build_record(cid)
+        .ok()
+        .flatten()
         .and_then(|m| m.mutation);
     if let Some(v) = verdict {
         let measured = match v.score {

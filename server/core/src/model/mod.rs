@@ -4,12 +4,14 @@
 //! project written by a newer (or older) Pact survives a round trip through this one. Fields the
 //! original added after v0.3.0 are `Option`s written only when present.
 
+mod build_record;
 mod contract;
 mod integrity;
 mod run;
 mod suite;
 mod tree;
 
+pub use build_record::*;
 pub use contract::*;
 pub use integrity::*;
 pub use run::*;

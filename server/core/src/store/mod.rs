@@ -11,8 +11,8 @@ use crate::config::{Config, ConfigError};
 use crate::ids::{IdError, check_component_id};
 use crate::json::{self, JsonError};
 use crate::model::{
-    AuditEntry, ComponentContract, ContractTestSuite, DecompositionTree, EngineeringDecision,
-    InterviewResult, RunState, TestResults,
+    AuditEntry, BuildRecord, ComponentContract, ContractTestSuite, DecompositionTree,
+    EngineeringDecision, InterviewResult, RunState, TestResults,
 };
 use fsio::{FileLock, write_atomic};
 use serde::Serialize;
@@ -298,6 +298,15 @@ impl Project {
     pub fn save_test_results(&self, cid: &str, r: &TestResults) -> Result<()> {
         check_component_id(cid)?;
         self.write_json(&self.layout.test_results(cid), r)
+    }
+    /// The implementation's build record (`metadata.json`), if it has one.
+    pub fn load_build_record(&self, cid: &str) -> Result<Option<BuildRecord>> {
+        check_component_id(cid)?;
+        self.read_json(&self.layout.build_record(cid))
+    }
+    pub fn save_build_record(&self, cid: &str, r: &BuildRecord) -> Result<()> {
+        check_component_id(cid)?;
+        self.write_json(&self.layout.build_record(cid), r)
     }
     pub fn read_text(&self, path: &Path) -> Result<Option<String>> {
         match std::fs::read(path) {

@@ -3,7 +3,7 @@
 
 use super::deps::{boundary_contracts, src_dirs};
 use super::files::{replace_dir, write_files};
-use super::record::{ImplMetadata, contract_hash, deps_hash, lock_hash};
+use super::record::{BuildRecord, contract_hash, deps_hash, lock_hash};
 use super::{BuildMode, hash_dir};
 use crate::engine::{Engine, EngineError, Result, log_key};
 use crate::events::Event;
@@ -193,7 +193,7 @@ impl Ctx<'_> {
             total: result.results.total,
         });
         let src = e.project.layout.implementation_src(cid);
-        let meta = ImplMetadata {
+        let meta = BuildRecord {
             component_id: cid.into(),
             status: if passed {
                 "passed".into()
@@ -218,15 +218,7 @@ impl Ctx<'_> {
             boundary: result.boundary,
             mutation: None,
         };
-        let text = serde_json::to_string_pretty(&meta)
-            .map_err(|err| EngineError::Invalid(err.to_string()))?;
-        e.project.write_text(
-            &e.project
-                .layout
-                .implementation_dir(cid)
-                .join("metadata.json"),
-            &text,
-        )?;
+        e.project.save_build_record(cid, &meta)?;
         let last_error = result
             .results
             .failure_details

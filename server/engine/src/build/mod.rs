@@ -11,7 +11,7 @@ mod record;
 mod schedule;
 
 pub(crate) use deps::{boundary_contracts, dependencies, src_dirs};
-pub use record::{ImplMetadata, MutationVerdict, already_built, held_by_mutation_gate};
+pub use record::{BuildRecord, MutationVerdict, already_built, held_by_mutation_gate};
 pub use schedule::build_many;
 
 use attempts::implement;
@@ -133,12 +133,7 @@ pub async fn build_component(e: &Engine, cid: &str, mode: BuildMode) -> Result<b
 pub fn flush(e: &Engine, cid: &str) -> Result<()> {
     pact_core::ids::check_component_id(cid).map_err(|err| EngineError::Invalid(err.to_string()))?;
     let _ = std::fs::remove_dir_all(e.project.layout.implementation_src(cid));
-    let _ = std::fs::remove_file(
-        e.project
-            .layout
-            .implementation_dir(cid)
-            .join("metadata.json"),
-    );
+    let _ = std::fs::remove_file(e.project.layout.build_record(cid));
     e.audit(
         "flush",
         format!("{cid}: implementation flushed for a rebuild from its contract"),

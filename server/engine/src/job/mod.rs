@@ -479,7 +479,7 @@ fn next_steps(kind: &JobKind, outcome: &JobOutcome) -> Vec<NextStep> {
 /// about its sources as they are.
 pub fn held_out(layout: &pact_core::store::Layout, cid: &str) -> Option<Counts> {
     let text = std::fs::read_to_string(layout.build_record(cid)).ok()?;
-    let meta: build::ImplMetadata = serde_json::from_str(&text).ok()?;
+    let meta: pact_core::model::BuildRecord = serde_json::from_str(&text).ok()?;
     let h = meta.hidden?;
     let src = pact_core::digest::hash_dir(&layout.implementation_src(cid));
     (meta.src_hash == src).then_some(Counts {

@@ -33,7 +33,7 @@ pub async fn regenerate_tests(e: &Engine, cid: &str) -> Result<std::result::Resu
     ] {
         let _ = std::fs::remove_dir_all(d);
     }
-    let _ = std::fs::remove_file(layout.implementation_dir(cid).join("metadata.json"));
+    let _ = std::fs::remove_file(layout.build_record(cid));
     e.audit(
         "tests_regenerated",
         format!("{cid}: tests flushed; regenerating from the contract"),

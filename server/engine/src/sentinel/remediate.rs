@@ -497,7 +497,6 @@ pub async fn remediate(
     });
     pact_core::store::fsio::append_line(&e.project.layout.learnings(), &lesson.to_string())
         .map_err(|err| EngineError::Invalid(format!("cannot write learnings: {err}")))?;
-    let impl_dir = e.project.layout.implementation_dir(cid);
     let src = e.project.layout.implementation_src(cid);
     let backup = tempfile::Builder::new()
         .prefix("pact-prev-src-")
@@ -505,7 +504,7 @@ pub async fn remediate(
         .map_err(|err| EngineError::Invalid(format!("cannot back up {}: {err}", src.display())))?;
     copy_tree(&src, backup.path())
         .map_err(|err| EngineError::Invalid(format!("cannot back up {}: {err}", src.display())))?;
-    let _ = std::fs::remove_file(impl_dir.join("metadata.json"));
+    let _ = std::fs::remove_file(e.project.layout.build_record(cid));
     let restore = |why: &str| -> Result<()> {
         copy_tree(backup.path(), &src).map_err(|err| {
             EngineError::Invalid(format!("cannot restore {}: {err}", src.display()))
