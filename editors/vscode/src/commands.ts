@@ -30,28 +30,28 @@ export interface CommandSpec {
 
 export const COMMANDS: readonly CommandSpec[] = [
   { id: 'pact.ui.decompose', title: 'Pact: Decompose', server: 'pact.decompose', component: false, job: true },
-  { id: 'pact.ui.runPipeline', title: 'Pact: Run Pipeline', server: 'pact.runPipeline', component: false, job: true },
-  { id: 'pact.ui.build', title: 'Pact: Build Component', server: 'pact.build', component: true, job: true },
+  { id: 'pact.ui.runPipeline', title: 'Pact: Run pipeline', server: 'pact.runPipeline', component: false, job: true },
+  { id: 'pact.ui.build', title: 'Pact: Build component', server: 'pact.build', component: true, job: true },
   {
     id: 'pact.ui.buildCompetitive',
-    title: 'Pact: Build Competitively',
+    title: 'Pact: Build competitively',
     server: 'pact.build',
     component: true,
     competitive: true,
     job: true,
   },
-  { id: 'pact.ui.rebuild', title: 'Pact: Rebuild From Contract', server: 'pact.rebuild', component: true, job: true },
+  { id: 'pact.ui.rebuild', title: 'Pact: Rebuild from contract', server: 'pact.rebuild', component: true, job: true },
   {
     id: 'pact.ui.regenerateTests',
-    title: 'Pact: Regenerate Tests From Contract',
+    title: 'Pact: Regenerate tests from contract',
     server: 'pact.regenerateTests',
     component: true,
     job: true,
   },
-  { id: 'pact.ui.runTests', title: 'Pact: Run Contract Tests', server: 'pact.runTests', component: true, job: true },
-  { id: 'pact.ui.validate', title: 'Pact: Validate Project', server: 'pact.validate', component: false, job: false },
-  { id: 'pact.ui.status', title: 'Pact: Show Status', server: 'pact.status', component: false, job: false },
-  { id: 'pact.ui.stop', title: 'Pact: Stop Run', server: 'pact.stop', component: false, job: false },
+  { id: 'pact.ui.runTests', title: 'Pact: Run contract tests', server: 'pact.runTests', component: true, job: true },
+  { id: 'pact.ui.validate', title: 'Pact: Validate project', server: 'pact.validate', component: false, job: false },
+  { id: 'pact.ui.status', title: 'Pact: Show status', server: 'pact.status', component: false, job: false },
+  { id: 'pact.ui.stop', title: 'Pact: Stop run', server: 'pact.stop', component: false, job: false },
 ];
 
 export function specById(id: string): CommandSpec | undefined {
@@ -90,7 +90,8 @@ export function buildArgs(
   return [args];
 }
 
-export const REGENERATE_CONFIRM = 'Regenerate Tests';
+// The same answer the server's own question offers (`pact.regenerateTests` without `confirmed`).
+export const REGENERATE_CONFIRM = 'Regenerate';
 
 export function regenerateWarning(component: string): string {
   return (
@@ -213,23 +214,4 @@ export async function guardServerCommand(
   const ok = await ui.confirm(regenerateWarning(component), REGENERATE_CONFIRM);
   if (!ok) return undefined;
   return [{ ...(obj ?? {}), confirmed: true }, ...args.slice(1)];
-}
-
-/** A one-line summary of a command's result for a notification, or undefined if there is none. */
-export function resultSummary(command: string, result: unknown): string | undefined {
-  if (result === null || result === undefined) return undefined;
-  if (typeof result === 'string') return result;
-  if (typeof result === 'number' || typeof result === 'boolean') return String(result);
-  if (typeof result !== 'object') return undefined;
-  const r = result as Record<string, unknown>;
-  const textOf = (v: unknown): string | undefined =>
-    typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
-  const message = textOf(r.message) ?? textOf(r.summary) ?? textOf(r.reason);
-  if (command === 'pact.validate' && typeof r.passed === 'boolean') {
-    if (r.passed) return message ? `Validation passed. ${message}` : 'Validation passed.';
-    return message ? `Validation failed: ${message}` : 'Validation failed.';
-  }
-  if (message) return message;
-  const job = textOf(r.job) ?? textOf(r.jobId) ?? textOf(r.job_id);
-  return job ? `Started ${command.replace(/^pact\./, '')} (job ${job}).` : undefined;
 }

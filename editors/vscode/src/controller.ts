@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
+import type { Readable } from 'node:stream';
 import * as vscode from 'vscode';
 import {
   DidChangeConfigurationNotification,
@@ -20,7 +22,7 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import { resolveBinary, serverArgs, type BinaryEnv } from './binary';
-import { COMMANDS, guardServerCommand, prepare, resultSummary, type CommandSpec, type Target, type Ui } from './commands';
+import { COMMANDS, guardServerCommand, prepare, type CommandSpec, type Target, type Ui } from './commands';
 import {
   componentFromPath,
   contractDirs,
@@ -30,6 +32,7 @@ import {
   rootOf,
   rootsFromMarkers,
 } from './project';
+import { exitReport, isLogMessageTrace, logStderrLine, StderrTail } from './serverlog';
 import {
   changeAction,
   configurationItem,
@@ -43,8 +46,10 @@ import {
   applyProgress,
   budgetFromPactYaml,
   cancellableJobs,
+  countFindings,
   parseStatus,
   renderStatus,
+  type FindingCounts,
   type Job,
   type ProgressValue,
   type RunStatus,
@@ -67,6 +72,13 @@ export class PactLanguageClient extends LanguageClient {
       this.progressListener?.(token, value as unknown as ProgressValue);
       return handler(value);
     });
+  }
+
+  /** The message trace without `window/logMessage` notifications: their text is in the log
+   * already, at its level (see serverlog.ts). */
+  override trace(message: string, data?: unknown): void {
+    if (isLogMessageTrace(message)) return;
+    super.trace(message, data);
   }
 }
 
@@ -97,6 +109,12 @@ export class Controller implements vscode.Disposable {
   /** Documents the server was told about (only files inside a Pact project are synced). */
   private readonly synced = new Set<string>();
   private missingBinaryShown = false;
+  /** The gate's findings in the shown project (from the diagnostics; see `countFindings`). */
+  private findings: FindingCounts | undefined;
+  /** The last stderr lines of the running server, shown if it exits unasked. */
+  private readonly stderrTail = new StderrTail();
+  /** Set while the extension itself stops the server (restart, shutdown). */
+  private stopping = false;
 
   constructor() {
     this.output = vscode.window.createOutputChannel('Pact', { log: true });
@@ -208,6 +226,7 @@ export class Controller implements vscode.Disposable {
       args: serverArgs(),
       options: { cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath },
     };
+    this.stopping = false;
     const client = new PactLanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, this.clientOptions(settings));
     client.progressListener = (token, value) => {
       applyProgress(this.jobs, token, value);
@@ -246,7 +265,13 @@ export class Controller implements vscode.Disposable {
         { scheme: 'file', pattern: '**/pact.yaml' },
       ],
       initializationOptions: initializationOptions(settings),
+      // One channel for the log and the trace (no `traceOutputChannel`).
       outputChannel: this.output,
+      // The server's log arrives as `window/logMessage`; stderr is not echoed as errors.
+      stdioOptions: {
+        stdout: (input) => this.pipeLines(input, (line) => this.output.info(line)),
+        stderr: (input) => this.pipeStderr(input),
+      },
       middleware: {
         // Only files inside a Pact project go to the server.
         didOpen: (doc, next) => {
@@ -284,6 +309,21 @@ export class Controller implements vscode.Disposable {
         },
       },
     };
+  }
+
+  private pipeLines(input: Readable, onLine: (line: string) => void): readline.Interface {
+    const lines = readline.createInterface({ input, crlfDelay: Infinity, terminal: false, historySize: 0 });
+    lines.on('line', onLine);
+    return lines;
+  }
+
+  /** One server process's stderr (see serverlog.ts). */
+  pipeStderr(input: Readable): void {
+    this.stderrTail.take();
+    this.pipeLines(input, (line) => logStderrLine(this.output, this.stderrTail, line)).on('close', () => {
+      const report = exitReport(this.stderrTail, this.stopping);
+      if (report) this.output.error(report);
+    });
   }
 
   async restart(): Promise<void> {
@@ -349,6 +389,11 @@ export class Controller implements vscode.Disposable {
     }
   }
 
+  /**
+   * Takes what the status bar can use from a command's answer, silently: the server sends the
+   * one message of every command outcome (`window/showMessage`: a job's end or refusal, the
+   * validation verdict, the status), so the extension shows none of its own for it.
+   */
   private report(spec: CommandSpec, result: unknown): void {
     if (spec.server === 'pact.status') {
       const parsed = parseStatus(result);
@@ -356,14 +401,7 @@ export class Controller implements vscode.Disposable {
         this.runStatus = { ...this.runStatus, ...parsed };
         this.render();
       }
-      if (result !== null && result !== undefined) {
-        this.output.appendLine(typeof result === 'string' ? result : JSON.stringify(result, null, 2));
-        this.output.show(true);
-      }
-      return;
     }
-    const summary = resultSummary(spec.server, result);
-    if (summary) void vscode.window.showInformationMessage(`Pact: ${summary}`);
   }
 
   /** The status bar's cancel action: cancel the running job (or pick one), else stop the run. */
@@ -431,6 +469,26 @@ export class Controller implements vscode.Disposable {
     }
     this.runStatus = status;
     this.shownProject = project;
+    this.findings = this.countFindings(project);
+    this.render();
+  }
+
+  /** The gate's findings in `project` among the diagnostics VS Code holds (see `countFindings`). */
+  countFindings(project: string | undefined = this.shownProject): FindingCounts | undefined {
+    if (!project || !this.client) return undefined;
+    const entries = vscode.languages
+      .getDiagnostics()
+      .map(([uri, diagnostics]) => [uri.scheme === 'file' ? uri.fsPath : undefined, diagnostics] as const);
+    const roots = this.roots.includes(project) ? this.roots : [...this.roots, project];
+    return countFindings(entries, (file) => rootOf(file, roots) === project);
+  }
+
+  private onDiagnostics(): void {
+    if (this.shownProject === undefined) return;
+    const counts = this.countFindings();
+    const same = counts?.errors === this.findings?.errors && counts?.warnings === this.findings?.warnings;
+    if (same) return;
+    this.findings = counts;
     this.render();
   }
 
@@ -439,9 +497,10 @@ export class Controller implements vscode.Disposable {
       this.statusItem.hide();
       return;
     }
-    const view = renderStatus(this.runStatus, [...this.jobs.values()], this.shownProject);
+    const view = renderStatus(this.runStatus, [...this.jobs.values()], this.shownProject, this.findings);
     this.statusItem.text = view.text;
     this.statusItem.tooltip = view.tooltip;
+    this.statusItem.accessibilityInformation = { label: view.ariaLabel };
     this.statusItem.command = view.command;
     this.statusItem.backgroundColor =
       view.background === 'error'
@@ -471,6 +530,9 @@ export class Controller implements vscode.Disposable {
         }
       }),
       vscode.workspace.onDidChangeConfiguration((e) => void this.onConfigurationChanged(e)),
+      vscode.languages.onDidChangeDiagnostics(() => {
+        this.onDiagnostics();
+      }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.discover()),
     );
   }
@@ -504,6 +566,7 @@ export class Controller implements vscode.Disposable {
   /** Stops a client; one that never started (or already stopped) is fine. */
   private async stopClient(client: PactLanguageClient): Promise<void> {
     if (!client.needsStop()) return;
+    this.stopping = true;
     try {
       await client.stop();
     } catch (err) {

@@ -113,6 +113,73 @@ export function applyProgress(jobs: Map<string, Job>, token: string | number, va
   return jobs;
 }
 
+/** The gate's findings in a project: what `pact validate --json` counts. */
+export interface FindingCounts {
+  errors: number;
+  warnings: number;
+}
+
+/** `vscode.DiagnosticSeverity` values (a stable part of the API; this module imports no `vscode`). */
+export const SEVERITY_ERROR = 0;
+export const SEVERITY_WARNING = 1;
+
+/** The diagnostic code of a failed contract test (the last test run's results, not the gate's). */
+export const TEST_FAILED = 'test-failed';
+
+export interface DiagnosticLike {
+  severity: number;
+  source?: string;
+  code?: string | number | { value: string | number };
+}
+
+/**
+ * Counts the gate's findings among the diagnostics VS Code holds for the files of one project.
+ *
+ * Why from diagnostics and not from `pact.validate`'s `{errors, warnings}`: the server publishes
+ * every gate finding of a project as a diagnostic (source `pact`) once its first full check is
+ * done, and re-publishes on every change, so the count is live and needs no command, while
+ * `pact.validate` always answers with a message of its own (one per run: a count kept up to date
+ * by running it would toast). The diagnostics hold one thing the gate does not count:
+ * `test-failed`, the last test run's failures on the test files, which is left out. Other
+ * extensions' diagnostics (another source) are left out too. What remains is, finding for
+ * finding, what `pact validate --json` lists for the same project state (the e2e test checks it).
+ */
+export function countFindings(
+  entries: Iterable<readonly [file: string | undefined, diagnostics: readonly DiagnosticLike[]]>,
+  inProject: (file: string) => boolean,
+): FindingCounts {
+  const counts: FindingCounts = { errors: 0, warnings: 0 };
+  for (const [file, diagnostics] of entries) {
+    if (file === undefined || !inProject(file)) continue;
+    for (const d of diagnostics) {
+      if (d.source !== 'pact') continue;
+      const code = typeof d.code === 'object' ? d.code.value : d.code;
+      if (code === TEST_FAILED) continue;
+      if (d.severity === SEVERITY_ERROR) counts.errors += 1;
+      else if (d.severity === SEVERITY_WARNING) counts.warnings += 1;
+    }
+  }
+  return counts;
+}
+
+function plural(n: number, one: string): string {
+  return `${n} ${one}${n === 1 ? '' : 's'}`;
+}
+
+/** `$(error) 3 $(warning) 2` for the status bar (nothing when there is nothing to count). */
+export function findingsText(f: FindingCounts | undefined): string | undefined {
+  if (!f || (f.errors === 0 && f.warnings === 0)) return undefined;
+  const parts: string[] = [];
+  if (f.errors > 0) parts.push(`$(error) ${f.errors}`);
+  if (f.warnings > 0) parts.push(`$(warning) ${f.warnings}`);
+  return parts.join(' ');
+}
+
+/** "3 errors, 2 warnings". */
+export function findingsWords(f: FindingCounts): string {
+  return `${plural(f.errors, 'error')}, ${plural(f.warnings, 'warning')}`;
+}
+
 export function money(v: number): string {
   return `$${v.toFixed(2)}`;
 }
@@ -120,6 +187,8 @@ export function money(v: number): string {
 export interface StatusView {
   text: string;
   tooltip: string;
+  /** What a screen reader says (the text without its icons, the counts in words). */
+  ariaLabel: string;
   /** The VS Code command the item runs when clicked. */
   command: string;
   background?: 'warning' | 'error';
@@ -136,8 +205,21 @@ const STATUS_ICONS: Record<string, string> = {
   budget_exceeded: '$(warning)',
 };
 
-/** Renders the status bar item from the run status and the running jobs. */
-export function renderStatus(status: RunStatus | undefined, jobs: readonly Job[], project?: string): StatusView {
+/** Strips `$(icon)` references: what is left is the text a screen reader gets. */
+function withoutIcons(text: string): string {
+  return text.replace(/\$\([a-z0-9~-]+\)\s*/g, '').trim();
+}
+
+/**
+ * Renders the status bar item from the run status, the running jobs and the gate's findings
+ * (`undefined`: not known yet, e.g. before the server's first check).
+ */
+export function renderStatus(
+  status: RunStatus | undefined,
+  jobs: readonly Job[],
+  project?: string,
+  findings?: FindingCounts,
+): StatusView {
   const s = status ?? {};
   const spendText =
     s.spend !== undefined ? (s.budget !== undefined ? `${money(s.spend)}/${money(s.budget)}` : money(s.spend)) : undefined;
@@ -149,6 +231,9 @@ export function renderStatus(status: RunStatus | undefined, jobs: readonly Job[]
   if (s.spend !== undefined) {
     lines.push(s.budget !== undefined ? `Spend: ${money(s.spend)} of ${money(s.budget)} budget` : `Spend: ${money(s.spend)}`);
   }
+  const countText = findingsText(findings);
+  if (findings) lines.push(`Findings (as pact validate): ${findingsWords(findings)}`);
+  const spoken = findings ? `, ${findingsWords(findings)}` : '';
   let background: StatusView['background'];
   if (s.status === 'failed' || s.status === 'budget_exceeded') {
     background = 'error';
@@ -159,14 +244,18 @@ export function renderStatus(status: RunStatus | undefined, jobs: readonly Job[]
   const job = jobs[jobs.length - 1];
   if (job) {
     const pct = job.percentage !== undefined ? ` ${Math.round(job.percentage)}%` : '';
-    const label = jobs.length > 1 ? `${job.title} (+${jobs.length - 1})` : job.title;
+    // The server titles its progress "Pact: Build tokenizer"; the item says "Pact:" once.
+    const title = job.title.replace(/^Pact:\s*/, '');
+    const label = jobs.length > 1 ? `${title} (+${jobs.length - 1})` : title;
     const head = `$(sync~spin) Pact: ${label}${pct}`;
     const jobLines = jobs.map(
       (j) => `Running: ${j.title}${j.message ? ` — ${j.message}` : ''}${j.percentage !== undefined ? ` (${Math.round(j.percentage)}%)` : ''}`,
     );
+    const text = [head, spendText, countText].filter((p) => p !== undefined).join(' · ');
     return {
-      text: spendText ? `${head} · ${spendText}` : head,
+      text,
       tooltip: [...jobLines, ...lines, 'Click to cancel.'].join('\n'),
+      ariaLabel: withoutIcons([head, spendText].filter((p) => p !== undefined).join(' · ')) + spoken,
       command: CANCEL_COMMAND,
       background,
     };
@@ -174,8 +263,11 @@ export function renderStatus(status: RunStatus | undefined, jobs: readonly Job[]
   const icon = (s.status !== undefined ? STATUS_ICONS[s.status] : undefined) ?? '$(beaker)';
   const parts = [s.phase ? `${icon} Pact: ${s.phase}` : `${icon} Pact`];
   if (spendText) parts.push(spendText);
+  const ariaLabel = withoutIcons(parts.join(' · ')) + spoken;
+  if (countText) parts.push(countText);
   return {
     text: parts.join(' · '),
+    ariaLabel,
     tooltip: [...(lines.length > 0 ? lines : ['Pact']), 'Click for the full status.'].join('\n'),
     command: STATUS_COMMAND,
     background,

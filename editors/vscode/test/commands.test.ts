@@ -7,7 +7,6 @@ import {
   guardServerCommand,
   parseAgents,
   prepare,
-  resultSummary,
   specById,
   type Target,
   type Ui,
@@ -89,7 +88,7 @@ describe('prepare', () => {
   it('asks for the component when the file has none', async () => {
     const u = ui({ pick: vi.fn(() => Promise.resolve('tokenizer')) });
     const r = await prepare(spec('pact.ui.rebuild'), target({ file: '/p/pact.yaml' }), u);
-    expect(u.pick).toHaveBeenCalledWith(['counter', 'tokenizer'], 'Pact: Rebuild From Contract: which component?');
+    expect(u.pick).toHaveBeenCalledWith(['counter', 'tokenizer'], 'Pact: Rebuild from contract: which component?');
     expect(r?.arguments).toEqual([{ project: '/p', component: 'tokenizer' }]);
   });
   it('asks for the project when there are several and no file', async () => {
@@ -170,18 +169,22 @@ describe('parseAgents', () => {
   });
 });
 
-describe('resultSummary', () => {
-  it('summarises validation results', () => {
-    expect(resultSummary('pact.validate', { passed: false, reason: 'Contract validation failed with 3 error(s)' })).toBe(
-      'Validation failed: Contract validation failed with 3 error(s)',
-    );
-    expect(resultSummary('pact.validate', { passed: true })).toBe('Validation passed.');
+describe('names', () => {
+  it('are the sentence-case names the server\'s code actions and the README use', () => {
+    expect(COMMANDS.map((c) => c.title)).toEqual([
+      'Pact: Decompose',
+      'Pact: Run pipeline',
+      'Pact: Build component',
+      'Pact: Build competitively',
+      'Pact: Rebuild from contract',
+      'Pact: Regenerate tests from contract',
+      'Pact: Run contract tests',
+      'Pact: Validate project',
+      'Pact: Show status',
+      'Pact: Stop run',
+    ]);
   });
-  it('uses a message or a job id', () => {
-    expect(resultSummary('pact.build', { message: 'Build started' })).toBe('Build started');
-    expect(resultSummary('pact.build', { job: '7' })).toBe('Started build (job 7).');
-    expect(resultSummary('pact.stop', 'Stopped')).toBe('Stopped');
-    expect(resultSummary('pact.stop', null)).toBeUndefined();
-    expect(resultSummary('pact.stop', {})).toBeUndefined();
+  it('confirm a regeneration with the answer the server\'s own question offers', () => {
+    expect(REGENERATE_CONFIRM).toBe('Regenerate');
   });
 });

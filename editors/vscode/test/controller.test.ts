@@ -4,10 +4,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as vscode from 'vscode';
 import { LanguageClient as FakeClient, WorkDoneProgress } from './mocks/languageclient';
-import { Uri as MockUri, mock } from './mocks/vscode';
+import { DiagnosticSeverity, Uri as MockUri, mock } from './mocks/vscode';
 
 vi.mock('vscode-languageclient/node', () => import('./mocks/languageclient'));
 
@@ -167,7 +168,8 @@ describe('commands', () => {
         params: { command: 'pact.build', arguments: [{ project, component: 'counter' }] },
       },
     ]);
-    expect(vscode.window.showInformationMessage).toHaveBeenCalledWith('Pact: Build of counter started');
+    // The server says how the job went (window/showMessage); the extension adds no toast.
+    expect(vscode.window.showInformationMessage).not.toHaveBeenCalled();
   });
 
   it('uses the active editor from the palette, and asks for a component it cannot tell', async () => {
@@ -190,10 +192,10 @@ describe('commands', () => {
     expect(vscode.window.showWarningMessage).toHaveBeenCalledWith(
       expect.stringContaining('Tests are law'),
       { modal: true },
-      'Regenerate Tests',
+      'Regenerate',
     );
     expect(client().requests).toHaveLength(0);
-    vi.mocked(vscode.window.showWarningMessage).mockResolvedValueOnce('Regenerate Tests' as never);
+    vi.mocked(vscode.window.showWarningMessage).mockResolvedValueOnce('Regenerate' as never);
     await run('pact.ui.regenerateTests', file);
     expect(client().requests[0]?.params).toEqual({
       command: 'pact.regenerateTests',
@@ -210,20 +212,26 @@ describe('commands', () => {
     });
   });
 
-  it('validates the project and shows the verdict', async () => {
-    FakeClient.respond = () => ({ passed: false, reason: 'Contract validation failed with 3 error(s)' });
+  it("validates the project and leaves the verdict to the server's one message", async () => {
+    FakeClient.respond = () => ({ passed: false, reason: 'Contract validation failed with 3 error(s)', errors: 3, warnings: 0 });
     await run('pact.ui.validate');
     expect(client().requests[0]?.params).toEqual({ command: 'pact.validate', arguments: [{ project }] });
-    expect(vscode.window.showInformationMessage).toHaveBeenCalledWith(
-      'Pact: Validation failed: Contract validation failed with 3 error(s)',
-    );
+    for (const toast of [
+      vscode.window.showInformationMessage,
+      vscode.window.showWarningMessage,
+      vscode.window.showErrorMessage,
+    ]) {
+      expect(toast).not.toHaveBeenCalled();
+    }
   });
 
-  it('shows the status result in the output channel and the status bar', async () => {
-    FakeClient.respond = () => ({ phase: 'integrate', total_cost_usd: 1.25, budget: 5 });
+  it('puts the status result in the status bar, silently', async () => {
+    FakeClient.respond = () => ({ phase: 'integrate', status: 'active', total_cost_usd: 1.25, budget: 5 });
     await run('pact.ui.status');
-    expect(mock.outputs[0]?.lines.join('\n')).toContain('"phase": "integrate"');
     expect(client().requests[0]?.params).toEqual({ command: 'pact.status', arguments: [{ project }] });
+    expect(status().text).toBe('$(pulse) Pact: integrate · $1.25/$5.00');
+    expect(vscode.window.showInformationMessage).not.toHaveBeenCalled();
+    expect(mock.outputs[0]?.shown).toBe(false);
   });
 
   it('reports a failing server command', async () => {
@@ -231,7 +239,7 @@ describe('commands', () => {
       throw new Error('no run in progress');
     };
     await run('pact.ui.stop');
-    expect(vscode.window.showErrorMessage).toHaveBeenCalledWith('Pact: Stop Run failed: no run in progress');
+    expect(vscode.window.showErrorMessage).toHaveBeenCalledWith('Pact: Stop run failed: no run in progress');
   });
 
   it('confirms a regeneration coming from a code lens (middleware)', async () => {
@@ -241,7 +249,7 @@ describe('commands', () => {
     const next = vi.fn(() => 'ok');
     expect(await mw.executeCommand('pact.regenerateTests', [{ project, component: 'counter' }], next)).toBeUndefined();
     expect(next).not.toHaveBeenCalled();
-    vi.mocked(vscode.window.showWarningMessage).mockResolvedValueOnce('Regenerate Tests' as never);
+    vi.mocked(vscode.window.showWarningMessage).mockResolvedValueOnce('Regenerate' as never);
     expect(await mw.executeCommand('pact.regenerateTests', [{ project, component: 'counter' }], next)).toBe('ok');
     expect(next).toHaveBeenCalledWith('pact.regenerateTests', [{ project, component: 'counter', confirmed: true }]);
     expect(await mw.executeCommand('pact.build', [{ project, component: 'counter' }], next)).toBe('ok');
@@ -357,3 +365,87 @@ describe('projects appearing later', () => {
     expect(mock.contexts.get('pact.active')).toBe(true);
   });
 });
+
+describe('the status bar counts the gate\'s findings', () => {
+  const err = (code: string) => ({ severity: DiagnosticSeverity.Error, source: 'pact', code, message: code });
+  const warn = (code: string) => ({ severity: DiagnosticSeverity.Warning, source: 'pact', code, message: code });
+
+  it('as pact validate: Pact errors and warnings of this project, not test failures or other sources', async () => {
+    await activate({ subscriptions: [] } as unknown as vscode.ExtensionContext);
+    expect(status().text).toBe('$(debug-pause) Pact: implement · $0.42/$10.00');
+    mock.setDiagnostics(path.join(project, '.pact/contracts/counter/interface.json'), [
+      err('unresolved-type'),
+      err('unresolved-type'),
+      warn('toothless-test'),
+      { severity: DiagnosticSeverity.Error, source: 'json', code: 'x', message: 'other extension' },
+    ]);
+    mock.setDiagnostics(path.join(project, '.pact/contracts/counter/tests/contract_test.py'), [
+      { ...err('test-failed'), code: { value: 'test-failed' } },
+      err('test-syntax'),
+    ]);
+    mock.setDiagnostics(path.join(tmp, 'elsewhere', 'interface.json'), [err('unresolved-type')]);
+    expect(status().text).toBe('$(debug-pause) Pact: implement · $0.42/$10.00 · $(error) 3 $(warning) 1');
+    expect(status().accessibilityInformation?.label).toBe('Pact: implement · $0.42/$10.00, 3 errors, 1 warning');
+    expect(status().tooltip).toContain('Findings (as pact validate): 3 errors, 1 warning');
+
+    mock.setDiagnostics(path.join(project, '.pact/contracts/counter/interface.json'), []);
+    mock.setDiagnostics(path.join(project, '.pact/contracts/counter/tests/contract_test.py'), []);
+    expect(status().text).toBe('$(debug-pause) Pact: implement · $0.42/$10.00');
+  });
+});
+
+describe('the server log, each line once', () => {
+  beforeEach(async () => {
+    await activate({ subscriptions: [] } as unknown as vscode.ExtensionContext);
+  });
+
+  function stderr(text: string): Promise<void> {
+    const opts = client().clientOptions.stdioOptions as { stderr: (input: Readable, ch: unknown) => void };
+    const input = Readable.from([text]);
+    const done = new Promise<void>((ok) => input.on('close', ok));
+    opts.stderr(input, mock.outputs[0]);
+    return done.then(() => new Promise((ok) => setTimeout(ok, 10)));
+  }
+
+  it('has one output channel, for the log and the trace', () => {
+    expect(mock.outputs).toHaveLength(1);
+    expect(client().clientOptions.outputChannel).toBe(mock.outputs[0]);
+    expect(client().clientOptions.traceOutputChannel).toBeUndefined();
+  });
+
+  it('writes stderr at trace level, never as errors; a panic is an error', async () => {
+    const lines = mock.outputs[0]!.lines;
+    lines.length = 0;
+    await deactivateLater(async () => {
+      await stderr('2026-01-01T00:00:00Z  INFO indexed 1 project\nthread \'tokio\' panicked at src/x.rs:1:1:\n');
+    });
+    expect(lines).toContain('[trace] [stderr] 2026-01-01T00:00:00Z  INFO indexed 1 project');
+    expect(lines).toContain("[error] pact lsp: thread 'tokio' panicked at src/x.rs:1:1:");
+    expect(lines.filter((l) => l.startsWith('[error]') && l.includes('INFO indexed'))).toEqual([]);
+  });
+
+  it('shows the last stderr lines when the server exits unasked, not when stopped', async () => {
+    const lines = mock.outputs[0]!.lines;
+    await stderr('some last words\n');
+    expect(lines.some((l) => l.startsWith('[error] pact lsp stopped unexpectedly') && l.includes('some last words'))).toBe(true);
+    lines.length = 0;
+    await deactivateLater(async () => {
+      await stderr('bye\n');
+    });
+    expect(lines.some((l) => l.includes('stopped unexpectedly'))).toBe(false);
+  });
+
+  it('leaves window/logMessage out of the message trace (its text is in the log already)', () => {
+    const c = client() as unknown as { trace(m: string, d?: unknown): void; traced: string[] };
+    c.trace("Received notification 'window/logMessage'.", { type: 3, message: 'indexed' });
+    c.trace("Received notification 'textDocument/publishDiagnostics'.", {});
+    expect(c.traced).toEqual(["Received notification 'textDocument/publishDiagnostics'."]);
+  });
+});
+
+/** Runs `f` as the extension stops the server (so its stderr closing is expected). */
+async function deactivateLater(f: () => Promise<void>): Promise<void> {
+  const stopping = deactivate();
+  await f();
+  await stopping;
+}

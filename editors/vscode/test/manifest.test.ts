@@ -2,7 +2,7 @@
 // title, menus name real commands, settings are the ones the code reads.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { COMMANDS } from '../src/commands';
+import { COMMANDS, SERVER_COMMANDS } from '../src/commands';
 import { CANCEL_COMMAND, STATUS_COMMAND } from '../src/status';
 
 interface Manifest {
@@ -48,19 +48,29 @@ describe('package.json', () => {
     expect([...contributed.values()]).toEqual(
       expect.arrayContaining([
         'Pact: Decompose',
-        'Pact: Run Pipeline',
-        'Pact: Build Component',
-        'Pact: Build Competitively',
-        'Pact: Rebuild From Contract',
-        'Pact: Regenerate Tests From Contract',
-        'Pact: Run Contract Tests',
-        'Pact: Validate Project',
-        'Pact: Show Status',
-        'Pact: Stop Run',
+        'Pact: Run pipeline',
+        'Pact: Build component',
+        'Pact: Build competitively',
+        'Pact: Rebuild from contract',
+        'Pact: Regenerate tests from contract',
+        'Pact: Run contract tests',
+        'Pact: Validate project',
+        'Pact: Show status',
+        'Pact: Stop run',
+        'Pact: Cancel running job',
+        'Pact: Show server log',
+        'Pact: Restart language server',
       ]),
     );
+    // Sentence case everywhere: "Pact: " then one capital.
+    for (const title of contributed.values()) expect(title).toMatch(/^Pact: [A-Z][^A-Z]*$/);
     expect(contributed.has(CANCEL_COMMAND)).toBe(true);
     expect(contributed.has(STATUS_COMMAND)).toBe(true);
+  });
+
+  it('names no server command as its own: the language client registers those (code lenses, code actions)', () => {
+    for (const id of contributed.keys()) expect(SERVER_COMMANDS as readonly string[]).not.toContain(id);
+    for (const spec of COMMANDS) expect(spec.id.startsWith('pact.ui.')).toBe(true);
   });
 
   it('menus only name contributed commands and submenus', () => {

@@ -5,9 +5,12 @@ import {
   applyProgress,
   budgetFromPactYaml,
   cancellableJobs,
+  countFindings,
+  findingsText,
   money,
   parseStatus,
   renderStatus,
+  type DiagnosticLike,
   type Job,
 } from '../src/status';
 
@@ -109,5 +112,48 @@ describe('helpers', () => {
       { token: 'c', raw: 'c', title: 'C', cancellable: true },
     ];
     expect(cancellableJobs(jobs).map((j) => j.title)).toEqual(['C', 'A']);
+  });
+});
+
+describe('countFindings', () => {
+  const d = (severity: number, code: unknown, source = 'pact') => ({ severity, code, source }) as DiagnosticLike;
+  it('counts Pact errors and warnings in the project, without test failures', () => {
+    const inProject = (f: string) => f.startsWith('/p/');
+    expect(
+      countFindings(
+        [
+          ['/p/.pact/contracts/a/interface.json', [d(0, 'unresolved-type'), d(0, 'tree-cycle'), d(1, 'toothless-test'), d(2, 'x')]],
+          ['/p/.pact/contracts/a/tests/contract_test.py', [d(0, 'test-failed'), d(0, { value: 'test-failed' }), d(0, 'test-syntax')]],
+          ['/p/x.json', [d(0, 'json', 'json')]],
+          ['/q/interface.json', [d(0, 'unresolved-type')]],
+          [undefined, [d(0, 'unresolved-type')]],
+        ],
+        inProject,
+      ),
+    ).toEqual({ errors: 3, warnings: 1 });
+  });
+});
+
+describe('findings in the status bar', () => {
+  it('shows non-zero counts after the phase and spend, in words for screen readers', () => {
+    const v = renderStatus({ phase: 'implement', spend: 1, budget: 5 }, [], '/p', { errors: 17, warnings: 0 });
+    expect(v.text).toBe('$(beaker) Pact: implement · $1.00/$5.00 · $(error) 17');
+    expect(v.ariaLabel).toBe('Pact: implement · $1.00/$5.00, 17 errors, 0 warnings');
+    expect(findingsText({ errors: 0, warnings: 2 })).toBe('$(warning) 2');
+    expect(findingsText({ errors: 0, warnings: 0 })).toBeUndefined();
+    expect(findingsText(undefined)).toBeUndefined();
+  });
+  it('keeps them while a job runs', () => {
+    const job: Job = { token: 't', raw: 't', title: 'Build x', percentage: 10, cancellable: true };
+    const v = renderStatus({}, [job], '/p', { errors: 1, warnings: 1 });
+    expect(v.text).toBe('$(sync~spin) Pact: Build x 10% · $(error) 1 $(warning) 1');
+    expect(v.ariaLabel).toBe('Pact: Build x 10%, 1 error, 1 warning');
+  });
+});
+
+describe('a job titled by the server', () => {
+  it('says "Pact:" once', () => {
+    const job: Job = { token: 't', raw: 't', title: 'Pact: Build tokenizer', percentage: 40, cancellable: true };
+    expect(renderStatus({}, [job]).text).toBe('$(sync~spin) Pact: Build tokenizer 40%');
   });
 });

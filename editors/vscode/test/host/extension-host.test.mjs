@@ -3,7 +3,7 @@
 //
 // - the stand-in server (editors/nvim/tests/fake_pact_lsp.py): commands, arguments, progress;
 // - the real `pact lsp` (PACT_BIN, default target/debug/pact): diagnostics on a broken
-//   contract, cleared by an edit, and Validate Project answered.
+//   contract, counted in the status bar, cleared by an edit, and Validate project answered.
 //
 // Run after `npm run build` (and `cargo build -p pact-cli` for the second):
 //   node --test test/host/
@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -97,6 +97,10 @@ before(() => {
   assert.ok(fs.existsSync(bundle), `${bundle} is missing: npm run build first`);
   ext = require(bundle);
 });
+// Each test stops its server, also when it fails (a server left running keeps Node alive).
+afterEach(async () => {
+  await ext.deactivate();
+});
 after(async () => {
   await ext.deactivate();
   for (const t of temps) fs.rmSync(t, { recursive: true, force: true });
@@ -151,35 +155,62 @@ test('with the stand-in server: commands, arguments, progress, status bar', asyn
     false,
   );
 
-  // Validate: the answer is reported; the server's progress showed in the status bar.
+  // The status bar counts the finding (as pact validate would).
+  await waitFor('the finding counted in the status bar', () => status.text.endsWith(' · $(error) 1'));
+
+  // Validate: the server's one message is the only one; its progress showed in the status bar.
   host.activeTextEditor = { document: doc };
+  host.messages.length = 0;
   await host.commands.get('pact.ui.validate')();
-  await waitFor('validate message', () =>
-    host.messages.find((m) => m.msg === 'Pact: Validation failed: Contract validation failed with 1 error(s)'),
+  await waitFor('validate message', () => host.messages.find((m) => m.msg.startsWith('Pact: validation failed')));
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(
+    host.messages.map((m) => m.msg),
+    [host.messages[0].msg],
+    'one message per outcome: the server\'s, and none of the extension\'s',
   );
+
+  // Context menu on the contract: regenerate tests asks, then sends confirmed: true.
+  host.answers.push('Regenerate');
+  await host.commands.get('pact.ui.regenerateTests')(vscode.Uri.file(contract));
+  // Build competitively from the palette, with the agents asked for.
+  host.answers.push('3');
+  await host.commands.get('pact.ui.buildCompetitive')();
+  // The job's progress showed in the status bar ("Pact:" once) and in the client's own UI.
   assert.ok(
-    status.history.some((t) => t.startsWith('$(sync~spin) Pact: pact.validate')),
+    status.history.some((t) => t.startsWith('$(sync~spin) Pact: build formatter')),
     `status bar never showed the job: ${JSON.stringify(status.history)}`,
   );
   assert.ok(host.progress.length > 0, "the client's own progress UI was not used");
   await waitFor('status bar idle again', () => status.text.startsWith('$(debug-pause) Pact: implement'));
 
-  // Context menu on the contract: regenerate tests asks, then sends confirmed: true.
-  host.answers.push('Regenerate Tests');
-  await host.commands.get('pact.ui.regenerateTests')(vscode.Uri.file(contract));
-  // Build competitively from the palette, with the agents asked for.
-  host.answers.push('3');
-  await host.commands.get('pact.ui.buildCompetitive')();
+  // A code lens runs the server's command itself: the language client registered the server's
+  // command ids (no clash with the extension's pact.ui.* ones), through the extension's middleware.
+  const lensProvider = host.codeLensProviders[0]?.provider;
+  assert.ok(lensProvider, 'the client registered no code lens provider');
+  const lenses = await lensProvider.provideCodeLenses(doc, new vscode.CancellationTokenSource().token);
+  assert.deepEqual(
+    lenses.map((l) => l.command.title),
+    ['Build', 'Run tests · 4 tests · 4 passed · 0 failed', 'Rebuild'],
+  );
+  const build = lenses[0].command;
+  assert.equal(build.command, 'pact.build');
+  assert.ok(host.commands.has('pact.build'), 'the server command is not registered');
+  host.messages.length = 0;
+  await host.commands.get(build.command)(...build.arguments);
+  await waitFor('the job\'s one message', () => host.messages.find((m) => m.msg.includes('build formatter')));
+
   const sent = received('workspace/executeCommand').map((m) => [m.params.command, m.params.arguments[0]]);
   assert.deepEqual(sent, [
     ['pact.validate', { project }],
     ['pact.regenerateTests', { project, component: 'formatter', confirmed: true }],
     ['pact.build', { project, component: 'formatter', competitive: true, agents: 3 }],
+    ['pact.build', build.arguments[0]],
   ]);
 
   // A failing server command is reported.
   await host.commands.get('pact.ui.stop')();
-  assert.ok(host.messages.some((m) => m.level === 'error' && m.msg === 'Pact: Stop Run failed: no run in progress'));
+  assert.ok(host.messages.some((m) => m.level === 'error' && m.msg === 'Pact: Stop run failed: no run in progress'));
 
   // Settings changes reach the server.
   host.config['pact.model'] = 'claude-opus-4-6';
@@ -230,7 +261,11 @@ test('with `pact lsp`: diagnostics on a broken contract, cleared by an edit; val
     host.diagnosticsFor(contract).every((x) => codeOf(x) !== 'unresolved-type'),
   );
 
+  host.messages.length = 0;
   await host.commands.get('pact.ui.validate')();
+  await waitFor('the server\'s validate message', () => host.messages.find((m) => /validation (passed|failed)/.test(m.msg)));
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(host.messages.length, 1, `one message per outcome: ${JSON.stringify(host.messages)}`);
   assert.equal(
     host.messages.filter((m) => m.level === 'error').length,
     0,

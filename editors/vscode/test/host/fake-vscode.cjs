@@ -258,6 +258,8 @@ const host = {
   statusItems: [],
   outputs: [],
   diagnostics: new Map(),
+  /** Code lens providers the language client registered: `{selector, provider}`. */
+  codeLensProviders: [],
   progress: [],
   events: {
     open: new EventEmitter(),
@@ -266,6 +268,7 @@ const host = {
     save: new EventEmitter(),
     config: new EventEmitter(),
     editor: new EventEmitter(),
+    diagnostics: new EventEmitter(),
   },
   activeTextEditor: undefined,
 
@@ -456,6 +459,12 @@ function matchSelector(selector, doc) {
 
 const languages = namespace({
   match: matchSelector,
+  registerCodeLensProvider: (selector, provider) => {
+    host.codeLensProviders.push({ selector, provider });
+    return new Disposable(() => host.codeLensProviders.splice(host.codeLensProviders.findIndex((p) => p.provider === provider), 1));
+  },
+  getDiagnostics: () => [...host.diagnostics].map(([u, d]) => [Uri.parse(u), d]),
+  onDidChangeDiagnostics: host.events.diagnostics.event,
   createDiagnosticCollection: (name) => {
     const collection = {
       name,
@@ -465,9 +474,16 @@ const languages = namespace({
         } else {
           host.diagnostics.set(uri.toString(), diags || []);
         }
+        host.events.diagnostics.fire({ uris: Array.isArray(uri) ? uri.map(([u]) => u) : [uri] });
       },
-      delete: (uri) => host.diagnostics.delete(uri.toString()),
-      clear: () => host.diagnostics.clear(),
+      delete: (uri) => {
+        host.diagnostics.delete(uri.toString());
+        host.events.diagnostics.fire({ uris: [uri] });
+      },
+      clear: () => {
+        host.diagnostics.clear();
+        host.events.diagnostics.fire({ uris: [] });
+      },
       get: (uri) => host.diagnostics.get(uri.toString()),
       has: (uri) => host.diagnostics.has(uri.toString()),
       forEach: (fn) => host.diagnostics.forEach((d, u) => fn(Uri.parse(u), d, collection)),

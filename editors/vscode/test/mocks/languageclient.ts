@@ -64,6 +64,11 @@ export class LanguageClient {
     this.notifications.push({ method: type.method, params });
     return Promise.resolve();
   }
+  /** What the client's tracer wrote (`trace` is what the message trace calls). */
+  readonly traced: string[] = [];
+  trace(message: string, _data?: unknown): void {
+    this.traced.push(message);
+  }
   onProgress(_type: unknown, token: string | number, handler: Handler): { dispose(): void } {
     this.progressHandlers.set(token, handler);
     return { dispose: () => this.progressHandlers.delete(token) };

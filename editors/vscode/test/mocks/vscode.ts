@@ -72,6 +72,7 @@ export class StatusBarItem {
   command: string | undefined;
   name: string | undefined;
   backgroundColor: ThemeColor | undefined;
+  accessibilityInformation: { label: string } | undefined;
   visible = false;
   constructor(
     readonly id: string,
@@ -95,20 +96,21 @@ export class OutputChannel {
   logLevel = 3;
   onDidChangeLogLevel = new EventEmitter<number>().event;
   constructor(readonly name: string) {}
+  // Log levels are recorded as a `[level] ` prefix.
   trace(s: string): void {
-    this.lines.push(s);
+    this.lines.push(`[trace] ${s}`);
   }
   debug(s: string): void {
-    this.lines.push(s);
+    this.lines.push(`[debug] ${s}`);
   }
   info(s: string): void {
-    this.lines.push(s);
+    this.lines.push(`[info] ${s}`);
   }
   warn(s: string): void {
-    this.lines.push(s);
+    this.lines.push(`[warning] ${s}`);
   }
   error(s: string | Error): void {
-    this.lines.push(String(s));
+    this.lines.push(`[error] ${String(s)}`);
   }
   append(s: string): void {
     this.lines.push(s);
@@ -146,6 +148,20 @@ class FileSystemWatcher {
   }
 }
 
+export enum DiagnosticSeverity {
+  Error = 0,
+  Warning = 1,
+  Information = 2,
+  Hint = 3,
+}
+
+export interface MockDiagnostic {
+  severity: DiagnosticSeverity;
+  source?: string;
+  code?: string | number | { value: string | number };
+  message: string;
+}
+
 /** Test-controlled state. */
 export const mock = {
   config: {} as Record<string, unknown>,
@@ -158,7 +174,17 @@ export const mock = {
   watchers: [] as FileSystemWatcher[],
   configListeners: new EventEmitter<{ affectsConfiguration(s: string): boolean }>(),
   editorListeners: new EventEmitter<unknown>(),
+  /** Diagnostics by file path, as `languages.getDiagnostics()` returns them. */
+  diagnostics: new Map<string, MockDiagnostic[]>(),
+  diagnosticListeners: new EventEmitter<unknown>(),
+  /** Sets the diagnostics of a file and fires `onDidChangeDiagnostics`. */
+  setDiagnostics(file: string, diagnostics: MockDiagnostic[]): void {
+    this.diagnostics.set(file, diagnostics);
+    this.diagnosticListeners.fire({ uris: [Uri.file(file)] });
+  },
   reset(): void {
+    this.diagnostics = new Map();
+    this.diagnosticListeners = new EventEmitter();
     this.config = {};
     this.markers = [];
     this.workspaceFolders = [];
@@ -233,6 +259,11 @@ export const workspace = {
   onDidChangeConfiguration: (l: Listener<{ affectsConfiguration(s: string): boolean }>): Disposable =>
     mock.configListeners.event(l),
   onDidChangeWorkspaceFolders: (_l: Listener<unknown>): Disposable => new Disposable(),
+};
+
+export const languages = {
+  getDiagnostics: (): [Uri, MockDiagnostic[]][] => [...mock.diagnostics].map(([f, d]) => [Uri.file(f), d]),
+  onDidChangeDiagnostics: (l: Listener<unknown>): Disposable => mock.diagnosticListeners.event(l),
 };
 
 export const commands = {
