@@ -1,17 +1,20 @@
 //! The pipeline engine: the phases that take `task.md` to implementations passing their contract
 //! tests, the harness that runs those tests, and the locks and guards that keep tests law.
-//! A library: the CLI and the language server both drive it and listen to its [`events`].
+//! A library: the CLI, the language server and the daemon drive it through [`job`] and listen to
+//! its [`events`]. Modules no front end needs (the diff audit, the contract boundary, the
+//! implementation guard) are private to the crate; the rest stay public for the front ends'
+//! other commands, the benchmarks and the integration tests.
 
-pub mod audit;
+pub(crate) mod audit;
 pub mod audit_spec;
-pub mod boundary;
+pub(crate) mod boundary;
 pub mod build;
 pub mod daemon;
 pub mod directive;
 pub mod doctor;
 pub mod engine;
 pub mod events;
-pub mod guard;
+pub(crate) mod guard;
 pub mod harness;
 pub mod health;
 pub mod integrity;

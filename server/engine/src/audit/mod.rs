@@ -63,6 +63,8 @@ pub enum Class {
 }
 
 impl Class {
+    /// The class as the audit's tests name it.
+    #[cfg(test)]
     pub fn label(self) -> &'static str {
         match self {
             Class::TestFramework => "test framework",
