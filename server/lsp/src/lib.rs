@@ -2,7 +2,9 @@
 //! suites and test code live documents. Diagnostics come from the same validation gate as
 //! `pact validate` (`pact_core::gate`); nothing here re-implements a check.
 //!
-//! One job per module: `server` (the protocol surface, thin), `documents` (ropey buffers,
+//! One job per module: `server` (the protocol surface: each method names its handler),
+//! `handlers` (requests and notifications apart), `capabilities` (what the server advertises,
+//! what it reads of the client's), `convert` (protocol types ↔ ours), `documents` (ropey buffers,
 //! incremental edits, position encodings), `workspace` (projects, overlay, what to re-check),
 //! `scheduler` (debounced, cancellable re-checks on the blocking pool), `diagnostics`
 //! (findings → diagnostics), `commands` and `jobs` (pipeline runs from the editor: the engine
@@ -10,12 +12,15 @@
 //! feature.
 
 pub mod actions;
+mod capabilities;
 pub mod commands;
 pub mod completion;
+mod convert;
 pub mod diagnostics;
 pub mod documents;
 #[cfg(test)]
 mod fuzz;
+mod handlers;
 pub mod hover;
 pub mod incremental;
 pub mod jobs;
