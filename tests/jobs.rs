@@ -152,8 +152,7 @@ fn a_job_that_cannot_start_changes_nothing_and_says_what_to_do() {
     // No tests: the advice is to write them from the contract, and only that.
     let tests = root.join(".pact/contracts/counter/tests");
     std::fs::remove_dir_all(&tests).expect("rm tests");
-    std::fs::remove_file(root.join(".pact/contracts/counter/contract_test_suite.json"))
-        .expect("rm suite");
+    let _ = std::fs::remove_file(root.join(".pact/contracts/counter/contract_test_suite.json"));
     let before = records(&root);
     let run = support::pact(&["build", "--force", dir, "counter"]);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);

@@ -321,7 +321,7 @@ async fn validate(shared: &Arc<Shared>, root: &Path) -> Value {
         (
             MessageType::WARNING,
             format!(
-                "Pact: validation failed: {reason}, {} warning(s) — {}{} (all of them in {place})",
+                "Pact: validation failed: {reason}, {} warning(s) — {}{}. All of them are in {place}.",
                 counts.warnings,
                 first.join("; "),
                 if details.len() > 3 { "; …" } else { "" }

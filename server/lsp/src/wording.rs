@@ -39,7 +39,7 @@ impl Client {
     pub fn diagnostics_place(self) -> &'static str {
         match self {
             Self::VsCode => "the Problems view",
-            Self::Neovim => "the diagnostics (`:lua vim.diagnostic.setqflist()` lists them all)",
+            Self::Neovim => "the diagnostics (`:lua vim.diagnostic.setqflist()` lists them)",
             Self::Other => "the diagnostics",
         }
     }

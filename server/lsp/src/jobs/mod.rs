@@ -68,45 +68,60 @@ pub async fn start(shared: &Arc<Shared>, req: Request) -> Value {
     let cancel = CancellationToken::new();
     let token = guard(&shared.jobs).add(req.root.clone(), title.clone(), cancel.clone());
     tracing::info!("{title}: starting on {} ({token})", req.root.display());
-    let supported = lock(&shared.state).caps.work_done_progress;
-    let progress = Progress::begin(&shared.client, supported, &token, &title).await;
-    let reporter = tokio::spawn(report(
-        shared.clone(),
-        req.root.clone(),
-        req.kind.clone(),
-        progress.clone(),
-        rx,
-    ));
     let request = JobRequest {
         project: store,
         kind: req.kind.clone(),
         options: guard(&shared.settings).run_options(),
         holder: holder(&req.kind),
     };
-    // The preflight: nothing changes if it fails.
-    let prepared = match job::prepare(&request, sink, cancel.clone()).await {
-        Ok(p) => p,
-        Err(report) => {
+    // Whether the job passed its preflight: `None` it runs, `Some(answer)` it was refused.
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Option<Value>>();
+    let body = {
+        let shared = shared.clone();
+        let root = req.root.clone();
+        let token = token.clone();
+        let cancel = cancel.clone();
+        let kind = req.kind.clone();
+        let title = title.clone();
+        async move {
+            let supported = lock(&shared.state).caps.work_done_progress;
+            let progress = Progress::begin(&shared.client, supported, &token, &title).await;
+            let reporter = tokio::spawn(report(
+                shared.clone(),
+                root.clone(),
+                kind,
+                progress.clone(),
+                rx,
+            ));
+            // The preflight: nothing changes if it fails.
+            let prepared = match job::prepare(&request, sink, cancel).await {
+                Ok(p) => {
+                    let _ = ready_tx.send(None);
+                    p
+                }
+                Err(report) => {
+                    let _ = reporter.await;
+                    let answer = finish(&shared, &root, &token, &progress, client, &report).await;
+                    let _ = ready_tx.send(Some(answer.clone()));
+                    return answer;
+                }
+            };
+            let report = prepared.execute().await;
+            // The engine held the event sink: the reporter has seen everything once it ends.
             let _ = reporter.await;
-            let done = finish(shared, &req.root, &token, &progress, client, &report).await;
-            return done;
+            finish(&shared, &root, &token, &progress, client, &report).await
         }
     };
     let shared2 = shared.clone();
-    let root = req.root.clone();
     let token2 = token.clone();
     let handle = tokio::spawn(async move {
-        let report = tokio::spawn(prepared.execute()).await;
-        // The engine held the event sink: the reporter has seen everything once it ends.
-        let _ = reporter.await;
-        match report {
-            Ok(report) => finish(&shared2, &root, &token2, &progress, client, &report).await,
+        match tokio::spawn(body).await {
+            Ok(v) => v,
             Err(e) => {
                 // A panic in the job: the lock went with it; say so and keep serving.
                 guard(&shared2.jobs).remove(&token2);
                 let msg = format!("stopped by an internal error ({e})");
                 tracing::error!("{msg}");
-                progress.end(&msg).await;
                 shared2
                     .client
                     .show_message(MessageType::ERROR, msg.clone())
@@ -116,7 +131,7 @@ pub async fn start(shared: &Arc<Shared>, req: Request) -> Value {
         }
     });
     if req.wait {
-        // `$/cancelRequest` drops this future: the guard cancels the job.
+        // `$/cancelRequest` drops this future: the guard cancels the job, whatever it is doing.
         let on_drop = cancel.drop_guard();
         let result = handle.await.unwrap_or_else(
             |e| json!({"token": token, "outcome": "failed", "error": e.to_string()}),
@@ -124,7 +139,10 @@ pub async fn start(shared: &Arc<Shared>, req: Request) -> Value {
         on_drop.disarm();
         return result;
     }
-    json!({"started": true, "token": token, "job": token, "title": title})
+    match ready_rx.await {
+        Ok(Some(refused)) => refused,
+        _ => json!({"started": true, "token": token, "job": token, "title": title}),
+    }
 }
 
 /// A job that cannot even be prepared (one of this editor's runs on the project, an unreadable
