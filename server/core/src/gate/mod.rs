@@ -5,6 +5,7 @@
 mod cache;
 mod checks;
 mod integrity;
+mod suites;
 mod typeref;
 
 pub use cache::AnalysisCache;
