@@ -7,6 +7,9 @@
 //! audit log or the test results, without writing anything outside the run's own temp dirs; and
 //! the honest implementation of the same component, submitted next, must be accepted. The last
 //! class is the test author's: a suite that accepts anything of the right type.
+//!
+//! One file though over 800 lines: the cheat catalogue reads as one table, each attack beside
+//! the refusal it must meet, all on the one arena (the planned example, a scripted code agent).
 
 #[path = "support/keyed.rs"]
 mod keyed;

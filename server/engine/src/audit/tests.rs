@@ -1,5 +1,8 @@
 //! Each finding class: cheating snippets are flagged, honest look-alikes are not; the honest
 //! implementations of the reference and example projects produce no finding at all.
+//!
+//! One file though over 800 lines: the cases read as one catalogue, each cheat beside its honest
+//! look-alike, class after class.
 
 use super::*;
 use serde_json::json;
