@@ -78,8 +78,9 @@ function codeOf(d) {
   return typeof d.code === 'object' && d.code !== null ? d.code.value : d.code;
 }
 
-function reset(tmp, serverPath) {
-  host.config = { 'pact.path': serverPath, 'pact.backend': 'replay', 'pact.budget': 4, 'pact.trace.server': 'off' };
+function reset(tmp, serverPath, trace = 'off') {
+  host.config = { 'pact.path': serverPath, 'pact.backend': 'replay', 'pact.budget': 4, 'pact.trace.server': trace };
+  host.outputLogLevel = trace === 'off' ? 2 : 1;
   host.workspaceFolders = [tmp];
   host.documents.length = 0;
   host.messages.length = 0;
@@ -272,4 +273,39 @@ test('with `pact lsp`: diagnostics on a broken contract, cleared by an edit; val
     `errors: ${JSON.stringify(host.messages)}`,
   );
   await ext.deactivate();
+});
+
+test('with `pact lsp` and the message trace on: each server log line once, no stderr as errors', { skip }, async () => {
+  assert.ok(bin, 'CI is set but there is no pact binary with `pact lsp`: build it first or set PACT_BIN');
+  const { tmp, contract } = brokenProject();
+  reset(tmp, bin, 'verbose');
+  await ext.activate({ subscriptions: [] });
+  host.openDocument(contract, 'json');
+  await waitFor('unresolved-type diagnostic', () =>
+    host.diagnosticsFor(contract).some((x) => codeOf(x) === 'unresolved-type'),
+  );
+  await host.commands.get('pact.ui.validate')();
+  const channel = host.outputs.find((o) => o.name === 'Pact');
+  const lines = () => channel.lines.join('\n');
+  await waitFor('the server log', () => /\[info\] checked \d+ project/.test(lines()));
+  await ext.deactivate();
+  const traced = channel.lines.filter((l) => l.startsWith('[trace] '));
+  assert.ok(traced.some((l) => l.includes("Sending request 'initialize")), `the trace is off:\n${lines()}`);
+  assert.deepEqual(
+    traced.filter((l) => l.includes("'window/logMessage'")),
+    [],
+    'a traced window/logMessage repeats its line',
+  );
+  const logged = channel.lines.filter((l) => /^\[(info|warn|error)\] /.test(l));
+  const texts = logged.map((l) => l.replace(/^\[\w+\] /, ''));
+  assert.deepEqual(
+    texts.filter((t, i) => texts.indexOf(t) !== i),
+    [],
+    `a line shown twice:\n${lines()}`,
+  );
+  assert.deepEqual(
+    logged.filter((l) => /^\[error\] .*\b(INFO|WARN|DEBUG)\b/.test(l)),
+    [],
+    'stderr shown as errors',
+  );
 });

@@ -258,6 +258,8 @@ const host = {
   statusItems: [],
   outputs: [],
   diagnostics: new Map(),
+  /** The log level new output channels start at (LogLevel: Trace 1, Debug 2, Info 3). */
+  outputLogLevel: 2,
   /** Code lens providers the language client registered: `{selector, provider}`. */
   codeLensProviders: [],
   progress: [],
@@ -320,7 +322,7 @@ function outputChannel(name) {
   const channel = {
     name,
     lines,
-    logLevel: 2,
+    logLevel: host.outputLogLevel,
     onDidChangeLogLevel: new EventEmitter().event,
     append: (s) => lines.push(s),
     appendLine: (s) => lines.push(s),
