@@ -7,6 +7,9 @@
 //!     target/release/pact-bench gen /tmp/p1000 --components 1000
 //!     target/release/pact-bench harness --runs 7
 
+// A benchmark prints its figures.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod engine_bench;
 mod harness_bench;
 mod synth;

@@ -5,6 +5,9 @@
 //!
 //!     cargo run -p pact-engine --example record_csvstats
 
+// A recorder says what it recorded.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 #[path = "../tests/support/csvstats.rs"]
 mod csvstats;
 

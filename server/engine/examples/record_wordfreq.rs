@@ -4,6 +4,9 @@
 //!
 //!     cargo run -p pact-engine --example record_wordfreq
 
+// A recorder says what it recorded.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 #[path = "../tests/support/script.rs"]
 mod script;
 

@@ -51,7 +51,11 @@ pub fn run_stdio() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("pact lsp: cannot start the async runtime: {e}");
+            // No client to tell yet: stderr is the only channel.
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("pact lsp: cannot start the async runtime: {e}");
+            }
             return ExitCode::from(2);
         }
     };

@@ -64,7 +64,10 @@ impl<S: Subscriber> Layer<S> for ClientLayer {
         event.record(&mut m);
         if let Err(lost) = self.tx.send((typ, m.0)) {
             // The client is gone: stderr is all that is left.
-            eprintln!("{} {}", meta.level(), lost.0.1);
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("{} {}", meta.level(), lost.0.1);
+            }
         }
     }
 }

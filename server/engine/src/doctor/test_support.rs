@@ -46,8 +46,8 @@ pub(super) fn one(checks: &[Check], name: &str) -> Check {
 /// writing for a moment (ETXTBSY on exec): this waits until the script runs.
 pub(super) fn stub(dir: &Path, name: &str, body: &str) -> PathBuf {
     let p = dir.join(name);
-    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).expect("write the stub");
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod the stub");
     for _ in 0..200 {
         match Command::new(&p)
             .arg("--ready")
@@ -91,7 +91,7 @@ pub(super) fn spec(cache: &Path, python: Option<&Path>, node: Option<&Path>) -> 
 }
 
 pub(super) fn project() -> (tempfile::TempDir, Project) {
-    let tmp = tempfile::tempdir().unwrap();
-    let (p, _) = Project::init(tmp.path(), 1.0).unwrap();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (p, _) = Project::init(tmp.path(), 1.0).expect("init");
     (tmp, p)
 }

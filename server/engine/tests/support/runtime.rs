@@ -1,6 +1,9 @@
 //! Test runtimes for tests that call the harness directly, made by the product's own
 //! provisioning code in the user cache directory: once per machine, shared by every test
 //! binary (the cache is locked across processes), never a `python3` from PATH.
+
+// A test shows the runtime's provisioning progress.
+#![allow(clippy::print_stderr)]
 #![allow(dead_code)]
 
 use pact_engine::harness::HarnessOptions;

@@ -9,6 +9,9 @@
 //! latency from `didChange` to the `publishDiagnostics` of that version for keystrokes in a
 //! contract and in a 2,000-line test file (debounce set to 0), and the server's peak RSS.
 
+// A benchmark prints its figures.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 #[path = "../../../../tests/support/lsp_client.rs"]
 mod lsp_client;
 
