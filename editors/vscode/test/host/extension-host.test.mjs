@@ -278,7 +278,12 @@ test('with `pact lsp`: diagnostics on a broken contract, cleared by an edit; val
 test('with `pact lsp` and the message trace on: each server log line once, no stderr as errors', { skip }, async () => {
   assert.ok(bin, 'CI is set but there is no pact binary with `pact lsp`: build it first or set PACT_BIN');
   const { tmp, contract } = brokenProject();
-  reset(tmp, bin, 'verbose');
+  // The server behind a tee: what it sent is the measure of what the channel must show.
+  const sent = path.join(tmp, 'server-out.bin');
+  const wrapper = path.join(tmp, 'pact-tee');
+  fs.writeFileSync(wrapper, `#!/bin/sh\n'${bin}' "$@" | tee '${sent}'\n`);
+  fs.chmodSync(wrapper, 0o755);
+  reset(tmp, wrapper, 'verbose');
   await ext.activate({ subscriptions: [] });
   host.openDocument(contract, 'json');
   await waitFor('unresolved-type diagnostic', () =>
@@ -297,15 +302,41 @@ test('with `pact lsp` and the message trace on: each server log line once, no st
     'a traced window/logMessage repeats its line',
   );
   const logged = channel.lines.filter((l) => /^\[(info|warn|error)\] /.test(l));
-  const texts = logged.map((l) => l.replace(/^\[\w+\] /, ''));
-  assert.deepEqual(
-    texts.filter((t, i) => texts.indexOf(t) !== i),
-    [],
-    `a line shown twice:\n${lines()}`,
-  );
+  const shown = new Map();
+  for (const l of logged) {
+    const text = l.replace(/^\[\w+\] /, '');
+    shown.set(text, (shown.get(text) ?? 0) + 1);
+  }
+  const told = new Map();
+  for (const m of frames(fs.readFileSync(sent))) {
+    if (m.method === 'window/logMessage' && m.params.type <= 3) {
+      told.set(m.params.message, (told.get(m.params.message) ?? 0) + 1);
+    }
+  }
+  assert.ok(told.size > 0, 'the server sent no log');
+  for (const [text, n] of told) {
+    assert.equal(shown.get(text), n, `"${text}": sent ${n} time(s), shown ${shown.get(text) ?? 0}:\n${lines()}`);
+  }
   assert.deepEqual(
     logged.filter((l) => /^\[error\] .*\b(INFO|WARN|DEBUG)\b/.test(l)),
     [],
     'stderr shown as errors',
   );
 });
+
+/** The JSON-RPC messages of an LSP byte stream (Content-Length framing). */
+function frames(buf) {
+  const out = [];
+  let at = 0;
+  while (at < buf.length) {
+    const headerEnd = buf.indexOf('\r\n\r\n', at);
+    if (headerEnd < 0) break;
+    const m = /Content-Length: *(\d+)/i.exec(buf.subarray(at, headerEnd).toString('ascii'));
+    if (!m) break;
+    const start = headerEnd + 4;
+    const end = start + Number(m[1]);
+    out.push(JSON.parse(buf.subarray(start, end).toString('utf8')));
+    at = end;
+  }
+  return out;
+}
