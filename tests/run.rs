@@ -289,6 +289,17 @@ fn certify_verify_and_mutate_from_the_command_line() {
 /// processes die with it and its temp dirs go, within two seconds.
 #[test]
 fn sigterm_stops_a_run_and_leaves_no_test_process_or_temp_dir() {
+    stop_a_run_midway("-TERM");
+}
+
+/// SIGKILL gives Pact no chance to clean up: its test processes die with it all the same
+/// (they are tied to it), and the scratch dirs it left are removed by the next Pact to run.
+#[test]
+fn sigkill_leaves_no_test_process_and_the_next_run_sweeps_its_temp_dirs() {
+    stop_a_run_midway("-KILL");
+}
+
+fn stop_a_run_midway(signal: &str) {
     let (_t, dir) = example();
     let scratch = tempfile::tempdir().expect("tmp");
     let ours = |entry: &str| {
@@ -320,7 +331,7 @@ fn sigterm_stops_a_run_and_leaves_no_test_process_or_temp_dir() {
     }
     assert!(!leftovers().is_empty(), "no test run started");
     let kill = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .expect("kill");
     assert!(kill.success());
@@ -339,8 +350,26 @@ fn sigterm_stops_a_run_and_leaves_no_test_process_or_temp_dir() {
         })
         .unwrap_or_default();
     assert!(survivors.is_empty(), "{survivors:?}");
-    assert!(leftovers().is_empty(), "{:?}", leftovers());
-    // And the project resumes to completion.
-    let run = pact(&["run", dir.to_str().unwrap_or(".")]);
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let killed = signal == "-KILL";
+    if !killed {
+        assert!(leftovers().is_empty(), "{:?}", leftovers());
+    }
+    // And the project resumes to completion (sweeping what a killed run left).
+    let run = Command::new(env!("CARGO_BIN_EXE_pact"))
+        .args(["run", dir.to_str().unwrap_or(".")])
+        .env("TMPDIR", scratch.path())
+        .output()
+        .expect("run again");
+    assert!(
+        run.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let pid = format!("-{}-", child.id());
+    let of_the_killed: Vec<String> = leftovers()
+        .into_iter()
+        .filter(|n| n.contains(&pid))
+        .collect();
+    assert!(of_the_killed.is_empty(), "{of_the_killed:?}");
 }

@@ -25,6 +25,7 @@ pub mod phases;
 pub mod roles;
 pub mod runtime;
 pub mod sandbox;
+pub(crate) mod scratch;
 pub mod sentinel;
 pub mod setup;
 pub mod stubs;

@@ -235,6 +235,27 @@ fn fallback(spec: Spec, output_cap: usize) -> std::io::Result<Running> {
     cmd.stderr(std::process::Stdio::from(OwnedFd::from(err_w)));
     #[cfg(unix)]
     cmd.process_group(0);
+    #[cfg(target_os = "linux")]
+    {
+        // The process dies with the thread that starts it (a Tokio worker, which lives as long
+        // as Pact's runtime): a SIGKILLed Pact leaves no test run behind. What the process
+        // starts itself is in its process group, which `kill` and dropping `Running` end.
+        let parent = std::process::id();
+        // SAFETY: between fork and exec only async-signal-safe calls are made (prctl, getppid,
+        // _exit), on this process's own state.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The parent died before the call took effect: go with it.
+                if libc::getppid() as u32 != parent {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
+    }
     let mut child = cmd.spawn()?;
     let pid = child.id();
     // The writing ends now belong to the child only, so the readers see EOF when it exits.

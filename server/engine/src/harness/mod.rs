@@ -207,7 +207,7 @@ async fn run_with(
     opts: &HarnessOptions,
     cancel: &CancellationToken,
 ) -> Result<(TestRun, Vec<pact_core::model::IoTrace>), HarnessError> {
-    let work = tempfile::Builder::new().prefix("pact-run-").tempdir()?;
+    let work = crate::scratch::dir("run")?;
     let boundary = job.crosses_boundary() && !job.test_files.iter().any(|f| patches_modules(f));
     // The runner's dir holds the tests and the report; with a boundary the sources go to the
     // worker's own dir, which the tests' sandbox does not contain (and the other way round).

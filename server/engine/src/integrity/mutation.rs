@@ -328,7 +328,7 @@ async fn run_copy(
     contracts: &[ComponentContract],
     opts: &HarnessOptions,
 ) -> std::result::Result<crate::harness::TestRun, HarnessError> {
-    let work = tempfile::Builder::new().prefix("pact-mutant-").tempdir()?;
+    let work = crate::scratch::dir("mutant")?;
     let copy = work.path().join("src");
     std::fs::create_dir_all(&copy)?;
     for (rel, text) in files {

@@ -20,10 +20,7 @@ pub async fn passing_on_stub(
     lang: TestLanguage,
     tests: &[PathBuf],
 ) -> Result<(Vec<String>, u64)> {
-    let work = tempfile::Builder::new()
-        .prefix("pact-stub-")
-        .tempdir()
-        .map_err(|err| EngineError::Invalid(err.to_string()))?;
+    let work = crate::scratch::dir("stub").map_err(|err| EngineError::Invalid(err.to_string()))?;
     let mut dirs = Vec::new();
     let mut all = vec![contract.clone()];
     all.extend(

@@ -285,9 +285,7 @@ fn combine(existing: &str, r: &Reproducer, incident: &str, lang: TestLanguage) -
 
 /// Runs one test file against the component's current source in a scratch directory.
 async fn run_file(e: &Engine, cid: &str, file_name: &str, code: &str) -> Result<TestResults> {
-    let tmp = tempfile::Builder::new()
-        .prefix("pact-repro-")
-        .tempdir()
+    let tmp = crate::scratch::dir("repro")
         .map_err(|err| EngineError::Invalid(format!("cannot make a scratch dir: {err}")))?;
     let f = tmp.path().join(file_name);
     std::fs::write(&f, code)
@@ -498,9 +496,7 @@ pub async fn remediate(
     pact_core::store::fsio::append_line(&e.project.layout.learnings(), &lesson.to_string())
         .map_err(|err| EngineError::Invalid(format!("cannot write learnings: {err}")))?;
     let src = e.project.layout.implementation_src(cid);
-    let backup = tempfile::Builder::new()
-        .prefix("pact-prev-src-")
-        .tempdir()
+    let backup = crate::scratch::dir("backup")
         .map_err(|err| EngineError::Invalid(format!("cannot back up {}: {err}", src.display())))?;
     copy_tree(&src, backup.path())
         .map_err(|err| EngineError::Invalid(format!("cannot back up {}: {err}", src.display())))?;
