@@ -6,8 +6,9 @@ On copies of examples/wordfreq, after `pact run` has taken each copy through the
 
 1. A broken contract (fields of undefined types in `formatter`): opened in VS Code, the
    Problems count in the status bar and the Pact status bar item show exactly the errors and
-   warnings `pact validate --json` lists for the copy; the palette has every command under its
-   sentence-case name; "Pact: Validate project" raises exactly one message (the server's).
+   warnings `pact validate --json` counts for the copy; the palette, the Pact context menu and
+   the server's code actions name the commands alike (sentence case); "Pact: Validate project"
+   raises exactly one message (the server's, not at info level).
 2. A component without its implementation (`formatter`'s removed): the `Build` code lens on its
    contract runs the server's `pact.build`, which ends with "formatter passes N/N contract
    tests" (one message), the implementation is back on disk and the `Run tests` lens shows the
@@ -302,6 +303,39 @@ class Ui:
 
         wait_for(f"'{name}' in the palette", row, timeout=15).click()
 
+    def context_menu(self, submenu):
+        """The items of `submenu` in the editor's context menu (right click in the text)."""
+        self.page.keyboard.press("Escape")
+        self.page.locator(".monaco-editor .view-lines").first.click(button="right", position={"x": 200, "y": 60})
+        entry = self.page.locator(".monaco-menu .action-item .action-label", has_text=re.compile(f"^{submenu}$"))
+        entry.first.hover(timeout=10_000)
+
+        def items():
+            menus = self.page.locator(".monaco-menu")
+            if menus.count() < 2:
+                return None
+            labels = [l.inner_text().strip() for l in menus.last.locator(".action-item .action-label").all()]
+            return [l for l in labels if l] or None
+
+        found = wait_for(f"the {submenu} submenu", items, timeout=10)
+        self.page.keyboard.press("Escape")
+        self.page.keyboard.press("Escape")
+        return found
+
+    def source_actions(self):
+        """The titles of the source actions at the cursor ("Source Action..." in the palette)."""
+        self.page.locator(".monaco-editor .view-lines").first.click(position={"x": 200, "y": 40})
+        self.run_command("Source Action...")
+
+        def titles():
+            rows = self.page.locator(".action-widget .monaco-list-row").all()
+            labels = [(r.get_attribute("aria-label") or r.inner_text()).strip() for r in rows]
+            return [l for l in labels if l] or None
+
+        found = wait_for("the source actions", titles, timeout=15)
+        self.page.keyboard.press("Escape")
+        return found
+
     def aria(self, selector):
         el = self.page.query_selector(selector)
         return el.get_attribute("aria-label") if el else None
@@ -370,6 +404,21 @@ def check_broken_contract(ui, server, broken, contract, expected):
     log(f"status bar: Problems {seen['problems_label']!r}; Pact {seen['pact_label']!r} "
         f"= pact validate --json {expected}")
     ui.shot("1-broken-contract")
+
+    menu = ui.context_menu("Pact")
+    want = ["Pact: Build component", "Pact: Build competitively", "Pact: Rebuild from contract",
+            "Pact: Run contract tests", "Pact: Regenerate tests from contract", "Pact: Validate project",
+            "Pact: Show status"]
+    if menu != want:
+        raise Failure(f"the Pact context menu on a contract shows {menu}, not {want}")
+    log(f"context menu: {menu}")
+
+    # The server's code actions on a contract: the same names ("(3)": the agents it asks for).
+    actions = [re.sub(r" \(\d+\)$", "", a) for a in ui.source_actions() if a.startswith("Pact: ")]
+    # (Run contract tests is offered on test files, not on contracts.)
+    if actions != [w for w in want if w != "Pact: Run contract tests"]:
+        raise Failure(f"the server's code actions on a contract are {actions}, not named as the palette")
+    log(f"code actions: {actions}")
 
     names = ui.palette_names("Pact: ")
     missing = [n for n in COMMAND_NAMES if n not in names]
