@@ -234,6 +234,8 @@ impl Transport {
 }
 
 /// The provider's own message: `error.message` (Anthropic, OpenAI, Gemini), `message`, or text.
+/// The provider's error message, with anything that looks like a credential masked: some
+/// providers echo the key they were sent, and this text reaches terminals and CI logs.
 fn error_message(body: &str) -> String {
     if let Ok(v) = serde_json::from_str::<Value>(body) {
         let msg = v
@@ -242,15 +244,54 @@ fn error_message(body: &str) -> String {
             .or_else(|| v.get("error").filter(|e| e.is_string()))
             .and_then(Value::as_str);
         if let Some(m) = msg {
-            return clip(m, 500);
+            return clip(&redact(m), 500);
         }
     }
     let t = body.trim();
     if t.is_empty() {
         "(empty response body)".to_string()
     } else {
-        clip(t, 500)
+        clip(&redact(t), 500)
     }
+}
+
+/// Masks credential-like tokens: runs of 20 or more key characters (letters, digits, `-`, `_`,
+/// `.`, `*`) in mixed case with digits or with a provider's key prefix (`sk-ant-api03-…`,
+/// `AIza…`), and long hex strings; the first four characters stay so the user can tell which
+/// key it was.
+pub(crate) fn redact(text: &str) -> String {
+    let is_key = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '*');
+    let mut out = String::with_capacity(text.len());
+    let mut token = String::new();
+    let flush = |token: &mut String, out: &mut String| {
+        let upper = token.chars().any(|c| c.is_ascii_uppercase());
+        let lower = token.chars().any(|c| c.is_ascii_lowercase());
+        let digits = token.chars().any(|c| c.is_ascii_digit());
+        let hex = token.chars().all(|c| c.is_ascii_hexdigit());
+        let prefixed = ["sk-", "AIza", "xai-", "gsk_", "Bearer"]
+            .iter()
+            .any(|p| token.starts_with(p));
+        let n = token.chars().count();
+        // Keys are mixed-case base62, or carry a known prefix, or are long hex; model names
+        // (`claude-sonnet-4-5-20250929`) are none of these.
+        if (n >= 20 && ((upper && lower && digits) || prefixed)) || (n >= 32 && hex) {
+            out.extend(token.chars().take(4));
+            out.push_str("…[redacted]");
+        } else {
+            out.push_str(token);
+        }
+        token.clear();
+    };
+    for c in text.chars() {
+        if is_key(c) {
+            token.push(c);
+        } else {
+            flush(&mut token, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut token, &mut out);
+    out
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -299,6 +340,23 @@ pub(crate) fn join_url(base: &str, path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_echoed_key_never_reaches_the_message() {
+        let body = r#"{"error": {"message": "Incorrect API key provided: sk-proj-AbC123xyz987QWErty456. You can find your key at https://example.invalid/keys."}}"#;
+        let m = error_message(body);
+        assert!(!m.contains("AbC123xyz987QWErty456"), "{m}");
+        assert!(m.contains("sk-p…[redacted]"), "{m}");
+        assert!(m.contains("You can find your key at"), "{m}");
+        assert_eq!(
+            redact("model claude-opus-4-6 not found"),
+            "model claude-opus-4-6 not found"
+        );
+        let model = "model claude-sonnet-4-5-20250929 is unknown";
+        assert_eq!(redact(model), model);
+        assert!(redact("key 0123456789abcdef0123456789abcdef0123").contains("[redacted]"));
+        assert_eq!(error_message("invalid x-api-key"), "invalid x-api-key");
+    }
 
     #[test]
     fn provider_error_messages_are_extracted() {
