@@ -170,3 +170,72 @@ fn a_reader_that_goes_away_ends_a_command_quietly() {
     let (code, _) = closed_pipe(&["log", d], 100, true);
     assert_eq!(code, Some(0));
 }
+
+/// Values Pact would otherwise replace silently are errors with their file and line: a
+/// typo'd language in pact.yaml (every command exits 2 and changes nothing), a suite's
+/// test_language (a gate finding at its place); and a run with no task.md to plan from is
+/// refused before anything is written.
+#[test]
+fn values_pact_does_not_know_are_errors_with_their_place() {
+    let (_t, dir) = copy_project("sample");
+    let d = dir.to_str().unwrap_or(".");
+    let yaml = dir.join("pact.yaml");
+    let original = std::fs::read_to_string(&yaml).unwrap_or_default();
+    let others: String = original
+        .lines()
+        .filter(|l| !l.starts_with("language:") && !l.starts_with("build_mode:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&yaml, format!("{others}language: cobol\n")).expect("write");
+    let line = others.lines().count() + 1;
+    for args in [vec!["validate", d], vec!["status", d], vec!["run", d]] {
+        let run = pact(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}\n{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains(&format!(
+                "pact.yaml:{line}: `language: cobol` is not one Pact knows"
+            )),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    std::fs::write(&yaml, format!("{others}build_mode: weird\n")).expect("write");
+    assert_eq!(pact(&["validate", d]).code, 2);
+    std::fs::write(&yaml, &original).expect("write");
+
+    let suite = dir.join(".pact/contracts/formatter/tests/contract_test_suite.json");
+    let text = std::fs::read_to_string(&suite).expect("suite");
+    std::fs::write(
+        &suite,
+        text.replacen(
+            "\"test_language\": \"python\"",
+            "\"test_language\": \"cobol\"",
+            1,
+        ),
+    )
+    .expect("write");
+    let (code, v) = validate_json(&dir);
+    assert_eq!(code, 1, "{v}");
+    let found = with_code(&v, "json-schema");
+    assert!(
+        found.iter().any(|d| d["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("test_language 'cobol'"))
+            && d["line"].as_u64().is_some()),
+        "{v}"
+    );
+
+    // No task.md: nothing to plan from, nothing written.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    std::fs::write(empty.join("pact.yaml"), "budget: 1.0\n").expect("write");
+    let run = pact(&["run", empty.to_str().unwrap_or(".")]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("task.md is missing or empty"),
+        "{}",
+        run.stderr
+    );
+    assert!(!empty.join(".pact/state.json").exists());
+}

@@ -9,8 +9,27 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
+/// The build modes the original defines (`hierarchy` decomposes as `auto` does).
+const BUILD_MODES: &[&str] = &["auto", "unary", "hierarchy"];
+
+/// A key whose value is not one Pact knows, with the line it is on.
+fn invalid_value(path: &Path, text: &str, key: &str, value: &str, expected: &str) -> ConfigError {
+    let line = text
+        .lines()
+        .position(|l| l.trim_start().starts_with(&format!("{key}:")))
+        .map(|i| format!(":{}", i + 1))
+        .unwrap_or_default();
+    ConfigError::Invalid {
+        path: PathBuf::from(format!("{}{line}", path.display())),
+        message: format!("`{key}: {value}` is not one Pact knows (expected {expected})"),
+    }
+}
+
 #[derive(Debug, Error)]
 pub enum ConfigError {
+    /// A value Pact does not know (`path` ends with `:line`).
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
     #[error("{path}: cannot read: {source}")]
     Io {
         path: PathBuf,
@@ -243,11 +262,34 @@ impl Config {
             Some(p) if p.is_file() => read_yaml(&p, GlobalConfig::KEYS, &mut warnings)?,
             _ => GlobalConfig::default(),
         };
-        let project = if project_yaml.is_file() {
+        let project: ProjectConfig = if project_yaml.is_file() {
             read_yaml(project_yaml, ProjectConfig::KEYS, &mut warnings)?
         } else {
             ProjectConfig::default()
         };
+        // Values Pact would otherwise replace silently (a typo'd language runs Python tests).
+        let text = || std::fs::read_to_string(project_yaml).unwrap_or_default();
+        let lang = project.language.trim();
+        if !lang.is_empty() && crate::model::TestLanguage::parse(lang).is_none() {
+            return Err(invalid_value(
+                project_yaml,
+                &text(),
+                "language",
+                lang,
+                "python, typescript or javascript",
+            ));
+        }
+        if let Some(mode) = project.build_mode.as_deref()
+            && !BUILD_MODES.contains(&mode)
+        {
+            return Err(invalid_value(
+                project_yaml,
+                &text(),
+                "build_mode",
+                mode,
+                "auto, unary or hierarchy",
+            ));
+        }
         Ok(Self {
             global,
             project,

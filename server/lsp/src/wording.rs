@@ -89,6 +89,7 @@ impl Client {
                 "{} on '{component}'",
                 self.command("Pact: Run contract tests", "PactRunTests")
             ),
+            NextStep::WriteTask => "write what to build in task.md".into(),
             NextStep::Answer => "answer the questions with `pact answer <project>`".into(),
             NextStep::Approve => "accept the assumptions with `pact approve <project>`".into(),
             NextStep::FixDiagnostics => format!("fix what {} show", self.diagnostics_place()),
@@ -149,6 +150,7 @@ mod tests {
             NextStep::Rebuild { component: c() },
             NextStep::RegenerateTests { component: c() },
             NextStep::RunTests { component: c() },
+            NextStep::WriteTask,
             NextStep::Answer,
             NextStep::Approve,
             NextStep::FixDiagnostics,

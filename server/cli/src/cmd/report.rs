@@ -23,6 +23,9 @@ pub fn step(step: &NextStep, dir: &Path) -> String {
             format!("`pact test --regenerate {d} {component}` writes and locks new tests")
         }
         NextStep::RunTests { component } => format!("`pact test {d} {component}`"),
+        NextStep::WriteTask => {
+            format!("write what to build in {d}/task.md (`pact init {d}` scaffolds it)")
+        }
         NextStep::Answer => format!("`pact answer {d}` answers the questions"),
         NextStep::Approve => format!("`pact approve {d}` accepts the assumptions"),
         NextStep::FixDiagnostics => format!("fix what `pact validate {d}` lists"),

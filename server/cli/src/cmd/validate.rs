@@ -5,6 +5,12 @@ use std::process::ExitCode;
 
 pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
     let project = super::open(dir)?;
+    // A pact.yaml Pact cannot use is an unusable project here too (exit 2), as for every
+    // other command; unknown keys are warnings.
+    let config = project.config()?;
+    for w in &config.warnings {
+        eprintln!("warning: {}: {}", w.path.display(), w.message);
+    }
     let docs = project.docs();
     let mut cache = gate::AnalysisCache::open(&project.layout.pact_dir().join("cache"));
     let report = gate::validate_with(&docs, &mut cache);

@@ -104,6 +104,23 @@ pub(super) fn test_suites(
             continue;
         };
         let Some(suite) = doc.ok() else { continue };
+        // A language Pact cannot run would silently run as Python.
+        if !suite.test_language.trim().is_empty() && suite.language().is_none() {
+            out.push(
+                Finding::error(
+                    Code::JsonSchema,
+                    format!(
+                        "Test suite for '{cid}' has test_language '{}': Pact runs python, typescript or javascript tests",
+                        suite.test_language
+                    ),
+                )
+                .at(
+                    &doc.path,
+                    json::locate(&doc.text, &json_path!["test_language"]),
+                )
+                .of(cid),
+            );
+        }
         if suite.component_id.trim().is_empty() {
             out.push(
                 Finding::error(Code::EmptyTestSuite, "Test suite missing component_id")

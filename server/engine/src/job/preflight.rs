@@ -32,6 +32,18 @@ pub(super) async fn check(e: &Engine, kind: &JobKind) -> Result<(), Problem> {
                 return Ok(());
             }
             let phase = state.map_or(Phase::Interview, |s| s.phase);
+            let planned = e.project.load_tree().ok().flatten().is_some();
+            if !planned && matches!(phase, Phase::Interview | Phase::Shape | Phase::Decompose) {
+                // The interview and the decomposition work from task.md: without it they
+                // would plan from nothing (and spend on it).
+                let task = e.project.layout.task_md();
+                let empty = std::fs::read_to_string(&task).map_or(true, |t| t.trim().is_empty());
+                if empty {
+                    return Err(Problem::NoTask {
+                        path: task.display().to_string(),
+                    });
+                }
+            }
             keys(
                 e,
                 &pipeline_roles(e, phase, matches!(kind, JobKind::Decompose)),

@@ -89,6 +89,8 @@ pub enum Problem {
     Runtime { message: String, fix: String },
     /// The project has no decomposition yet.
     NotDecomposed,
+    /// There is nothing to plan from: `task.md` is missing or empty.
+    NoTask { path: String },
     /// No such component in the tree.
     UnknownComponent { component: String },
     /// The component has no contract yet.
@@ -118,6 +120,12 @@ impl std::fmt::Display for Problem {
                 write!(f, "the {backend} backend refused the key in {var}")
             }
             Self::NotDecomposed => f.write_str("the project has no decomposition yet"),
+            Self::NoTask { path } => {
+                write!(
+                    f,
+                    "{path} is missing or empty: there is nothing to plan from"
+                )
+            }
             Self::UnknownComponent { component } => {
                 write!(
                     f,
@@ -214,6 +222,7 @@ impl Problem {
             Self::Transient { .. } => vec![NextStep::TryLater, resume],
             Self::Runtime { fix, .. } => vec![NextStep::InstallRuntime { fix: fix.clone() }],
             Self::NotDecomposed | Self::NoContract { .. } => vec![NextStep::Decompose],
+            Self::NoTask { .. } => vec![NextStep::WriteTask],
             // The contract is there: tests are written from it.
             Self::NoTests { component } => vec![NextStep::RegenerateTests {
                 component: component.clone(),
@@ -248,6 +257,8 @@ pub enum NextStep {
     RunTests {
         component: String,
     },
+    /// Write `task.md`: what to build.
+    WriteTask,
     /// Answer the interview's questions.
     Answer,
     /// Accept the interview's assumptions as answers.
