@@ -157,10 +157,14 @@ fn watch_follows_a_rotated_and_truncated_log_and_the_webhook() {
         r#"{{"message": "wordfreq returned 500", "log_key": "{}"}}"#,
         key(&env.dir, "wordfreq")
     );
+    let token = std::fs::read_to_string(env.dir.join(".pact/monitoring/webhook.token"))
+        .expect("the webhook's token")
+        .trim()
+        .to_string();
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
     s.write_all(
         format!(
-            "POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n{body}",
+            "POST / HTTP/1.1\r\nContent-Type: application/json\r\nX-Pact-Token: {token}\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         )
         .as_bytes(),

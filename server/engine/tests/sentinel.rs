@@ -468,11 +468,11 @@ fn post(port: u16, request: &str) -> String {
     out
 }
 
-fn json_post(port: u16, body: &str) -> String {
+fn json_post(port: u16, token: &str, body: &str) -> String {
     post(
         port,
         &format!(
-            "POST /report HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "POST /report HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         ),
     )
@@ -555,8 +555,41 @@ async fn watching_a_log_through_rotation_and_truncation_and_the_webhook() {
     wait_for("the incident after truncation", move || count(&st) == 3).await;
 
     // The webhook: errors in, garbage out.
+    let token = std::fs::read_to_string(p.layout.monitoring_dir().join("webhook.token"))
+        .expect("the webhook's token")
+        .trim()
+        .to_string();
+    // Not from a web page, not without the project's token, not as text/plain.
+    let body = r#"{"error": "injected from a web page"}"#;
+    let from_page = post(
+        port,
+        &format!(
+            "POST / HTTP/1.1\r\nOrigin: https://evil.example\r\nContent-Type: application/json\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(from_page.starts_with("HTTP/1.1 403"), "{from_page}");
+    let plain = post(
+        port,
+        &format!(
+            "POST / HTTP/1.1\r\nContent-Type: text/plain\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(plain.starts_with("HTTP/1.1 415"), "{plain}");
+    let no_token = json_post(port, "", body);
+    assert!(no_token.starts_with("HTTP/1.1 401"), "{no_token}");
+    let wrong = json_post(port, &"0".repeat(token.len()), body);
+    assert!(wrong.starts_with("HTTP/1.1 401"), "{wrong}");
+    assert!(
+        !std::fs::read_to_string(p.layout.pact_dir().join("monitoring/.gitignore"))
+            .unwrap_or_default()
+            .is_empty(),
+        "the token is kept out of git"
+    );
     let ok = json_post(
         port,
+        &token,
         &format!(
             r#"{{"error": "formatting failed", "log_key": "{}"}}"#,
             fixture::key(&p, "formatter")
@@ -565,13 +598,17 @@ async fn watching_a_log_through_rotation_and_truncation_and_the_webhook() {
     assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
     let st = store.clone();
     wait_for("the webhook incident", move || count(&st) == 4).await;
-    let bad = json_post(port, r#"{"nothing": "here"}"#);
+    let bad = json_post(port, &token, r#"{"nothing": "here"}"#);
     assert!(bad.starts_with("HTTP/1.1 400"), "{bad}");
     let get = post(port, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
     assert!(get.starts_with("HTTP/1.1 405"), "{get}");
-    let big = post(port, "POST / HTTP/1.1\r\nContent-Length: 999999\r\n\r\n");
+    let headers = format!("Content-Type: application/json\r\nX-Pact-Token: {token}");
+    let big = post(
+        port,
+        &format!("POST / HTTP/1.1\r\n{headers}\r\nContent-Length: 999999\r\n\r\n"),
+    );
     assert!(big.starts_with("HTTP/1.1 413"), "{big}");
-    let nolen = post(port, "POST / HTTP/1.1\r\n\r\n");
+    let nolen = post(port, &format!("POST / HTTP/1.1\r\n{headers}\r\n\r\n"));
     assert!(nolen.starts_with("HTTP/1.1 411"), "{nolen}");
 
     cancel.cancel();

@@ -285,13 +285,23 @@ pub async fn run(
 
     // Webhooks: one listener per port; a port owned by one project names it.
     let mut ports: BTreeMap<u16, Vec<String>> = BTreeMap::new();
+    let mut tokens: BTreeMap<u16, Vec<String>> = BTreeMap::new();
     for t in &sentinel.targets {
         if t.webhook_port != 0 {
-            ports
-                .entry(t.webhook_port)
-                .or_default()
-                .push(t.engine.project.root().display().to_string());
+            let root = t.engine.project.root().display().to_string();
+            let token = super::webhook::token(&t.engine.project.layout.monitoring_dir())?;
+            log(&format!(
+                "webhook token of {root}: {token} (send it as `Authorization: Bearer <token>`; kept in .pact/monitoring/webhook.token)"
+            ));
+            tokens.entry(t.webhook_port).or_default().push(token);
+            ports.entry(t.webhook_port).or_default().push(root);
         }
+    }
+    if !ports.is_empty() && !opts.webhook_bind.is_loopback() {
+        log(&format!(
+            "WARNING: the webhook listens on {}, not the loopback interface: anyone who can reach this machine and learns a token can file incidents that reach the agents",
+            opts.webhook_bind
+        ));
     }
     for (port, owners) in ports {
         let addr = SocketAddr::new(opts.webhook_bind, port);
@@ -307,6 +317,7 @@ pub async fn run(
             listener,
             tx.clone(),
             project,
+            tokens.remove(&port).unwrap_or_default(),
             sentinel.clock.clone(),
             stop.clone(),
         ));
@@ -315,6 +326,13 @@ pub async fn run(
     // Log files.
     for t in &sentinel.targets {
         for f in &t.log_files {
+            if !f.starts_with(t.engine.project.root()) {
+                // pact.yaml chose it; say so, since a project from elsewhere could name any file.
+                log(&format!(
+                    "note: {} is outside the project; it is tailed because pact.yaml's monitoring_log_files names it",
+                    f.display()
+                ));
+            }
             let mut tailer = Tailer::new(f.clone(), Arc::new(t.matcher.clone()));
             let (tx, stop, clock, every) =
                 (tx.clone(), stop.clone(), sentinel.clock.clone(), opts.poll);

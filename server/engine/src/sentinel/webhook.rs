@@ -2,6 +2,12 @@
 //! `{"error" | "message": "...", "log_key": "PACT:…"?}` to a port on the loopback interface.
 //! A deliberately small HTTP/1.1 server: one request per connection, `Content-Length` bodies
 //! only, headers up to 8 KiB, bodies up to 64 KiB, 10 s per connection, 32 connections at once.
+//!
+//! What it files reaches the triage and fixer agents, so it takes only what the project's own
+//! code sends: the project's token (`Authorization: Bearer <token>` or `X-Pact-Token`, kept in
+//! `.pact/monitoring/webhook.token`, out of git), `Content-Type: application/json`, and no
+//! `Origin` — a browser always sends one, so no web page the user visits can file incidents
+//! (a `text/plain` POST needs no CORS preflight, which is why the type is checked too).
 
 use super::{Signal, SignalSource};
 use serde_json::Value;
@@ -24,6 +30,11 @@ pub struct Head {
     pub path: String,
     pub content_length: Option<usize>,
     pub chunked: bool,
+    /// `Origin`: present on every request a browser makes across origins.
+    pub origin: Option<String>,
+    pub content_type: Option<String>,
+    /// From `Authorization: Bearer …` or `X-Pact-Token`.
+    pub token: Option<String>,
 }
 
 /// An HTTP error to answer with.
@@ -50,6 +61,7 @@ pub fn parse_head(head: &[u8]) -> Result<Head, Reject> {
     }
     let mut content_length = None;
     let mut chunked = false;
+    let (mut origin, mut content_type, mut token) = (None, None, None);
     for line in lines.filter(|l| !l.is_empty()) {
         let (name, value) = line
             .split_once(':')
@@ -67,6 +79,15 @@ pub fn parse_head(head: &[u8]) -> Result<Head, Reject> {
                 content_length = Some(n);
             }
             "transfer-encoding" => chunked = true,
+            "origin" => origin = Some(value.to_string()),
+            "content-type" => content_type = Some(value.to_ascii_lowercase()),
+            "authorization" => {
+                token = value
+                    .strip_prefix("Bearer ")
+                    .or_else(|| value.strip_prefix("bearer "))
+                    .map(|t| t.trim().to_string());
+            }
+            "x-pact-token" => token = Some(value.to_string()),
             _ => {}
         }
     }
@@ -75,7 +96,69 @@ pub fn parse_head(head: &[u8]) -> Result<Head, Reject> {
         path: path.to_string(),
         content_length,
         chunked,
+        origin,
+        content_type,
+        token,
     })
+}
+
+/// The project's webhook token: made (32 random hex digits, owner-only) on first use, next to
+/// the monitoring state, with a `.gitignore` so it never lands in git.
+pub fn token(monitoring_dir: &std::path::Path) -> std::io::Result<String> {
+    let path = monitoring_dir.join("webhook.token");
+    if let Ok(t) = std::fs::read_to_string(&path)
+        && t.trim().len() >= 32
+    {
+        return Ok(t.trim().to_string());
+    }
+    std::fs::create_dir_all(monitoring_dir)?;
+    let ignore = monitoring_dir.join(".gitignore");
+    if !ignore.exists() {
+        std::fs::write(&ignore, "webhook.token\n")?;
+    }
+    let t: String = (0..32)
+        .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0'))
+        .collect();
+    pact_core::store::fsio::write_atomic(&path, format!("{t}\n").as_bytes())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(t)
+}
+
+/// Whether a request may file an incident: not from a browser, JSON, with a project's token.
+fn admit(head: &Head, tokens: &[String]) -> Result<(), Reject> {
+    if let Some(o) = &head.origin {
+        return Err(reject(
+            403,
+            format!("requests from web pages (Origin: {o}) are refused"),
+        ));
+    }
+    if !head
+        .content_type
+        .as_deref()
+        .is_some_and(|t| t.starts_with("application/json"))
+    {
+        return Err(reject(415, "Content-Type must be application/json"));
+    }
+    let given = head.token.as_deref().unwrap_or("");
+    // Compared in full whatever the first difference, so timing says nothing about the token.
+    let ok = tokens.iter().any(|t| {
+        t.len() == given.len()
+            && t.bytes()
+                .zip(given.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    });
+    if !ok {
+        return Err(reject(
+            401,
+            "a valid token is required (Authorization: Bearer <token>; `pact watch` shows it)",
+        ));
+    }
+    Ok(())
 }
 
 /// The signal a body carries.
@@ -107,7 +190,10 @@ fn reason(code: u16) -> &'static str {
     match code {
         200 => "OK",
         400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
         405 => "Method Not Allowed",
+        415 => "Unsupported Media Type",
         408 => "Request Timeout",
         411 => "Length Required",
         413 => "Payload Too Large",
@@ -128,7 +214,7 @@ async fn respond(s: &mut TcpStream, code: u16, body: &str) {
     let _ = s.shutdown().await;
 }
 
-async fn read_request(s: &mut TcpStream, now: &str) -> Result<Signal, Reject> {
+async fn read_request(s: &mut TcpStream, now: &str, tokens: &[String]) -> Result<Signal, Reject> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
     let head_end = loop {
@@ -157,6 +243,7 @@ async fn read_request(s: &mut TcpStream, now: &str) -> Result<Signal, Reject> {
     if head.method != "POST" {
         return Err(reject(405, "only POST is accepted"));
     }
+    admit(&head, tokens)?;
     if head.chunked {
         return Err(reject(
             501,
@@ -185,14 +272,17 @@ async fn read_request(s: &mut TcpStream, now: &str) -> Result<Signal, Reject> {
 }
 
 /// Serves until `cancel`; every accepted error goes to `tx`. `project` (the project's directory,
-/// when one project owns the port) is attached to each signal for attribution.
+/// when one project owns the port) is attached to each signal for attribution; `tokens` are the
+/// tokens of the projects that share the port.
 pub async fn serve(
     listener: TcpListener,
     tx: mpsc::Sender<Signal>,
     project: Option<String>,
+    tokens: Vec<String>,
     clock: Arc<dyn super::budget::Clock>,
     cancel: CancellationToken,
 ) {
+    let tokens = Arc::new(tokens);
     let slots = Arc::new(Semaphore::new(MAX_CONNS));
     loop {
         let (mut stream, _) = tokio::select! {
@@ -211,10 +301,12 @@ pub async fn serve(
         };
         let tx = tx.clone();
         let project = project.clone();
+        let tokens = tokens.clone();
         let now = super::budget::iso(clock.now());
         tokio::spawn(async move {
             let _permit = permit;
-            let r = tokio::time::timeout(CONN_TIMEOUT, read_request(&mut stream, &now)).await;
+            let r =
+                tokio::time::timeout(CONN_TIMEOUT, read_request(&mut stream, &now, &tokens)).await;
             match r {
                 Err(_) => respond(&mut stream, 408, "timed out\n").await,
                 Ok(Err(Reject(code, msg))) => respond(&mut stream, code, &format!("{msg}\n")).await,
