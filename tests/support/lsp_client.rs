@@ -1,7 +1,8 @@
 //! A small language-server client over stdio, as an editor drives one: Content-Length framing,
 //! request ids, answers to the server's own requests, and waiting (with a timeout) for
-//! notifications such as `textDocument/publishDiagnostics`. Used by the end-to-end tests and by
-//! the `lsp-bench` benchmark (which includes this file by path).
+//! notifications such as `textDocument/publishDiagnostics`. Used by the end-to-end tests here, by
+//! the language server's protocol tests (`server/lsp/tests`) and by the `lsp-bench` benchmark,
+//! which include this file by path.
 #![allow(dead_code)]
 
 use serde_json::{Value, json};

@@ -1,9 +1,10 @@
-//! Real Neovim (headless, 0.7+: `vim.lsp.start_client`) against `pact lsp` on a copy of the
-//! sample project with a broken contract: the diagnostics Neovim ends up with are checked.
+//! Real Neovim (headless, 0.7+: `vim.lsp.start_client`) against the language server (`pact-lsp`,
+//! the entry `pact lsp` calls) on a copy of the sample project with a broken contract: the
+//! diagnostics Neovim ends up with are checked.
 //!
 //! Skipped (loudly) only when `nvim` is missing and `CI` is not set; in CI it must run.
 
-#[path = "support/lsp_client.rs"]
+#[path = "../../../tests/support/lsp_client.rs"]
 mod lsp_client;
 mod support;
 
@@ -19,7 +20,7 @@ local out = os.getenv("PACT_OUT")
 local start = vim.lsp.start_client or function() error("no vim.lsp.start_client") end
 local id = start({
   name = "pact",
-  cmd = { os.getenv("PACT_BIN"), "lsp" },
+  cmd = { os.getenv("PACT_LSP") },
   root_dir = root,
 })
 vim.cmd("edit " .. vim.fn.fnameescape(file))
@@ -86,7 +87,7 @@ fn neovim_receives_the_gates_diagnostics() {
         .env("PACT_ROOT", &root)
         .env("PACT_FILE", &contract)
         .env("PACT_OUT", &out)
-        .env("PACT_BIN", env!("CARGO_BIN_EXE_pact"))
+        .env("PACT_LSP", support::server())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())

@@ -1,8 +1,9 @@
-//! `pact lsp` end to end: the real binary over stdio, driven as an editor drives it — initialize,
-//! open, edit, hover, definition, references, completion, rename, code lens, code actions,
-//! watched files, a project deleted under it, shutdown and exit.
+//! The language server's protocol, end to end: the real server (`pact-lsp`, the entry `pact lsp`
+//! calls) over stdio, driven as an editor drives it — initialize, open, edit, hover, definition,
+//! references, completion, rename, code lens, code actions, watched files, a project deleted
+//! under it, shutdown and exit.
 
-#[path = "support/lsp_client.rs"]
+#[path = "../../../tests/support/lsp_client.rs"]
 mod lsp_client;
 mod support;
 
@@ -12,10 +13,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(15);
-
-fn pact_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_pact"))
-}
 
 fn caps(utf8: bool, rename_files: bool) -> Value {
     let mut c = json!({
@@ -59,7 +56,7 @@ impl Session {
     ) -> Self {
         let (tmp, root) = support::copy_project(fixture);
         prepare(&root);
-        let mut client = LspClient::spawn(&pact_bin(), &["lsp"]);
+        let mut client = LspClient::spawn(&support::server(), &[]);
         client.initialize(
             tmp.path(),
             caps(utf8, rename_files),
@@ -123,7 +120,7 @@ fn range_of(line: u32, start: u32, end: u32) -> Value {
 fn initialize_negotiates_the_position_encoding() {
     let tmp = tempfile::tempdir().expect("tmp");
     for (utf8, want) in [(true, "utf-8"), (false, "utf-16")] {
-        let mut c = LspClient::spawn(&pact_bin(), &["lsp"]);
+        let mut c = LspClient::spawn(&support::server(), &[]);
         let r = c.initialize(tmp.path(), caps(utf8, false), Value::Null);
         let cap = &r["capabilities"];
         assert_eq!(cap["positionEncoding"], want, "{r}");
