@@ -234,6 +234,20 @@ fn from_the_editor_a_refused_job_changes_nothing_and_tells_it_once() {
     assert!(text.contains("Nothing was changed."), "{text}");
     assert!(text.contains("the pact.backend setting"), "{text}");
     unchanged(&before, &root);
+    // A component the project does not have: refused, nothing started.
+    let r = exec(
+        &mut c,
+        "pact.runTests",
+        json!({"project": project, "component": "nosuch"}),
+    );
+    assert_eq!(r["started"], false, "{r}");
+    assert!(
+        r["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("no component 'nosuch'")),
+        "{r}"
+    );
+    unchanged(&before, &root);
     let _ = c.shutdown_and_exit();
 }
 
@@ -409,4 +423,48 @@ fn no_front_end_matches_engine_english() {
         }
     }
     assert!(offences.is_empty(), "{}", offences.join("\n"));
+}
+
+/// `pact.stop` answers once the job has stopped: the project's lock is free and `state.json`
+/// says the run is paused (stopped on request), not `active`, the moment the answer arrives;
+/// the job's end is the one message about it.
+#[test]
+fn stop_answers_when_the_project_is_free_again() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let root = tmp.path().join("wordfreq");
+    support::copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/wordfreq"),
+        &root,
+    );
+    let _ = std::fs::remove_dir_all(root.join(".pact"));
+    let project = root.to_string_lossy().into_owned();
+    let mut c = server(&root, "", json!({}), &[]);
+    let r = exec(&mut c, "pact.runPipeline", json!({"project": project}));
+    assert_eq!(r["started"], true, "{r}");
+    // Wait until the run is under way (its state exists), then stop it.
+    let state = root.join(".pact/state.json");
+    assert!(c.wait_until(Duration::from_secs(60), |_| state.exists()));
+    std::thread::sleep(Duration::from_millis(300));
+    let s = exec(&mut c, "pact.stop", json!({"project": project}));
+    assert_eq!(s["stopped"], true, "{s}");
+    let store = pact_core::store::Project::open(&root).expect("open");
+    let lock = pact_engine::joblock::acquire(&store, "test");
+    assert!(lock.is_ok(), "the lock is still held after stop answered");
+    drop(lock);
+    let st: Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).expect("state")).expect("json");
+    assert_ne!(st["status"], "active", "{st}");
+    if st["status"] == "paused" {
+        assert!(
+            st["pause_reason"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("Stopped on request")),
+            "{st}"
+        );
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let messages = shown(&c);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].1.contains("Cancelled"), "{messages:?}");
+    let _ = c.shutdown_and_exit();
 }

@@ -251,6 +251,11 @@ impl Engine {
                 Outcome::BudgetExceeded
             }
             Err(e) if e.is_cancelled() => {
+                // Stopped, not running: `state.json` says so (a resumed run picks it up).
+                self.update(|s| {
+                    s.status = RunStatus::Paused;
+                    s.pause_reason = crate::job::PauseReason::Stopped.to_string();
+                })?;
                 self.audit("cancelled", format!("phase {phase}"))?;
                 return Err(EngineError::Cancelled);
             }

@@ -431,11 +431,17 @@ fn status_of(
 async fn stop(shared: &Arc<Shared>, root: &Path) -> Value {
     let cancelled = guard(&shared.jobs).cancel_root(root);
     if let Some(title) = cancelled {
-        let msg = format!(
-            "Stopping {title}: model calls and test runs stop; the project stays consistent and resumable."
-        );
-        shared.client.show_message(MessageType::INFO, msg).await;
-        return json!({"stopped": true, "job": title});
+        // Answered once the job has stopped and let go of the project (its lock released,
+        // `state.json` no longer `active`), so whatever the client does next finds it free;
+        // the job's own end is the one message about it.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        while guard(&shared.jobs).running_on(root).is_some()
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        let stopped = guard(&shared.jobs).running_on(root).is_none();
+        return json!({"stopped": stopped, "job": title});
     }
     let r = root.to_path_buf();
     let (stopped, msg) = tokio::task::spawn_blocking(move || stop_elsewhere(&r))

@@ -446,7 +446,7 @@ fn next_steps(kind: &JobKind, outcome: &JobOutcome) -> Vec<NextStep> {
             PauseReason::Health { .. } | PauseReason::Diagnosis { .. } => {
                 vec![NextStep::SeeHealth, NextStep::RunPipeline]
             }
-            PauseReason::Recorded { .. } => vec![NextStep::RunPipeline],
+            PauseReason::Recorded { .. } | PauseReason::Stopped => vec![NextStep::RunPipeline],
         },
         JobOutcome::BudgetExceeded => vec![NextStep::RaiseBudget, NextStep::RunPipeline],
         JobOutcome::RunFailed { .. } => vec![NextStep::SeeHealth, NextStep::NewRun],

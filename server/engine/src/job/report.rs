@@ -27,12 +27,15 @@ pub enum PauseReason {
     Health { message: String },
     /// Diagnosis found failures it cannot repair alone.
     Diagnosis { notes: Vec<String> },
+    /// Stopped on request (Ctrl-C, SIGTERM, an editor's Stop): resumable.
+    Stopped,
     /// A reason read back from `state.json` (written by another tool or version).
     Recorded { text: String },
 }
 
 const INTERVIEW_TEXT: &str =
     "Interview questions pending — waiting for user answers (`pact answer` or `pact approve`)";
+const STOPPED_TEXT: &str = "Stopped on request; the project is consistent and running again resumes it";
 const PLAN_ONLY_TEXT: &str = "Plan-only mode: decomposition and contracts complete. Use 'pact build <project> <component_id>' to implement specific components, or disable plan_only to implement all.";
 
 impl PauseReason {
@@ -42,6 +45,7 @@ impl PauseReason {
         match text {
             INTERVIEW_TEXT => Self::Interview,
             PLAN_ONLY_TEXT => Self::PlanOnly,
+            STOPPED_TEXT => Self::Stopped,
             _ => Self::Recorded {
                 text: text.to_string(),
             },
@@ -54,6 +58,7 @@ impl std::fmt::Display for PauseReason {
         match self {
             Self::Interview => f.write_str(INTERVIEW_TEXT),
             Self::PlanOnly => f.write_str(PLAN_ONLY_TEXT),
+            Self::Stopped => f.write_str(STOPPED_TEXT),
             Self::ValidationFailed { summary, details } => write!(
                 f,
                 "Contract validation failed: {summary} — {}",
