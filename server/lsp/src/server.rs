@@ -24,7 +24,7 @@ where
     I: AsyncRead + Unpin + Send + 'static,
     O: AsyncWrite,
 {
-    let input = crate::transport::sanitize(input);
+    let (input, output) = crate::transport::guard(input, output);
     let (tx, _) = tokio::sync::watch::channel(false);
     let mut shared_out: Option<Arc<Shared>> = None;
     let (service, socket) = LspService::build(|client: Client| {
