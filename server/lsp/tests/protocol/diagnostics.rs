@@ -232,13 +232,13 @@ fn stale_tests_and_dependency_cycles_with_related_information() {
         &ttext.replacen("\"dependencies\": []", "\"dependencies\": [\"counter\"]", 1),
     );
     let cycle = |p: &Published| with_code(p, "dependency-cycle").is_some();
-    // Published once, on the edge that closes the cycle (here, tokenizer's new edge), with the
-    // other edge as related information.
-    let on_t = s
+    // Published once, on the edge the gate reports it at (counter's edge to tokenizer), with
+    // the other edge — the new one in tokenizer's contract — as related information.
+    let on_c = s
         .client
-        .wait_diagnostics(&tu, WAIT, cycle)
-        .expect("cycle on tokenizer's edge");
-    let d = with_code(&on_t, "dependency-cycle")
+        .wait_diagnostics(&cu, WAIT, cycle)
+        .expect("cycle on counter's edge");
+    let d = with_code(&on_c, "dependency-cycle")
         .cloned()
         .unwrap_or_default();
     let related = d["relatedInformation"]
@@ -246,19 +246,23 @@ fn stale_tests_and_dependency_cycles_with_related_information() {
         .cloned()
         .unwrap_or_default();
     assert_eq!(related.len(), 1, "{d}");
-    assert_eq!(related[0]["location"]["uri"], cu.as_str(), "{d}");
+    assert_eq!(related[0]["location"]["uri"], tu.as_str(), "{d}");
+    let edited = ttext.replacen("\"dependencies\": []", "\"dependencies\": [\"counter\"]", 1);
+    let at = edited.find("\"counter\"").expect("edge");
+    let (l, c) = position(&edited, at);
+    assert_eq!(
+        related[0]["location"]["range"],
+        range_of(l, c, c + 9),
+        "{d}"
+    );
     assert!(
         !s.client
             .diagnostics
-            .get(&cu)
+            .get(&tu)
             .and_then(|v| v.last())
             .is_some_and(cycle),
         "the cycle was published twice"
     );
-    let edited = ttext.replacen("\"dependencies\": []", "\"dependencies\": [\"counter\"]", 1);
-    let at = edited.find("\"counter\"").expect("edge");
-    let (l, c) = position(&edited, at);
-    assert_eq!(d["range"], range_of(l, c, c + 9), "{d}");
     // Breaking the cycle clears it everywhere.
     s.client.change_full(&tu, 3, &ttext);
     assert!(
