@@ -249,6 +249,55 @@ fn from_the_editor_a_refused_job_changes_nothing_and_tells_it_once() {
     );
     unchanged(&before, &root);
     let _ = c.shutdown_and_exit();
+
+    // No runtime: the server's environment has no Python and an empty cache.
+    let cache = tempfile::tempdir().expect("cache");
+    let env = [
+        ("PATH", "/nonexistent"),
+        ("PACT_CACHE_DIR", cache.path().to_str().expect("utf-8")),
+    ];
+    let mut c = server(&root, "Visual Studio Code", json!({}), &env);
+    let r = exec(
+        &mut c,
+        "pact.runTests",
+        json!({"project": project, "component": "counter"}),
+    );
+    assert_eq!(r["started"], false, "{r}");
+    assert!(c.wait_until(WAIT, |c| !shown(c).is_empty()));
+    std::thread::sleep(Duration::from_millis(300));
+    let messages = shown(&c);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].1.contains("Python"), "{messages:?}");
+    assert!(
+        messages[0].1.contains("Nothing was changed."),
+        "{messages:?}"
+    );
+    unchanged(&before, &root);
+    let _ = c.shutdown_and_exit();
+
+    // No tests: write them from the contract (and nothing else is advised).
+    std::fs::remove_dir_all(root.join(".pact/contracts/counter/tests")).expect("rm tests");
+    let before = records(&root);
+    let mut c = server(&root, "Visual Studio Code", json!({}), &[]);
+    let r = exec(
+        &mut c,
+        "pact.build",
+        json!({"project": project, "component": "counter"}),
+    );
+    assert_eq!(r["started"], false, "{r}");
+    assert!(c.wait_until(WAIT, |c| !shown(c).is_empty()));
+    std::thread::sleep(Duration::from_millis(300));
+    let messages = shown(&c);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        messages[0]
+            .1
+            .ends_with("Next: Pact: Regenerate tests from contract on 'counter'."),
+        "{messages:?}"
+    );
+    assert!(!messages[0].1.contains("resumes"), "{messages:?}");
+    unchanged(&before, &root);
+    let _ = c.shutdown_and_exit();
 }
 
 /// Words of VS Code's UI a Neovim user cannot act on.
