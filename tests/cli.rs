@@ -239,3 +239,30 @@ fn values_pact_does_not_know_are_errors_with_their_place() {
     );
     assert!(!empty.join(".pact/state.json").exists());
 }
+
+/// Warnings of one kind beyond the first few are counted, not printed (`--all` prints them);
+/// `--json` always lists every one.
+#[test]
+fn many_warnings_of_one_kind_are_summed_up() {
+    let (_t, dir) = copy_project("sample");
+    let d = dir.to_str().unwrap_or(".");
+    let test = dir.join(".pact/contracts/formatter/tests/contract_test.py");
+    let mut text = std::fs::read_to_string(&test).expect("tests");
+    for i in 0..6 {
+        text.push_str(&format!("\n\ndef test_toothless_{i}():\n    pass\n"));
+    }
+    std::fs::write(&test, text).expect("write");
+    let run = pact(&["validate", d]);
+    let shown = run.stdout.matches("warning[toothless-test]").count();
+    assert_eq!(shown, 3, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("… 3 more toothless-test warnings (`pact validate --all` prints them)"),
+        "{}",
+        run.stdout
+    );
+    let all = pact(&["validate", d, "--all"]);
+    assert_eq!(all.stdout.matches("warning[toothless-test]").count(), 6);
+    let (_, v) = validate_json(&dir);
+    assert_eq!(with_code(&v, "toothless-test").len(), 6);
+}

@@ -34,9 +34,12 @@ enum Command {
     Validate {
         #[arg(default_value = ".")]
         dir: PathBuf,
-        /// One JSON object: passed, reason, details, diagnostics.
+        /// One JSON object: passed, reason, counts, details, every diagnostic.
         #[arg(long)]
         json: bool,
+        /// Print every warning (by default the first few of each kind, then a count).
+        #[arg(long)]
+        all: bool,
     },
     /// Show the run's phase, spend and components, or one component in detail.
     Status {
@@ -283,7 +286,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Init { dir, budget } => cmd::init::run(&dir, budget),
-        Command::Validate { dir, json } => cmd::validate::run(&dir, json),
+        Command::Validate { dir, json, all } => cmd::validate::run(&dir, json, all),
         Command::Status { dir, component } => cmd::status::status(&dir, component.as_deref()),
         Command::Components { dir, json } => cmd::status::components(&dir, json),
         Command::Tree { dir } => cmd::status::tree(&dir),

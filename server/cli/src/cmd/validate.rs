@@ -3,7 +3,10 @@ use serde_json::json;
 use std::path::Path;
 use std::process::ExitCode;
 
-pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
+/// Warnings of one kind printed before the rest are counted (`--all` prints them all).
+const WARNINGS_SHOWN: usize = 3;
+
+pub fn run(dir: &Path, as_json: bool, all: bool) -> anyhow::Result<ExitCode> {
     let project = super::open(dir)?;
     // A pact.yaml Pact cannot use is an unusable project here too (exit 2), as for every
     // other command; unknown keys are warnings.
@@ -50,27 +53,39 @@ pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        // The same problem seen in two files (generated code also on disk) prints once.
-        let shown: Vec<&Finding> = report
+        // One problem seen in several places prints once, with each place; errors in full,
+        // warnings the first few of each kind and then how many more (a big project can have a
+        // thousand of one kind; `--json` and `--all` give them all).
+        let mut groups: indexmap::IndexMap<(&str, &str), Vec<&Finding>> = indexmap::IndexMap::new();
+        for f in report
             .findings
             .iter()
             .filter(|f| f.severity != Severity::Info)
-            .collect();
-        let mut printed = std::collections::HashSet::new();
-        for f in &shown {
-            if !printed.insert((f.code.as_str(), f.message.as_str())) {
-                continue;
-            }
+        {
+            groups
+                .entry((f.code.as_str(), f.message.as_str()))
+                .or_default()
+                .push(f);
+        }
+        let mut shown_of: std::collections::HashMap<&str, usize> = Default::default();
+        let mut hidden: indexmap::IndexMap<&str, usize> = indexmap::IndexMap::new();
+        for ((code, message), places) in &groups {
+            let f = places[0];
             let sev = match f.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
                 Severity::Info => "info",
             };
-            println!("{sev}[{}]: {}", f.code.as_str(), f.message);
-            for same in shown
-                .iter()
-                .filter(|g| g.code == f.code && g.message == f.message)
-            {
+            if f.severity == Severity::Warning && !all {
+                let n = shown_of.entry(code).or_default();
+                if *n >= WARNINGS_SHOWN {
+                    *hidden.entry(code).or_default() += 1;
+                    continue;
+                }
+                *n += 1;
+            }
+            println!("{sev}[{code}]: {message}");
+            for same in places {
                 let file = rel(same);
                 match (file.is_empty(), same.start) {
                     (true, _) => {}
@@ -85,6 +100,12 @@ pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
                 }
                 None => {}
             }
+        }
+        for (code, n) in &hidden {
+            println!(
+                "… {n} more {code} warning{} (`pact validate --all` prints them)",
+                if *n == 1 { "" } else { "s" }
+            );
         }
         if report.passed() {
             println!("Validation PASSED: {}", report.reason());
