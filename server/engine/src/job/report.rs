@@ -35,7 +35,8 @@ pub enum PauseReason {
 
 const INTERVIEW_TEXT: &str =
     "Interview questions pending — waiting for user answers (`pact answer` or `pact approve`)";
-const STOPPED_TEXT: &str = "Stopped on request; the project is consistent and running again resumes it";
+const STOPPED_TEXT: &str =
+    "Stopped on request; the project is consistent and running again resumes it";
 const PLAN_ONLY_TEXT: &str = "Plan-only mode: decomposition and contracts complete. Use 'pact build <project> <component_id>' to implement specific components, or disable plan_only to implement all.";
 
 impl PauseReason {
