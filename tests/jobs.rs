@@ -225,7 +225,8 @@ fn from_the_editor_a_refused_job_changes_nothing_and_tells_it_once() {
     assert_eq!(r["started"], false, "{r}");
     assert_eq!(r["outcome"], "refused", "{r}");
     assert!(c.wait_until(WAIT, |c| !shown(c).is_empty()));
-    std::thread::sleep(Duration::from_millis(300));
+    // Read what else arrives for a moment (strays would show here).
+    c.wait_until(Duration::from_millis(500), |_| false);
     let messages = shown(&c);
     assert_eq!(messages.len(), 1, "{messages:?}");
     let (typ, text) = &messages[0];
@@ -264,7 +265,8 @@ fn from_the_editor_a_refused_job_changes_nothing_and_tells_it_once() {
     );
     assert_eq!(r["started"], false, "{r}");
     assert!(c.wait_until(WAIT, |c| !shown(c).is_empty()));
-    std::thread::sleep(Duration::from_millis(300));
+    // Read what else arrives for a moment (strays would show here).
+    c.wait_until(Duration::from_millis(500), |_| false);
     let messages = shown(&c);
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert!(messages[0].1.contains("Python"), "{messages:?}");
@@ -286,7 +288,8 @@ fn from_the_editor_a_refused_job_changes_nothing_and_tells_it_once() {
     );
     assert_eq!(r["started"], false, "{r}");
     assert!(c.wait_until(WAIT, |c| !shown(c).is_empty()));
-    std::thread::sleep(Duration::from_millis(300));
+    // Read what else arrives for a moment (strays would show here).
+    c.wait_until(Duration::from_millis(500), |_| false);
     let messages = shown(&c);
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert!(
@@ -394,7 +397,13 @@ fn counts_agree_and_a_neovim_user_reads_neovim_words() {
         s["components"].as_array().is_some_and(|a| !a.is_empty()),
         "{s}"
     );
-    std::thread::sleep(Duration::from_millis(300));
+    // A notification may arrive after the answer it goes with: wait for it, then for strays.
+    assert!(
+        c.wait_until(WAIT, |c| shown(c).len() >= 3),
+        "{:?}",
+        shown(&c)
+    );
+    c.wait_until(Duration::from_millis(500), |_| false);
     let messages = shown(&c);
     assert_eq!(messages.len(), 3, "one message per outcome: {messages:?}");
     assert!(
@@ -493,7 +502,8 @@ fn stop_answers_when_the_project_is_free_again() {
     // Wait until the run is under way (its state exists), then stop it.
     let state = root.join(".pact/state.json");
     assert!(c.wait_until(Duration::from_secs(60), |_| state.exists()));
-    std::thread::sleep(Duration::from_millis(300));
+    // Read what else arrives for a moment (strays would show here).
+    c.wait_until(Duration::from_millis(500), |_| false);
     let s = exec(&mut c, "pact.stop", json!({"project": project}));
     assert_eq!(s["stopped"], true, "{s}");
     let store = pact_core::store::Project::open(&root).expect("open");
@@ -511,7 +521,8 @@ fn stop_answers_when_the_project_is_free_again() {
             "{st}"
         );
     }
-    std::thread::sleep(Duration::from_millis(300));
+    // Read what else arrives for a moment (strays would show here).
+    c.wait_until(Duration::from_millis(500), |_| false);
     let messages = shown(&c);
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert!(messages[0].1.contains("Cancelled"), "{messages:?}");
