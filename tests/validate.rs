@@ -1,6 +1,9 @@
 //! The validation gate end to end: the real `pact validate` on the reference projects (same
 //! details as the original) and on projects broken in every way we check.
 
+#[cfg(unix)]
+#[path = "support/special_files.rs"]
+mod special_files;
 mod support;
 
 use serde_json::{Value, json};
@@ -217,6 +220,133 @@ fn binary_garbage_and_huge_files_are_clear_errors() {
         .collect();
     assert!(msgs.iter().any(|m| m.contains("not UTF-8")), "{msgs:?}");
     assert!(msgs.iter().any(|m| m.contains("too large")), "{msgs:?}");
+}
+
+/// Issue #15: a contract linked to `/dev/zero` took `pact validate` to 17.8 GB, a FIFO for
+/// `tree.json` hung it forever, and unreadable test files passed the gate. Now every special
+/// file is one positioned `unreadable-file` finding, at once and in little memory.
+#[cfg(unix)]
+#[test]
+fn special_files_are_each_an_unreadable_finding_at_once() {
+    let (_tmp, dir) = copy_project("sample");
+    let planted = special_files::plant(&dir);
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_pact"));
+    let dir_s = dir.to_str().expect("utf-8 path");
+    let run = special_files::run_bounded(
+        bin,
+        &["validate", dir_s, "--json"],
+        None,
+        std::time::Duration::from_secs(20),
+    );
+    assert!(
+        run.code.is_some(),
+        "pact validate was still running after {:?} (killed)\n{}",
+        run.elapsed,
+        run.stderr
+    );
+    // The target is well under a second (about 20 ms here); the slack is for a loaded machine.
+    assert!(
+        run.elapsed < std::time::Duration::from_secs(3),
+        "{:?}",
+        run.elapsed
+    );
+    assert!(
+        run.max_rss_kb < 200 * 1024,
+        "peak RSS {} KiB",
+        run.max_rss_kb
+    );
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    let v: Value = serde_json::from_str(&run.stdout).expect("json");
+    let found = with_code(&v, "unreadable-file");
+    for p in &planted {
+        let here: Vec<&&Value> = found.iter().filter(|d| d["file"] == p.file).collect();
+        assert_eq!(
+            here.len(),
+            1,
+            "{}: {here:#?}\n{:#}",
+            p.file,
+            v["diagnostics"]
+        );
+        let d = here[0];
+        assert!(
+            d["message"].as_str().is_some_and(|m| m.starts_with(p.says)),
+            "{}: {}",
+            p.file,
+            d["message"]
+        );
+        assert_eq!(
+            (d["line"].as_u64(), d["column"].as_u64()),
+            (Some(1), Some(1))
+        );
+        assert_eq!(d["severity"], "error");
+    }
+    assert_eq!(found.len(), planted.len(), "{found:#?}");
+    assert_eq!(v["passed"], false);
+    // The text output says the same, and never "PASSED".
+    let text = pact(&["validate", dir_s]);
+    assert_eq!(text.code, 1);
+    assert!(text.stdout.contains("Validation FAILED"), "{}", text.stdout);
+    assert!(
+        text.stdout
+            .contains("error[unreadable-file]: test_nul.py of 'wordfreq' is binary")
+    );
+}
+
+/// The other commands that read the same documents answer at once too (an error naming the
+/// file where they need it), in little memory: none blocks on a FIFO or reads a device.
+#[cfg(unix)]
+#[test]
+fn special_files_never_hang_a_command() {
+    let (_tmp, dir) = copy_project("sample");
+    special_files::plant(&dir);
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_pact"));
+    let d = dir.to_str().expect("utf-8 path");
+    let commands: [&[&str]; 7] = [
+        &["status", d],
+        &["tree", d],
+        &["design", d],
+        &["components", d],
+        &["certify", "--verify", d],
+        &["log", d],
+        &["health", d],
+    ];
+    for args in commands {
+        let run = special_files::run_bounded(bin, args, None, std::time::Duration::from_secs(20));
+        assert!(
+            run.code.is_some(),
+            "pact {args:?} was still running after {:?} (killed)",
+            run.elapsed
+        );
+        assert!(
+            run.max_rss_kb < 200 * 1024,
+            "pact {args:?}: {} KiB",
+            run.max_rss_kb
+        );
+        assert!(
+            !run.stderr.contains("panicked"),
+            "pact {args:?}: {}",
+            run.stderr
+        );
+    }
+    let status = pact(&["status", d]);
+    assert_eq!(status.code, 2);
+    assert!(
+        status
+            .stderr
+            .contains("state.json is a FIFO (named pipe), not a regular file"),
+        "{}",
+        status.stderr
+    );
+    for cmd in ["tree", "design"] {
+        let run = pact(&[cmd, d]);
+        assert_eq!(run.code, 2, "{cmd}");
+        assert!(
+            run.stderr
+                .contains("tree.json is a FIFO (named pipe), not a regular file"),
+            "{cmd}: {}",
+            run.stderr
+        );
+    }
 }
 
 #[test]

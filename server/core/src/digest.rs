@@ -27,13 +27,13 @@ pub fn hash_dir(dir: &Path) -> String {
                 }
             } else if !ft.is_file() {
                 continue;
-            } else if let Ok(bytes) = std::fs::read(&p) {
+            } else if let Some(hash) = hash_regular(&p) {
                 let rel = p
                     .strip_prefix(dir)
                     .unwrap_or(&p)
                     .to_string_lossy()
                     .replace('\\', "/");
-                files.insert(rel, sha256_hex(&bytes));
+                files.insert(rel, hash);
             }
         }
     }
@@ -41,9 +41,29 @@ pub fn hash_dir(dir: &Path) -> String {
     sha256_hex(joined.as_bytes())
 }
 
-/// sha256 of a file, or `None` if it cannot be read.
+/// sha256 of a regular file, streamed (its size costs no memory); `None` when there is no
+/// regular file to read (a FIFO or device is never opened for reading: see
+/// [`crate::store::fsio::open_regular`]).
+fn hash_regular(path: &Path) -> Option<String> {
+    let (mut file, _) = crate::store::fsio::open_regular(path).ok()??;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).ok()?;
+    Some(
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
+}
+
+/// sha256 of a document (a test file, a contract), or `None` if it cannot be read: not a regular
+/// file, or over [`crate::json::MAX_DOCUMENT_BYTES`].
 pub fn hash_file(path: &Path) -> Option<String> {
-    std::fs::read(path).ok().map(|b| sha256_hex(&b))
+    crate::store::fsio::read_document(path, crate::json::MAX_DOCUMENT_BYTES as u64)
+        .ok()
+        .flatten()
+        .map(|b| sha256_hex(&b))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JsonErrorKind {
-    /// Not UTF-8, or too large to read.
+    /// Not a regular file, too large, not UTF-8 text, or refused by the file system.
     Unreadable,
     /// Not well-formed JSON (including a truncated, half-written file).
     Syntax,
@@ -61,25 +61,26 @@ macro_rules! json_path {
 
 /// Turns raw bytes into text, refusing binary garbage and oversized files with a clear reason.
 pub fn decode(bytes: &[u8]) -> Result<&str, JsonError> {
+    use crate::store::fsio::{ReadError, check_text};
     if bytes.len() > MAX_DOCUMENT_BYTES {
-        return Err(JsonError {
-            kind: JsonErrorKind::Unreadable,
-            message: format!(
-                "file is too large ({:.1} MB; the limit is {} MB)",
-                bytes.len() as f64 / 1e6,
-                MAX_DOCUMENT_BYTES / (1024 * 1024)
-            ),
-            range: TextRange::default(),
-        });
+        return Err(JsonError::unreadable(&ReadError::TooLarge {
+            size: bytes.len() as u64,
+            max: MAX_DOCUMENT_BYTES as u64,
+        }));
     }
-    std::str::from_utf8(bytes).map_err(|e| JsonError {
-        kind: JsonErrorKind::Unreadable,
-        message: format!(
-            "file is not UTF-8 text (invalid byte at offset {})",
-            e.valid_up_to()
-        ),
-        range: TextRange::new(e.valid_up_to(), e.valid_up_to() + 1),
-    })
+    check_text(bytes).map_err(|e| JsonError::unreadable(&e))
+}
+
+impl JsonError {
+    /// A document that could not be read as text, and why ("is a FIFO (named pipe), not a
+    /// regular file"). It has no text, so the finding sits at its start.
+    pub fn unreadable(e: &crate::store::fsio::ReadError) -> Self {
+        JsonError {
+            kind: JsonErrorKind::Unreadable,
+            message: e.to_string(),
+            range: TextRange::default(),
+        }
+    }
 }
 
 /// Parses `text` as a `T`. Errors carry a position; schema errors name the field path.

@@ -5,9 +5,10 @@
 
 pub use pact_core::digest::sha256_hex;
 use pact_core::ids::check_component_id;
+use pact_core::json::MAX_DOCUMENT_BYTES;
 pub use pact_core::model::TestLock;
 use pact_core::store::Project;
-use pact_core::store::fsio::write_atomic;
+use pact_core::store::fsio::{self, ReadError, write_atomic};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -34,6 +35,10 @@ pub enum LockError {
     },
     #[error("the lock of '{cid}' is unreadable: {message}")]
     Corrupt { cid: String, message: String },
+    /// A test file that is not text Pact can lock: a special file, too large, not UTF-8,
+    /// binary, or refused by the file system. Nothing is copied.
+    #[error("test file {path} {reason}")]
+    Unreadable { path: PathBuf, reason: ReadError },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LockError + '_ {
@@ -43,10 +48,37 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LockError + '_ {
     }
 }
 
+/// A test file's bytes, read as every document is ([`fsio::read_document`]): a regular file of
+/// at most [`MAX_DOCUMENT_BYTES`] of UTF-8 text, or an error that says why not.
+fn read_test_file(f: &Path) -> Result<Vec<u8>, LockError> {
+    let unreadable = |reason| LockError::Unreadable {
+        path: f.to_path_buf(),
+        reason,
+    };
+    let bytes = fsio::read_document(f, MAX_DOCUMENT_BYTES as u64)
+        .map_err(unreadable)?
+        .ok_or_else(|| LockError::Io {
+            path: f.to_path_buf(),
+            source: std::io::ErrorKind::NotFound.into(),
+        })?;
+    fsio::check_text(&bytes).map_err(unreadable)?;
+    Ok(bytes)
+}
+
+/// The sha256 of a locked or project copy, `None` when it cannot be read (bounded, regular
+/// files only: a FIFO planted in a lock directory cannot hang the check).
+fn hash_of(p: &Path) -> Option<String> {
+    pact_core::digest::hash_file(p)
+}
+
 fn copy_all(files: &[PathBuf], dir: &Path) -> Result<BTreeMap<String, String>, LockError> {
-    let mut hashes = BTreeMap::new();
+    // Every file is read (and refused) before any is copied.
+    let mut read = Vec::with_capacity(files.len());
     for f in files {
-        let bytes = std::fs::read(f).map_err(io(f))?;
+        read.push((f, read_test_file(f)?));
+    }
+    let mut hashes = BTreeMap::new();
+    for (f, bytes) in read {
         let name = f
             .file_name()
             .and_then(|n| n.to_str())
@@ -102,12 +134,15 @@ fn write_lock(project: &Project, cid: &str, lock: &TestLock) -> Result<(), LockE
 pub fn read_lock(project: &Project, cid: &str) -> Result<TestLock, LockError> {
     check_component_id(cid)?;
     let path = project.layout.lock_dir(cid).join("lock.json");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(LockError::NotLocked { cid: cid.into() });
+    let text = match fsio::read_text(&path, MAX_DOCUMENT_BYTES as u64) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Err(LockError::NotLocked { cid: cid.into() }),
+        Err(reason) => {
+            return Err(LockError::Corrupt {
+                cid: cid.into(),
+                message: format!("{} {reason}", path.display()),
+            });
         }
-        Err(e) => return Err(LockError::Io { path, source: e }),
     };
     serde_json::from_str(&text).map_err(|e| LockError::Corrupt {
         cid: cid.into(),
@@ -123,9 +158,7 @@ fn verify(
     let mut paths = Vec::new();
     for (name, expected) in files {
         let p = dir.join(name);
-        let found = std::fs::read(&p)
-            .map(|b| sha256_hex(&b))
-            .unwrap_or_else(|_| "<missing>".into());
+        let found = hash_of(&p).unwrap_or_else(|| "<missing>".into());
         if &found != expected {
             return Err(LockError::Tampered {
                 cid: cid.into(),
@@ -176,11 +209,7 @@ pub fn drifted_files(project: &Project, cid: &str, lock: &TestLock) -> Vec<Strin
     let dir = project.layout.tests_dir(cid);
     lock.files
         .iter()
-        .filter(|(name, hash)| {
-            std::fs::read(dir.join(name))
-                .map(|b| &sha256_hex(&b) != *hash)
-                .unwrap_or(true)
-        })
+        .filter(|(name, hash)| hash_of(&dir.join(name)).is_none_or(|h| &h != *hash))
         .map(|(name, _)| name.clone())
         .collect()
 }
@@ -188,6 +217,71 @@ pub fn drifted_files(project: &Project, cid: &str, lock: &TestLock) -> Vec<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A test file that is not text (non-UTF-8, binary, over the limit, a device, a FIFO) is
+    /// refused by the lock with the reason, and nothing is copied (issue #15: the lock copied
+    /// those bytes).
+    #[test]
+    fn unreadable_test_files_are_never_locked() -> Result<(), Box<dyn std::error::Error>> {
+        let tmp = tempfile::tempdir()?;
+        let (project, _) = Project::init(tmp.path(), 1.0)?;
+        let tests_dir = project.layout.tests_dir("counter");
+        std::fs::create_dir_all(&tests_dir)?;
+        let good = tests_dir.join("contract_test.py");
+        std::fs::write(&good, "def test_a():\n    assert 1\n")?;
+        let mut cases = vec![
+            ("test_latin1.py", "is not UTF-8 text"),
+            ("test_nul.py", "is binary, not text"),
+            ("test_big.py", "is too large: 17 MB, over the 16 MB limit"),
+        ];
+        std::fs::write(tests_dir.join("test_latin1.py"), b"# caf\xe9\n")?;
+        std::fs::write(
+            tests_dir.join("test_nul.py"),
+            b"def test_a():\n    assert 1\0\n",
+        )?;
+        std::fs::write(tests_dir.join("test_big.py"), vec![b'#'; 17 * 1024 * 1024])?;
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("/dev/urandom", tests_dir.join("test_random.py"))?;
+            cases.push((
+                "test_random.py",
+                "is a character device, not a regular file",
+            ));
+            let fifo = tests_dir.join("test_fifo.py");
+            assert!(
+                std::process::Command::new("mkfifo")
+                    .arg(&fifo)
+                    .status()?
+                    .success()
+            );
+            cases.push(("test_fifo.py", "is a FIFO (named pipe), not a regular file"));
+        }
+        for (name, why) in cases {
+            let files = vec![good.clone(), tests_dir.join(name)];
+            let err = lock_tests(&project, "counter", 1, &files).err();
+            let text = err.as_ref().map(|e| e.to_string()).unwrap_or_default();
+            assert!(
+                matches!(err, Some(LockError::Unreadable { .. })) && text.contains(why),
+                "{name}: {text}"
+            );
+            assert!(text.contains(name), "{text}");
+            // Nothing was copied, not even the good file before it.
+            assert!(!project.layout.lock_dir("counter").exists(), "{name}");
+        }
+        // A locked copy replaced by a device cannot hang verification: it is tampering.
+        lock_tests(&project, "counter", 1, std::slice::from_ref(&good))?;
+        #[cfg(unix)]
+        {
+            let locked = project.layout.lock_dir("counter").join("contract_test.py");
+            std::fs::remove_file(&locked)?;
+            std::os::unix::fs::symlink("/dev/zero", &locked)?;
+            assert!(matches!(
+                verified_tests(&project, "counter"),
+                Err(LockError::Tampered { .. })
+            ));
+        }
+        Ok(())
+    }
 
     #[test]
     fn lock_then_tamper_is_caught() -> Result<(), Box<dyn std::error::Error>> {

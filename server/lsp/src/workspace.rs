@@ -5,8 +5,8 @@
 use crate::diagnostics::FindingStore;
 use pact_core::gate::{AnalysisCache, Scope};
 use pact_core::json::{self, JsonError};
-use pact_core::model::{ComponentContract, TestLanguage};
-use pact_core::store::{Disk, Doc, DocKind, Layout, ProjectDocs, Source, TestFile};
+use pact_core::model::ComponentContract;
+use pact_core::store::{Disk, Doc, DocKind, Layout, ProjectDocs, Source};
 use serde::de::DeserializeOwned;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -429,20 +429,8 @@ impl Project {
                     self.pending.ids.insert(cid);
                 }
                 (DocKind::TestCode, Some(cid)) => {
-                    let text = overlay.read(path).ok().flatten();
-                    let files = docs.test_files.entry(cid.clone()).or_default();
-                    files.retain(|f| f.path != *path);
-                    if let (Some(text), Some(language)) = (text, TestLanguage::from_path(path)) {
-                        files.push(TestFile {
-                            path: path.clone(),
-                            text,
-                            language,
-                        });
-                        files.sort_by(|a, b| a.path.cmp(&b.path));
-                    }
-                    if files.is_empty() {
-                        docs.test_files.shift_remove(&cid);
-                    }
+                    // Its text, or why it cannot be read (reported as `unreadable-file`).
+                    docs.reload_test_file(&overlay, &cid, path);
                     self.pending.ids.insert(cid);
                 }
                 (DocKind::TestResults, Some(cid)) => {

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 /// Bump when the analysis changes meaning, so old entries are never reused.
 const FORMAT: &str = concat!("pact-testcode-1/", env!("CARGO_PKG_VERSION"));
+/// A larger cache is not read (it is rebuilt): it could only be damaged or planted.
+pub const MAX_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Default, Serialize, Deserialize)]
 struct OnDisk {
@@ -42,11 +44,13 @@ impl AnalysisCache {
         self.entries.insert(key(lang, text), analysis);
     }
 
-    /// Loads `dir/test-analysis.json` if it is there and current.
+    /// Loads `dir/test-analysis.json` if it is there, current, and a regular file of at most
+    /// [`MAX_CACHE_BYTES`].
     pub fn open(dir: &Path) -> Self {
         let path = dir.join("test-analysis.json");
-        let entries = std::fs::read(&path)
+        let entries = crate::store::fsio::read_document(&path, MAX_CACHE_BYTES)
             .ok()
+            .flatten()
             .and_then(|b| serde_json::from_slice::<OnDisk>(&b).ok())
             .filter(|d| d.format == FORMAT)
             .map(|d| {

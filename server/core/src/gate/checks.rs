@@ -63,21 +63,26 @@ fn component_order(docs: &ProjectDocs) -> Vec<String> {
 
 fn doc_error<T>(doc: &Doc<T>, cid: Option<&str>, out: &mut Vec<Finding>) {
     let Err(e) = &doc.value else { return };
+    out.push(read_error(&doc.path, e, cid));
+}
+
+/// The finding for a document that could not be read or parsed: `unreadable-file` says why the
+/// file is not text ("tree.json is a FIFO (named pipe), not a regular file"), at its start.
+fn read_error(path: &Path, e: &json::JsonError, cid: Option<&str>) -> Finding {
     let code = match e.kind {
         JsonErrorKind::Unreadable => Code::Unreadable,
         JsonErrorKind::Syntax => Code::JsonSyntax,
         JsonErrorKind::Schema => Code::JsonSchema,
     };
-    let name = doc
-        .path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("file");
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let whose = cid.map(|c| format!(" of '{c}'")).unwrap_or_default();
-    let mut f = Finding::error(code, format!("{name}{whose} is invalid: {}", e.message))
-        .at(&doc.path, Some(e.range));
+    let message = match e.kind {
+        JsonErrorKind::Unreadable => format!("{name}{whose} {}", e.message),
+        _ => format!("{name}{whose} is invalid: {}", e.message),
+    };
+    let mut f = Finding::error(code, message).at(path, Some(e.range));
     f.component = cid.map(str::to_string);
-    out.push(f);
+    f
 }
 
 fn document_errors(docs: &ProjectDocs, scope: &Scope, out: &mut Vec<Finding>) {
@@ -89,6 +94,24 @@ fn document_errors(docs: &ProjectDocs, scope: &Scope, out: &mut Vec<Finding>) {
     }
     for (cid, d) in docs.suites.iter().filter(|(c, _)| scope.includes(c)) {
         doc_error(d, Some(cid), out);
+    }
+    // Test results and the engine's records are Pact's own bookkeeping: a damaged one is
+    // ignored, but one that cannot be read at all is said, as an unreadable test file is.
+    for (cid, d) in docs.test_results.iter().filter(|(c, _)| scope.includes(c)) {
+        if let Err(e) = &d.value
+            && e.kind == JsonErrorKind::Unreadable
+        {
+            out.push(read_error(&d.path, e, Some(cid)));
+        }
+    }
+    for u in &docs.unreadable {
+        let in_scope = match &u.component {
+            Some(c) => scope.includes(c),
+            None => *scope == Scope::All,
+        };
+        if in_scope {
+            out.push(read_error(&u.path, &u.error, u.component.as_deref()));
+        }
     }
     for (path, e) in &docs.bad_ids {
         out.push(

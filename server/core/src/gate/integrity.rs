@@ -113,7 +113,9 @@ pub(super) fn run(docs: &ProjectDocs, scope: &Scope, out: &mut Vec<Finding>) {
                 )
                 .at(&path, None)
                 .of(cid);
-                if let Ok(text) = std::fs::read_to_string(&path) {
+                if let Ok(Some(text)) =
+                    crate::store::fsio::read_text(&path, crate::json::MAX_DOCUMENT_BYTES as u64)
+                {
                     let idx = LineIndex::new(&text);
                     let start = idx.offset(
                         &text,

@@ -266,6 +266,10 @@ fn fill_positions(docs: &ProjectDocs, findings: &mut [Finding]) {
         if let Some((text, idx)) = entry {
             f.start = Some(idx.line_col(text, range.start));
             f.end = Some(idx.line_col(text, range.end));
+        } else if range == TextRange::default() {
+            // A file without text in the snapshot (one that cannot be read): its start.
+            f.start = Some(LineCol { line: 1, column: 1 });
+            f.end = f.start;
         }
     }
 }

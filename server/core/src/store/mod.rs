@@ -4,17 +4,17 @@ mod docs;
 pub mod fsio;
 mod layout;
 
-pub use docs::{Disk, Doc, Integrity, ProjectDocs, Source, TestFile};
+pub use docs::{Disk, Doc, Integrity, ProjectDocs, Source, TestFile, Unreadable};
 pub use layout::{DocKind, Layout, LayoutKind, is_test_code};
 
 use crate::config::{Config, ConfigError};
 use crate::ids::{IdError, check_component_id};
-use crate::json::{self, JsonError};
+use crate::json::{self, JsonError, MAX_DOCUMENT_BYTES};
 use crate::model::{
     AuditEntry, BuildRecord, ComponentContract, ContractTestSuite, DecompositionTree,
     EngineeringDecision, InterviewResult, RunState, TestResults,
 };
-use fsio::{FileLock, write_atomic};
+use fsio::{FileLock, ReadError, write_atomic};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
@@ -33,6 +33,9 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A document that is not a regular file, too large, or refused by the file system.
+    #[error("{path} {reason}")]
+    Unreadable { path: PathBuf, reason: ReadError },
     #[error("{path}:{line}:{column}: {message}")]
     Json {
         path: PathBuf,
@@ -53,6 +56,12 @@ impl StoreError {
             source,
         }
     }
+    fn unreadable(path: &Path, reason: ReadError) -> Self {
+        Self::Unreadable {
+            path: path.to_path_buf(),
+            reason,
+        }
+    }
     pub fn json(path: &Path, text: &str, e: &JsonError) -> Self {
         let pos = crate::text::LineIndex::new(text).line_col(text, e.range.start);
         Self::Json {
@@ -65,6 +74,9 @@ impl StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The audit trail grows with every action of a project's life; it gets more room than a document.
+pub const MAX_AUDIT_BYTES: usize = 64 * 1024 * 1024;
 
 /// A project directory: where its documents live and how to read and write them safely.
 #[derive(Debug, Clone)]
@@ -140,13 +152,17 @@ impl Project {
         ProjectDocs::load(self.layout.clone(), &Disk)
     }
 
+    /// Reads a document through the one bounded reader ([`fsio::read_document`]): a special
+    /// file or one over [`MAX_DOCUMENT_BYTES`] is refused before it is read.
+    fn read_bytes(&self, path: &Path, max: usize) -> Result<Option<Vec<u8>>> {
+        fsio::read_document(path, max as u64).map_err(|e| StoreError::unreadable(path, e))
+    }
+
     fn read_json<T: DeserializeOwned>(&self, path: &Path) -> Result<Option<T>> {
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(StoreError::io(path, e)),
+        let Some(bytes) = self.read_bytes(path, MAX_DOCUMENT_BYTES)? else {
+            return Ok(None);
         };
-        let text = json::decode(&bytes).map_err(|e| StoreError::json(path, "", &e))?;
+        let text = fsio::check_text(&bytes).map_err(|e| StoreError::unreadable(path, e))?;
         json::parse(text)
             .map(Some)
             .map_err(|e| StoreError::json(path, text, &e))
@@ -198,12 +214,8 @@ impl Project {
     /// Every audit entry; a damaged line (e.g. a crash mid-append) is reported, not fatal.
     pub fn read_audit(&self) -> Result<(Vec<AuditEntry>, Vec<StoreError>)> {
         let path = self.layout.audit();
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok((Vec::new(), Vec::new()));
-            }
-            Err(e) => return Err(StoreError::io(&path, e)),
+        let Some(bytes) = self.read_bytes(&path, MAX_AUDIT_BYTES)? else {
+            return Ok((Vec::new(), Vec::new()));
         };
         let text = String::from_utf8_lossy(&bytes);
         let mut entries = Vec::new();
@@ -308,12 +320,11 @@ impl Project {
         check_component_id(cid)?;
         self.write_json(&self.layout.build_record(cid), r)
     }
+    /// A text file of the project (invalid UTF-8 replaced), read through the bounded reader.
     pub fn read_text(&self, path: &Path) -> Result<Option<String>> {
-        match std::fs::read(path) {
-            Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(StoreError::io(path, e)),
-        }
+        Ok(self
+            .read_bytes(path, MAX_DOCUMENT_BYTES)?
+            .map(|b| String::from_utf8_lossy(&b).into_owned()))
     }
     pub fn write_text(&self, path: &Path, text: &str) -> Result<()> {
         write_atomic(path, text.as_bytes()).map_err(|e| StoreError::io(path, e))
@@ -408,6 +419,41 @@ mod tests {
                 .as_deref(),
             Some("mine")
         );
+        Ok(())
+    }
+
+    #[test]
+    fn oversized_and_special_state_is_refused_before_it_is_read() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| StoreError::io(Path::new("tmp"), e))?;
+        let (p, _) = Project::init(dir.path(), 1.0)?;
+        let state = p.layout.state();
+        // 200 MB (sparse): refused from its size, in no time and without reading it.
+        std::fs::File::create(&state)
+            .and_then(|f| f.set_len(200 * 1024 * 1024))
+            .map_err(|e| StoreError::io(&state, e))?;
+        let started = std::time::Instant::now();
+        let err = p.load_state().err().map(|e| e.to_string());
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert_eq!(
+            err,
+            Some(format!(
+                "{} is too large: 200 MB, over the 16 MB limit",
+                state.display()
+            ))
+        );
+        #[cfg(unix)]
+        {
+            std::fs::remove_file(&state).map_err(|e| StoreError::io(&state, e))?;
+            std::os::unix::fs::symlink("/dev/zero", &state)
+                .map_err(|e| StoreError::io(&state, e))?;
+            let err = p.load_state().err().map(|e| e.to_string());
+            assert!(
+                err.as_deref()
+                    .is_some_and(|e| e.ends_with("is a character device, not a regular file")),
+                "{err:?}"
+            );
+            assert!(p.read_text(&state).is_err());
+        }
         Ok(())
     }
 
