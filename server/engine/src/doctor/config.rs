@@ -3,12 +3,11 @@
 
 use super::Check;
 use pact_core::config::Config;
-use pact_core::model::TestLanguage;
 use pact_core::store::Project;
 use std::path::Path;
 
-/// `pact.yaml` and `config.yaml`: parse errors fail; unknown keys and an unknown `language`
-/// warn.
+/// `pact.yaml` and `config.yaml`: parse errors and values Pact does not know (`language: rust`)
+/// fail; unknown keys warn.
 pub fn config_checks(project: Option<&Project>, loaded: &Result<Config, String>) -> Vec<Check> {
     let global_path = pact_core::config::global_config_path();
     let global = match &global_path {
@@ -44,16 +43,6 @@ pub fn config_checks(project: Option<&Project>, loaded: &Result<Config, String>)
             "Remove the key or correct its name.",
         ));
     }
-    if TestLanguage::parse(&config.project.language).is_none() {
-        out.push(Check::warn(
-            "config",
-            format!(
-                "language `{}` is not one Pact runs tests in: its suites are treated as Python",
-                config.project.language
-            ),
-            "Set `language:` in pact.yaml to python, typescript or javascript.",
-        ));
-    }
     out
 }
 
@@ -66,14 +55,14 @@ mod tests {
     #[test]
     fn config_warnings_warn_and_a_broken_pact_yaml_fails() {
         let (_tmp, p) = project();
-        std::fs::write(p.layout.pact_yaml(), "budgett: 5\nlanguage: rust\n").unwrap();
+        std::fs::write(p.layout.pact_yaml(), "budgett: 5\nlanguage: python\n").unwrap();
         let loaded = p.config().map_err(|e| e.to_string());
         let checks = config_checks(Some(&p), &loaded);
         assert_eq!(checks[0].status, Status::Ok, "{checks:?}");
         assert!(
             checks[0]
                 .message
-                .starts_with("pact.yaml parses (language rust")
+                .starts_with("pact.yaml parses (language python")
         );
         assert!(
             checks.iter().any(|c| c.status == Status::Warn
@@ -81,11 +70,16 @@ mod tests {
                     .contains("unknown key `budgett` is ignored (did you mean `budget`?)")),
             "{checks:#?}"
         );
+        // A language Pact does not run is an error with its line, not a quiet fallback.
+        std::fs::write(p.layout.pact_yaml(), "budget: 5\nlanguage: rust\n").unwrap();
+        let loaded = p.config().map_err(|e| e.to_string());
+        let checks = config_checks(Some(&p), &loaded);
+        assert_eq!(checks[0].status, Status::Fail, "{checks:?}");
         assert!(
-            checks
-                .iter()
-                .any(|c| c.status == Status::Warn && c.message.contains("language `rust`")),
-            "{checks:#?}"
+            checks[0]
+                .message
+                .contains("pact.yaml:2: `language: rust` is not one Pact knows"),
+            "{checks:?}"
         );
         std::fs::write(p.layout.pact_yaml(), "budget: [1,\n").unwrap();
         let loaded = p.config().map_err(|e| e.to_string());
