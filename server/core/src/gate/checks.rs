@@ -32,8 +32,9 @@ pub(super) fn run(
     }
     let all = component_order(docs);
     let order: Vec<String> = all.iter().filter(|c| scope.includes(c)).cloned().collect();
+    let nodes = TreeNodes::new(docs);
     for cid in &order {
-        contract_presence_and_completeness(docs, cid, &mut out);
+        contract_presence_and_completeness(docs, &nodes, cid, &mut out);
     }
     for cid in &order {
         if let Some((doc, c)) = docs
@@ -44,9 +45,39 @@ pub(super) fn run(
             type_refs(&doc.path, &doc.text, c, cid, &mut out);
         }
     }
-    super::suites::test_suites(docs, &order, *scope == Scope::All, cache, &mut out);
+    super::suites::test_suites(docs, &nodes, &order, *scope == Scope::All, cache, &mut out);
     dependencies(docs, &all, scope, &mut out);
     out
+}
+
+/// Where each node's key is in `tree.json`, read once, when the first finding needs it: a
+/// finding per component that located itself by parsing the tree again cost n² (10,000
+/// components with no contracts took minutes).
+pub(super) struct TreeNodes<'a> {
+    text: Option<&'a str>,
+    keys: std::cell::OnceCell<HashMap<String, TextRange>>,
+}
+
+impl<'a> TreeNodes<'a> {
+    pub(super) fn new(docs: &'a ProjectDocs) -> Self {
+        Self {
+            text: docs.tree.as_ref().map(|t| t.text.as_ref()),
+            keys: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The range of `"<cid>"` under `nodes`.
+    pub(super) fn key(&self, cid: &str) -> Option<TextRange> {
+        let text = self.text?;
+        self.keys
+            .get_or_init(|| {
+                json::object_keys(text, &json_path!["nodes"])
+                    .into_iter()
+                    .collect()
+            })
+            .get(cid)
+            .copied()
+    }
 }
 
 /// Tree components first (tree order), then contracts and suites the tree does not list.
@@ -291,14 +322,16 @@ fn find_cycles<'a>(
     cycles
 }
 
-fn contract_presence_and_completeness(docs: &ProjectDocs, cid: &str, out: &mut Vec<Finding>) {
+fn contract_presence_and_completeness(
+    docs: &ProjectDocs,
+    nodes: &TreeNodes,
+    cid: &str,
+    out: &mut Vec<Finding>,
+) {
     let in_tree = docs.tree().is_some_and(|t| t.nodes.contains_key(cid));
     let Some(doc) = docs.contracts.get(cid) else {
         if in_tree {
-            let range = docs
-                .tree
-                .as_ref()
-                .and_then(|t| json::locate_key(&t.text, &json_path!["nodes", cid]));
+            let range = nodes.key(cid);
             out.push(
                 Finding::error(
                     Code::MissingContract,

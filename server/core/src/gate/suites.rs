@@ -28,6 +28,7 @@ struct Source<'a> {
 
 pub(super) fn test_suites(
     docs: &ProjectDocs,
+    nodes: &super::checks::TreeNodes,
     order: &[String],
     whole_project: bool,
     cache: &mut super::AnalysisCache,
@@ -88,10 +89,7 @@ pub(super) fn test_suites(
             .is_some_and(|t| t.nodes.contains_key(cid.as_str()));
         let Some(doc) = docs.suites.get(cid.as_str()) else {
             if in_tree {
-                let range = docs
-                    .tree
-                    .as_ref()
-                    .and_then(|t| json::locate_key(&t.text, &json_path!["nodes", cid.as_str()]));
+                let range = nodes.key(cid);
                 out.push(
                     Finding::error(
                         Code::MissingTestSuite,
