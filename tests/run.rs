@@ -289,18 +289,29 @@ fn certify_verify_and_mutate_from_the_command_line() {
 /// processes die with it and its temp dirs go, within two seconds.
 #[test]
 fn sigterm_stops_a_run_and_leaves_no_test_process_or_temp_dir() {
-    stop_a_run_midway("-TERM");
+    stop_a_run_midway("-TERM", &["run"]);
+}
+
+/// Ctrl-C of `pact mutate` stops the mutant runs the same way: no test process, no temp dir.
+#[test]
+fn sigint_stops_mutate_and_leaves_no_test_process_or_temp_dir() {
+    stop_a_run_midway("-INT", &["mutate"]);
 }
 
 /// SIGKILL gives Pact no chance to clean up: its test processes die with it all the same
 /// (they are tied to it), and the scratch dirs it left are removed by the next Pact to run.
 #[test]
 fn sigkill_leaves_no_test_process_and_the_next_run_sweeps_its_temp_dirs() {
-    stop_a_run_midway("-KILL");
+    stop_a_run_midway("-KILL", &["run"]);
 }
 
-fn stop_a_run_midway(signal: &str) {
+fn stop_a_run_midway(signal: &str, command: &[&str]) {
     let (_t, dir) = example();
+    if command[0] == "mutate" {
+        // Mutation needs accepted implementations: run the example first.
+        let run = pact(&["run", dir.to_str().unwrap_or(".")]);
+        assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    }
     let scratch = tempfile::tempdir().expect("tmp");
     let ours = |entry: &str| {
         ["pact-run-", "pact-stub-", "pact-mutant-"]
@@ -318,7 +329,8 @@ fn stop_a_run_midway(signal: &str) {
             .unwrap_or_default()
     };
     let mut child = Command::new(env!("CARGO_BIN_EXE_pact"))
-        .args(["run", dir.to_str().unwrap_or(".")])
+        .args(command)
+        .arg(dir.to_str().unwrap_or("."))
         .env("TMPDIR", scratch.path())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
