@@ -1,5 +1,5 @@
 //! Hostile inputs (issue #15) end to end: a workspace full of special files opened in the
-//! language server.
+//! language server, and the spelling of a project's path.
 #![cfg(unix)]
 
 #[path = "support/lsp_client.rs"]
@@ -10,7 +10,7 @@ mod support;
 
 use lsp_client::*;
 use serde_json::{Value, json};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -92,4 +92,111 @@ fn the_language_server_reports_each_special_file_from_initialize() {
     assert!(rss < 200 * 1024, "peak RSS {rss} KiB");
     // And it is still answering.
     assert!(client.shutdown_and_exit().is_some());
+}
+
+fn example() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("wordfreq");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/wordfreq"),
+        &dir,
+    );
+    let _ = std::fs::remove_dir_all(dir.join(".pact"));
+    let _ = std::fs::remove_file(dir.join("design.md"));
+    (tmp, dir)
+}
+
+/// `pact … --json` in `cwd`, parsed.
+fn json_in(cwd: &Path, args: &[&str]) -> Value {
+    let out = std::process::Command::new(pact_bin())
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run pact");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "pact {args:?} in {}: bad json ({e})\n{}\n{}",
+            cwd.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// Issue #15: the spelling of the project path changed results — components `[done]` under
+/// one spelling were `[stale]` under another, and `cd examples/wordfreq && pact run` named the
+/// run's project `.`. The root is canonical now: the example, run (offline, from its recording)
+/// from inside its directory without naming it, is the same project however it is spelled
+/// afterwards — the same statuses, the same name, nothing to rebuild.
+#[test]
+fn every_spelling_of_the_project_path_is_the_same_project() {
+    let (tmp, dir) = example();
+    let run = std::process::Command::new(pact_bin())
+        .arg("run")
+        .current_dir(&dir)
+        .output()
+        .expect("pact run");
+    assert!(
+        run.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let state: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(".pact/state.json")).expect("state.json"),
+    )
+    .expect("json");
+    assert_eq!(state["project_dir"], "wordfreq", "{state:#}");
+    assert_eq!(state["status"], "completed");
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&dir, &link).expect("symlink");
+    let abs = dir.to_str().expect("utf-8 path").to_string();
+    // (where to run from, the spelling)
+    let spellings: Vec<(PathBuf, String)> = vec![
+        (dir.clone(), ".".into()),
+        (dir.clone(), "./".into()),
+        (dir.join(".pact"), "..".into()),
+        (tmp.path().to_path_buf(), "wordfreq".into()),
+        (tmp.path().to_path_buf(), "./wordfreq".into()),
+        (tmp.path().to_path_buf(), "wordfreq/.".into()),
+        (tmp.path().to_path_buf(), "wordfreq/../wordfreq/".into()),
+        (tmp.path().to_path_buf(), "link".into()),
+        (Path::new("/").to_path_buf(), abs),
+    ];
+    let statuses = |v: &Value| -> Vec<(String, String)> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap_or("").to_string(),
+                    r["status"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let first = statuses(&json_in(&dir, &["components", ".", "--json"]));
+    assert_eq!(first.len(), 4, "{first:?}");
+    assert!(first.iter().all(|(_, s)| s == "done"), "{first:?}");
+    for (cwd, spelled) in &spellings {
+        let got = statuses(&json_in(cwd, &["components", spelled, "--json"]));
+        assert_eq!(
+            got,
+            first,
+            "`pact components {spelled}` in {}",
+            cwd.display()
+        );
+        // Nothing to build, however the path is spelled.
+        let build = std::process::Command::new(pact_bin())
+            .args(["build", spelled, "counter"])
+            .current_dir(cwd)
+            .output()
+            .expect("pact build");
+        let out = String::from_utf8_lossy(&build.stdout);
+        assert!(build.status.success(), "{out}");
+        assert!(
+            out.contains("UP TO DATE"),
+            "`pact build {spelled} counter`: {out}"
+        );
+    }
 }

@@ -91,26 +91,30 @@ pub const DESIGN_TEMPLATE: &str = "# Design Document\n\n*Auto-maintained by pact
 
 impl Project {
     /// Opens an existing project. A directory counts as one if it has `task.md`, `pact.yaml`
-    /// or `.pact/`.
+    /// or `.pact/`. The root is canonical (absolute, symbolic links resolved): however the path
+    /// was spelled (`p`, `./p`, `p/.`, `/abs/p`, through a link), the project is the same one,
+    /// with the same name and the same paths in every record.
     pub fn open(dir: &Path) -> Result<Self> {
         if !dir.is_dir() {
             return Err(StoreError::NoProject(dir.to_path_buf()));
         }
+        let root = canonical_root(dir)?;
         let looks = ["task.md", "pact.yaml", ".pact"]
             .iter()
-            .any(|n| dir.join(n).exists())
-            || dir.join("decomposition/tree.json").is_file();
+            .any(|n| std::fs::symlink_metadata(root.join(n)).is_ok())
+            || root.join("decomposition/tree.json").is_file();
         if !looks {
             return Err(StoreError::NotAProject(dir.to_path_buf()));
         }
         Ok(Self {
-            layout: Layout::detect(dir),
+            layout: Layout::detect(&root),
         })
     }
 
     /// Scaffolds a project; never overwrites a file that exists. Returns the files it wrote.
     pub fn init(dir: &Path, budget: f64) -> Result<(Self, Vec<PathBuf>)> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+        let dir = &canonical_root(dir)?;
         let layout = Layout {
             root: dir.to_path_buf(),
             kind: LayoutKind::Seed,
@@ -331,6 +335,11 @@ impl Project {
     }
 }
 
+/// The one spelling of a project directory: absolute, `.` and `..` gone, symbolic links resolved.
+fn canonical_root(dir: &Path) -> Result<PathBuf> {
+    std::fs::canonicalize(dir).map_err(|e| StoreError::io(dir, e))
+}
+
 /// UTC without a zone suffix, in the shape of Python's `datetime.now().isoformat()` (to the
 /// second), as the original writes audit timestamps.
 pub fn now_iso() -> String {
@@ -453,6 +462,38 @@ mod tests {
                 "{err:?}"
             );
             assert!(p.read_text(&state).is_err());
+        }
+        Ok(())
+    }
+
+    /// However the project's path is spelled, it is one project with one root: absolute, no
+    /// `.` or `..`, links resolved (issue #15: records differed with the spelling).
+    #[test]
+    fn the_root_is_canonical_however_the_path_is_spelled() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| StoreError::io(Path::new("tmp"), e))?;
+        let proj = dir.path().join("wordfreq");
+        let (made, _) = Project::init(&proj, 1.0)?;
+        let canonical = std::fs::canonicalize(&proj).map_err(|e| StoreError::io(&proj, e))?;
+        assert_eq!(made.root(), canonical);
+        let mut spellings = vec![
+            proj.clone(),
+            proj.join("."),
+            proj.join("../wordfreq"),
+            proj.join(".pact/.."),
+        ];
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("link");
+            std::os::unix::fs::symlink(&proj, &link).map_err(|e| StoreError::io(&link, e))?;
+            spellings.push(link);
+        }
+        for s in spellings {
+            let p = Project::open(&s)?;
+            assert_eq!(p.root(), canonical, "{}", s.display());
+            assert_eq!(
+                p.root().file_name().and_then(|n| n.to_str()),
+                Some("wordfreq")
+            );
         }
         Ok(())
     }
