@@ -244,6 +244,12 @@ fn special_files_are_each_an_unreadable_finding_at_once() {
         run.elapsed,
         run.stderr
     );
+    eprintln!(
+        "pact validate on {} special files: {:?}, peak RSS {} KiB",
+        planted.len(),
+        run.elapsed,
+        run.max_rss_kb
+    );
     // The target is well under a second (about 20 ms here); the slack is for a loaded machine.
     assert!(
         run.elapsed < std::time::Duration::from_secs(3),
