@@ -353,6 +353,22 @@ fn special_files_never_hang_a_command() {
             run.stderr
         );
     }
+    // pact.yaml is read by every command: a FIFO there is an error naming it (it was silently
+    // "no config", or a hang).
+    let yaml = dir.join("pact.yaml");
+    std::fs::remove_file(&yaml).expect("rm pact.yaml");
+    special_files::mkfifo(&yaml);
+    for cmd in ["validate", "status"] {
+        let run =
+            special_files::run_bounded(bin, &[cmd, d], None, std::time::Duration::from_secs(20));
+        assert_eq!(run.code, Some(2), "{cmd}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("pact.yaml is a FIFO (named pipe), not a regular file"),
+            "{cmd}: {}",
+            run.stderr
+        );
+    }
 }
 
 #[test]

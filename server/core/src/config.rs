@@ -37,6 +37,13 @@ pub enum ConfigError {
     },
     #[error("{path}: {message}")]
     Yaml { path: PathBuf, message: String },
+    /// Not a regular file (a FIFO, a device, a link loop), too large, or not text: refused
+    /// before it is read, never taken for "no config".
+    #[error("{path} {reason}")]
+    Unreadable {
+        path: PathBuf,
+        reason: crate::store::fsio::ReadError,
+    },
 }
 
 /// A config key this version of Pact does not know: kept out of the way, reported, not fatal.
@@ -262,13 +269,20 @@ impl Config {
             Some(p) if p.is_file() => read_yaml(&p, GlobalConfig::KEYS, &mut warnings)?,
             _ => GlobalConfig::default(),
         };
-        let project: ProjectConfig = if project_yaml.is_file() {
+        // Anything named pact.yaml is read (a FIFO or a link to a device is an error, not "no
+        // config").
+        let project: ProjectConfig = if std::fs::symlink_metadata(project_yaml).is_ok() {
             read_yaml(project_yaml, ProjectConfig::KEYS, &mut warnings)?
         } else {
             ProjectConfig::default()
         };
         // Values Pact would otherwise replace silently (a typo'd language runs Python tests).
-        let text = || std::fs::read_to_string(project_yaml).unwrap_or_default();
+        let text = || {
+            crate::store::fsio::read_text(project_yaml, crate::json::MAX_DOCUMENT_BYTES as u64)
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+        };
         let lang = project.language.trim();
         if !lang.is_empty() && crate::model::TestLanguage::parse(lang).is_none() {
             return Err(invalid_value(
@@ -474,10 +488,12 @@ fn read_yaml<T: serde::de::DeserializeOwned + Default>(
     known: &[&str],
     warnings: &mut Vec<ConfigWarning>,
 ) -> Result<T, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-        path: path.into(),
-        source,
-    })?;
+    let text = crate::store::fsio::read_text(path, crate::json::MAX_DOCUMENT_BYTES as u64)
+        .map_err(|reason| ConfigError::Unreadable {
+            path: path.into(),
+            reason,
+        })?
+        .unwrap_or_default();
     parse_yaml(&text, path, known, warnings)
 }
 
@@ -519,6 +535,50 @@ pub fn parse_yaml<T: serde::de::DeserializeOwned + Default>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue #15: a pact.yaml that is not a file is an error that says so, at once — never a
+    /// hang on a FIFO, never a read of `/dev/zero`, never silently the defaults.
+    #[cfg(unix)]
+    #[test]
+    fn a_special_or_huge_pact_yaml_is_refused_at_once() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let yaml = dir.path().join("pact.yaml");
+        let load = |p: &Path| {
+            let p = p.to_path_buf();
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = tx.send(Config::load(&p).err().map(|e| e.to_string()));
+            });
+            rx.recv_timeout(std::time::Duration::from_secs(5))
+                .expect("Config::load returned within 5 s")
+        };
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&yaml)
+                .status()?
+                .success()
+        );
+        let err = load(&yaml).unwrap_or_default();
+        assert!(
+            err.ends_with("pact.yaml is a FIFO (named pipe), not a regular file"),
+            "{err}"
+        );
+        std::fs::remove_file(&yaml)?;
+        std::os::unix::fs::symlink("/dev/zero", &yaml)?;
+        let err = load(&yaml).unwrap_or_default();
+        assert!(
+            err.ends_with("is a character device, not a regular file"),
+            "{err}"
+        );
+        std::fs::remove_file(&yaml)?;
+        std::fs::File::create(&yaml)?.set_len(100 * 1024 * 1024)?;
+        let err = load(&yaml).unwrap_or_default();
+        assert!(
+            err.ends_with("is too large: 100 MB, over the 16 MB limit"),
+            "{err}"
+        );
+        Ok(())
+    }
 
     fn project(text: &str) -> (Result<ProjectConfig, ConfigError>, Vec<ConfigWarning>) {
         let mut w = Vec::new();
