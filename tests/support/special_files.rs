@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -194,10 +194,4 @@ pub fn peak_rss_kb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Where `file` (relative to the project) shows in a diagnostic path that may be absolute.
-pub fn rel(root: &Path, file: &str) -> PathBuf {
-    let p = Path::new(file);
-    p.strip_prefix(root).unwrap_or(p).to_path_buf()
 }
