@@ -97,16 +97,18 @@ impl BudgetLedger {
     /// Reads a ledger; a missing file is an empty one. A damaged file is an error rather than a
     /// silent reset, which would hand out the budget a second time.
     pub fn load(path: &Path) -> Result<Self> {
-        match std::fs::read_to_string(path) {
-            Ok(text) if text.trim().is_empty() => Ok(Self::default()),
-            Ok(text) => serde_json::from_str(&text).map_err(|e| {
+        // Through the bounded reader: a FIFO or a link to a device is an error, never a hang.
+        let max = pact_core::json::MAX_DOCUMENT_BYTES as u64;
+        match pact_core::store::fsio::read_text(path, max) {
+            Ok(None) => Ok(Self::default()),
+            Ok(Some(text)) if text.trim().is_empty() => Ok(Self::default()),
+            Ok(Some(text)) => serde_json::from_str(&text).map_err(|e| {
                 AgentError::Config(format!(
                     "{}: not a valid budget ledger ({e}); fix or remove it to start counting again",
                     path.display()
                 ))
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(e) => Err(AgentError::io(format!("reading {}", path.display()), e)),
+            Err(e) => Err(AgentError::Config(format!("{} {e}", path.display()))),
         }
     }
 }
@@ -277,6 +279,20 @@ pub(crate) fn utc_now() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_ledger_that_is_a_pipe_is_an_error_not_a_hang() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("budget.json");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .expect("mkfifo");
+        assert!(made.success());
+        let err = BudgetLedger::load(&path).expect_err("a FIFO is no ledger");
+        assert!(err.to_string().contains("FIFO"), "{err}");
+    }
 
     fn spend<'a>(
         role: &'a str,

@@ -60,12 +60,21 @@ pub struct ReplayBackend {
 
 impl ReplayBackend {
     pub fn open(file: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(file).map_err(|e| {
-            AgentError::io(
-                format!("replay: cannot read the recording {}", file.display()),
-                e,
-            )
-        })?;
+        // A recording may be large (every answer of a run), but it is a file: bounded, and a
+        // FIFO or a device is refused rather than read forever.
+        let text = pact_core::store::fsio::read_text(file, 256 * 1024 * 1024)
+            .map_err(|e| {
+                AgentError::Config(format!(
+                    "replay: cannot read the recording {} {e}",
+                    file.display()
+                ))
+            })?
+            .ok_or_else(|| {
+                AgentError::Config(format!(
+                    "replay: the recording {} does not exist",
+                    file.display()
+                ))
+            })?;
         let mut answers: HashMap<String, VecDeque<RecordedAnswer>> = HashMap::new();
         let mut model = String::new();
         for (i, line) in text.lines().enumerate() {

@@ -478,7 +478,8 @@ fn next_steps(kind: &JobKind, outcome: &JobOutcome) -> Vec<NextStep> {
 /// Held-out counts of an implementation (its build record's `hidden`), while the record is
 /// about its sources as they are.
 pub fn held_out(layout: &pact_core::store::Layout, cid: &str) -> Option<Counts> {
-    let text = std::fs::read_to_string(layout.build_record(cid)).ok()?;
+    let max = pact_core::json::MAX_DOCUMENT_BYTES as u64;
+    let text = pact_core::store::fsio::read_text(&layout.build_record(cid), max).ok()??;
     let meta: pact_core::model::BuildRecord = serde_json::from_str(&text).ok()?;
     let h = meta.hidden?;
     let src = pact_core::digest::hash_dir(&layout.implementation_src(cid));

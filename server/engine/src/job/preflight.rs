@@ -37,7 +37,11 @@ pub(super) async fn check(e: &Engine, kind: &JobKind) -> Result<(), Problem> {
                 // The interview and the decomposition work from task.md: without it they
                 // would plan from nothing (and spend on it).
                 let task = e.project.layout.task_md();
-                let empty = std::fs::read_to_string(&task).map_or(true, |t| t.trim().is_empty());
+                let max = pact_core::json::MAX_DOCUMENT_BYTES as u64;
+                let empty = pact_core::store::fsio::read_text(&task, max)
+                    .ok()
+                    .flatten()
+                    .is_none_or(|t| t.trim().is_empty());
                 if empty {
                     return Err(Problem::NoTask {
                         path: task.display().to_string(),
