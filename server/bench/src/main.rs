@@ -4,7 +4,10 @@
 //!
 //!     cargo build --release -p pact-cli -p pact-bench
 //!     target/release/pact-bench validate --components 1000,5000
-//!     target/release/pact-bench gen /tmp/p1000 --components 1000
+//!     PACT_ORIGINAL=/work/orig-venv/bin/pact \
+//!         target/release/pact-bench validate --shape original --components 1000,5000
+//!     target/release/pact-bench sweep
+//!     target/release/pact-bench gen /tmp/p1000 --components 1000 --shape original
 //!     target/release/pact-bench harness --runs 7
 
 // A benchmark prints its figures.
@@ -12,17 +15,45 @@
 
 mod engine_bench;
 mod harness_bench;
+mod original;
 mod synth;
+mod validate_bench;
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
-use std::process::Command;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
 
 #[derive(Parser)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
+}
+
+/// How generated projects look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shape {
+    /// Pact's own generator: compact contracts, ~240 lines of pytest per component (~33 KB a
+    /// component).
+    Pact,
+    /// The original's layout, the way its users' projects look: every field of its models
+    /// written out, ~11.6 KB contracts, ~17.8 KB suites, ~8.3 KB pytest files, interface stubs
+    /// and history copies, long-range dependencies (~55 KB a component).
+    Original,
+}
+
+impl Shape {
+    fn name(self) -> &'static str {
+        match self {
+            Shape::Pact => "pact",
+            Shape::Original => "original",
+        }
+    }
+
+    fn generate(self, dir: &Path, components: usize, seed: u64) -> anyhow::Result<()> {
+        match self {
+            Shape::Pact => synth::generate(dir, components, seed),
+            Shape::Original => original::generate(dir, components, seed).map(|_| ()),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -34,6 +65,8 @@ enum Cmd {
         components: usize,
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        #[arg(long, value_enum, default_value_t = Shape::Pact)]
+        shape: Shape,
     },
     /// Time the implement phase with a model that answers after a fixed delay.
     Engine {
@@ -52,12 +85,37 @@ enum Cmd {
         #[arg(long, hide = true)]
         unsandboxed_child: bool,
     },
-    /// Time `pact validate` on generated projects of these sizes.
+    /// Time `pact validate` on generated projects of these sizes, cold and warm; with
+    /// PACT_ORIGINAL set to the original's `pact` executable, time `$PACT_ORIGINAL validate` on
+    /// the same projects too, interleaved with ours, and print the ratios.
     Validate {
         #[arg(long, value_delimiter = ',', default_value = "1000,5000")]
         components: Vec<usize>,
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        #[arg(long, value_enum, default_value_t = Shape::Pact)]
+        shape: Shape,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// The `pact` binary (default: next to this one).
+        #[arg(long)]
+        pact: Option<PathBuf>,
+    },
+    /// Whether cost grows linearly with the work: `pact validate` on projects whose contracts
+    /// are all missing (tree only), and on a project with one test file ending in many comment
+    /// lines (cold cache). Prints seconds per row and the growth between rows (and the
+    /// original's figures with PACT_ORIGINAL set).
+    Sweep {
+        /// Components of the tree-only projects (`--missing` alone skips this sweep).
+        #[arg(long, value_delimiter = ',', num_args = 0.., default_value = "1000,5000,10000")]
+        missing: Vec<usize>,
+        /// Comment lines at the end of the test file (`--comments` alone skips this sweep).
+        #[arg(long, value_delimiter = ',', num_args = 0.., default_value = "2000,4000,8000,16000")]
+        comments: Vec<usize>,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
         /// The `pact` binary (default: next to this one).
         #[arg(long)]
         pact: Option<PathBuf>,
@@ -70,13 +128,27 @@ fn main() -> anyhow::Result<()> {
             dir,
             components,
             seed,
+            shape,
         } => {
-            synth::generate(&dir, components, seed)?;
-            println!(
-                "wrote {components} components to {} ({})",
-                dir.display(),
-                human(dir_size(&dir))
-            );
+            if shape == Shape::Original {
+                let s = original::generate(&dir, components, seed)?;
+                println!(
+                    "wrote {components} components in the original's shape to {} ({}: contracts {}, suites {}, test files {}, other {})",
+                    dir.display(),
+                    human(s.total()),
+                    human(s.contracts),
+                    human(s.suites),
+                    human(s.test_files),
+                    human(s.other)
+                );
+            } else {
+                shape.generate(&dir, components, seed)?;
+                println!(
+                    "wrote {components} components to {} ({})",
+                    dir.display(),
+                    human(validate_bench::dir_size(&dir))
+                );
+            }
         }
         Cmd::Engine {
             components,
@@ -102,86 +174,25 @@ fn main() -> anyhow::Result<()> {
         Cmd::Validate {
             components,
             runs,
+            shape,
+            seed,
             pact,
         } => {
-            let pact = match pact {
-                Some(p) => p,
-                None => std::env::current_exe()?.with_file_name("pact"),
-            };
-            let mut sizes = components;
-            sizes.sort_unstable(); // peak RSS of children is a running maximum: smallest first
-            println!(
-                "{:>10} {:>10} {:>14} {:>14} {:>14} {:>10}",
-                "components", "size", "cold median ms", "cold max ms", "warm median ms", "peak MB"
-            );
-            for n in sizes {
-                let tmp = tempfile::tempdir()?;
-                let dir = tmp.path().join(format!("p{n}"));
-                synth::generate(&dir, n, 42)?;
-                let cache = dir.join(".pact/cache");
-                let time = |cold: bool| -> anyhow::Result<Vec<f64>> {
-                    let mut times = Vec::new();
-                    for _ in 0..runs.max(1) {
-                        if cold {
-                            let _ = std::fs::remove_dir_all(&cache);
-                        }
-                        let t = Instant::now();
-                        let out = Command::new(&pact)
-                            .args(["validate", "--json"])
-                            .arg(&dir)
-                            .output()?;
-                        times.push(t.elapsed().as_secs_f64() * 1e3);
-                        anyhow::ensure!(
-                            out.status.success(),
-                            "validate failed on the synthetic project:\n{}",
-                            String::from_utf8_lossy(&out.stdout)
-                        );
-                    }
-                    times.sort_by(f64::total_cmp);
-                    Ok(times)
-                };
-                let cold = time(true)?;
-                let warm = time(false)?;
-                println!(
-                    "{n:>10} {:>10} {:>14.1} {:>14.1} {:>14.1} {:>10.1}",
-                    human(dir_size(&dir)),
-                    cold[cold.len() / 2],
-                    cold[cold.len() - 1],
-                    warm[warm.len() / 2],
-                    peak_child_rss_mb()
-                );
-            }
+            let tools = validate_bench::Tools::find(pact)?;
+            validate_bench::validate(&tools, shape, &components, runs.max(1), seed)?;
+        }
+        Cmd::Sweep {
+            missing,
+            comments,
+            runs,
+            seed,
+            pact,
+        } => {
+            let tools = validate_bench::Tools::find(pact)?;
+            validate_bench::sweep(&tools, &missing, &comments, runs.max(1), seed)?;
         }
     }
     Ok(())
-}
-
-/// Largest resident set of any child so far (getrusage reports it in KiB on Linux).
-fn peak_child_rss_mb() -> f64 {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage only writes into the struct we pass.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) };
-    if rc != 0 {
-        return f64::NAN;
-    }
-    // SAFETY: initialised by the successful call above.
-    let usage = unsafe { usage.assume_init() };
-    usage.ru_maxrss as f64 / 1024.0
-}
-
-fn dir_size(dir: &std::path::Path) -> u64 {
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            match e.metadata() {
-                Ok(m) if m.is_dir() => stack.push(e.path()),
-                Ok(m) => total += m.len(),
-                Err(_) => {}
-            }
-        }
-    }
-    total
 }
 
 fn human(bytes: u64) -> String {
