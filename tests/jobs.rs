@@ -205,6 +205,20 @@ fn exec(c: &mut LspClient, command: &str, args: Value) -> Value {
     )
 }
 
+/// Runs a command the server must refuse; returns the one message it shows (as type, text).
+fn refused_once(c: &mut LspClient, command: &str, args: Value) -> (i64, String) {
+    let before = shown(c).len();
+    let r = exec(c, command, args);
+    assert_eq!(r["started"], false, "{r}");
+    assert_eq!(r["outcome"], "refused", "{r}");
+    assert!(c.wait_until(WAIT, |c| shown(c).len() > before));
+    // Read what else arrives for a moment (strays would show here).
+    c.wait_until(Duration::from_millis(500), |_| false);
+    let messages = shown(c);
+    assert_eq!(messages.len(), before + 1, "{messages:?}");
+    messages[before].clone()
+}
+
 #[test]
 fn from_the_editor_a_refused_job_changes_nothing_and_tells_it_once() {
     let (_tmp, root) = completed_example();
@@ -217,20 +231,12 @@ fn from_the_editor_a_refused_job_changes_nothing_and_tells_it_once() {
         json!({"backend": "anthropic"}),
         &[],
     );
-    let r = exec(
+    let (typ, text) = refused_once(
         &mut c,
         "pact.rebuild",
         json!({"project": project, "component": "counter"}),
     );
-    assert_eq!(r["started"], false, "{r}");
-    assert_eq!(r["outcome"], "refused", "{r}");
-    assert!(c.wait_until(WAIT, |c| !shown(c).is_empty()));
-    // Read what else arrives for a moment (strays would show here).
-    c.wait_until(Duration::from_millis(500), |_| false);
-    let messages = shown(&c);
-    assert_eq!(messages.len(), 1, "{messages:?}");
-    let (typ, text) = &messages[0];
-    assert_eq!(*typ, 1, "{text}");
+    assert_eq!(typ, 1, "{text}");
     assert!(text.contains("ANTHROPIC_API_KEY"), "{text}");
     assert!(text.contains("Nothing was changed."), "{text}");
     assert!(text.contains("the pact.backend setting"), "{text}");
@@ -258,22 +264,13 @@ fn from_the_editor_a_refused_job_changes_nothing_and_tells_it_once() {
         ("PACT_CACHE_DIR", cache.path().to_str().expect("utf-8")),
     ];
     let mut c = server(&root, "Visual Studio Code", json!({}), &env);
-    let r = exec(
+    let (_, text) = refused_once(
         &mut c,
         "pact.runTests",
         json!({"project": project, "component": "counter"}),
     );
-    assert_eq!(r["started"], false, "{r}");
-    assert!(c.wait_until(WAIT, |c| !shown(c).is_empty()));
-    // Read what else arrives for a moment (strays would show here).
-    c.wait_until(Duration::from_millis(500), |_| false);
-    let messages = shown(&c);
-    assert_eq!(messages.len(), 1, "{messages:?}");
-    assert!(messages[0].1.contains("Python"), "{messages:?}");
-    assert!(
-        messages[0].1.contains("Nothing was changed."),
-        "{messages:?}"
-    );
+    assert!(text.contains("Python"), "{text}");
+    assert!(text.contains("Nothing was changed."), "{text}");
     unchanged(&before, &root);
     let _ = c.shutdown_and_exit();
 
@@ -281,24 +278,16 @@ fn from_the_editor_a_refused_job_changes_nothing_and_tells_it_once() {
     std::fs::remove_dir_all(root.join(".pact/contracts/counter/tests")).expect("rm tests");
     let before = records(&root);
     let mut c = server(&root, "Visual Studio Code", json!({}), &[]);
-    let r = exec(
+    let (_, text) = refused_once(
         &mut c,
         "pact.build",
         json!({"project": project, "component": "counter"}),
     );
-    assert_eq!(r["started"], false, "{r}");
-    assert!(c.wait_until(WAIT, |c| !shown(c).is_empty()));
-    // Read what else arrives for a moment (strays would show here).
-    c.wait_until(Duration::from_millis(500), |_| false);
-    let messages = shown(&c);
-    assert_eq!(messages.len(), 1, "{messages:?}");
     assert!(
-        messages[0]
-            .1
-            .ends_with("Next: Pact: Regenerate tests from contract on 'counter'."),
-        "{messages:?}"
+        text.ends_with("Next: Pact: Regenerate tests from contract on 'counter'."),
+        "{text}"
     );
-    assert!(!messages[0].1.contains("resumes"), "{messages:?}");
+    assert!(!text.contains("resumes"), "{text}");
     unchanged(&before, &root);
     let _ = c.shutdown_and_exit();
 }

@@ -315,6 +315,17 @@ pub struct ComponentResult {
     pub more_failures: usize,
 }
 
+/// "7/7 contract tests, held-out 3/3": what every front end says of a component's tests.
+impl std::fmt::Display for ComponentResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{} contract tests", self.passed, self.total)?;
+        if let Some(h) = self.held_out {
+            write!(f, ", held-out {}/{}", h.passed, h.total)?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Counts {
     pub passed: u64,
