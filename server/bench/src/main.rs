@@ -120,6 +120,15 @@ enum Cmd {
         #[arg(long)]
         pact: Option<PathBuf>,
     },
+    /// Run a command and write `<seconds> <peak RSS KiB> <exit code>` to a file (what the
+    /// benchmarks above start each timed process through).
+    #[command(hide = true)]
+    Measure {
+        #[arg(long)]
+        result: PathBuf,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<std::ffi::OsString>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -191,6 +200,7 @@ fn main() -> anyhow::Result<()> {
             let tools = validate_bench::Tools::find(pact)?;
             validate_bench::sweep(&tools, &missing, &comments, runs.max(1), seed)?;
         }
+        Cmd::Measure { result, command } => validate_bench::measure(&result, &command)?,
     }
     Ok(())
 }
