@@ -540,6 +540,11 @@ pub fn module_patch(text: &str) -> Option<(usize, usize)> {
         "vi.mock(",
         "vi.spyOn(",
     ];
+    // Most suites patch nothing: one scan of the whole text per marker says so, instead of
+    // eight searches on every line (the largest cost of a warm `pact validate`).
+    if !MARKERS.iter().any(|m| text.contains(m)) {
+        return None;
+    }
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let code_end = [line.find('#'), line.find("//")]
