@@ -1,15 +1,14 @@
 //! Projects in the original's layout, generated the way the original's users' projects look
-//! (`pact-bench … --shape original`): the seed layout under `.pact/`, a 7-ary decomposition tree
-//! of named components, contracts written the way the original writes them (every field of its
+//! (`pact-bench … --shape original`): the seed layout under `.pact/`; a 7-ary decomposition tree
+//! of named components; contracts written the way the original writes them (every field of its
 //! models, defaults included, indented by two, so the original reads them and writes back the
-//! same bytes: ~11.6 KB each) with a few types with fields and three to five functions with
-//! inputs, output, preconditions, postconditions and error cases, a
-//! dependency DAG (mostly children and siblings, ~6% long-range edges, which the gate reports as
-//! distant dependencies), a suite of four cases per function whose generated code is a ~8.3 KB
-//! pytest file
-//! (suite ~17.8 KB), the same code on disk as `contract_test.py`, plus what the original writes
-//! next to them and no validator reads: the interface stub, the contract's history copy, the
-//! run state and the audit log. At 1,000 components that is ~55 MB on disk.
+//! same bytes; ~11.6 KB each) with a few types with fields and three to five functions with
+//! inputs, output, preconditions, postconditions and error cases; a dependency DAG (mostly
+//! children and siblings, ~6% long-range edges, which the gate reports as distant
+//! dependencies); a suite of four cases per function whose generated code is a ~8.3 KB pytest
+//! file (suite ~17.8 KB), the same code on disk as `contract_test.py`; plus what the original
+//! writes next to them and no validator reads: the interface stub, the contract's history copy,
+//! the run state and the audit log. At 1,000 components that is ~55 MB on disk.
 //!
 //! Same `n` and seed, same bytes.
 
