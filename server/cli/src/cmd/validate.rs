@@ -113,9 +113,14 @@ pub fn run(dir: &Path, as_json: bool, all: bool) -> anyhow::Result<ExitCode> {
             println!("Validation FAILED: {}", report.reason());
         }
     }
-    Ok(if report.passed() {
+    let code = if report.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    };
+    // The process ends here: freeing every parsed document one by one only costs time (a tenth
+    // of a warm run on a large project); the OS takes the memory back at once.
+    std::mem::forget(report);
+    std::mem::forget(docs);
+    Ok(code)
 }
