@@ -8,18 +8,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use support::*;
 
-fn example() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = tmp.path().join("wordfreq");
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/wordfreq"),
-        &dir,
-    );
-    let _ = std::fs::remove_dir_all(dir.join(".pact"));
-    let _ = std::fs::remove_file(dir.join("design.md"));
-    (tmp, dir)
-}
-
 fn daemon(dir: &Path, args: &[&str]) -> Child {
     let log = std::fs::File::create(dir.with_extension("daemon.log")).expect("log");
     Command::new(env!("CARGO_BIN_EXE_pact"))

@@ -98,18 +98,6 @@ fn the_language_server_reports_each_special_file_from_initialize() {
     assert!(client.shutdown_and_exit().is_some());
 }
 
-fn example() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = tmp.path().join("wordfreq");
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/wordfreq"),
-        &dir,
-    );
-    let _ = std::fs::remove_dir_all(dir.join(".pact"));
-    let _ = std::fs::remove_file(dir.join("design.md"));
-    (tmp, dir)
-}
-
 /// `pact … --json` in `cwd`, parsed.
 fn json_in(cwd: &Path, args: &[&str]) -> Value {
     let out = std::process::Command::new(pact_bin())
@@ -134,7 +122,7 @@ fn json_in(cwd: &Path, args: &[&str]) -> Value {
 /// afterwards — the same statuses, the same name, nothing to rebuild.
 #[test]
 fn every_spelling_of_the_project_path_is_the_same_project() {
-    let (tmp, dir) = example();
+    let (tmp, dir) = support::example();
     let run = std::process::Command::new(pact_bin())
         .arg("run")
         .current_dir(&dir)

@@ -3,22 +3,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 use support::*;
-
-fn example() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = tmp.path().join("wordfreq");
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/wordfreq"),
-        &dir,
-    );
-    let _ = std::fs::remove_dir_all(dir.join(".pact"));
-    let _ = std::fs::remove_file(dir.join("design.md"));
-    (tmp, dir)
-}
 
 fn status_json(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join(".pact/state.json")).expect("state.json");

@@ -2,33 +2,11 @@
 //! the real `pact` binary.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+mod files;
+pub use files::*;
+
+use std::path::Path;
 use std::process::Command;
-
-pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/reference")
-}
-
-/// A writable copy of a reference project.
-pub fn copy_project(name: &str) -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let dst = tmp.path().join(name);
-    copy_dir(&fixtures().join(name), &dst);
-    (tmp, dst)
-}
-
-pub fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).expect("mkdir");
-    for e in std::fs::read_dir(src).expect("read_dir") {
-        let e = e.expect("entry");
-        let to = dst.join(e.file_name());
-        if e.file_type().expect("type").is_dir() {
-            copy_dir(&e.path(), &to);
-        } else {
-            std::fs::copy(e.path(), &to).expect("copy");
-        }
-    }
-}
 
 pub struct Run {
     pub code: i32,

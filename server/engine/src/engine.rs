@@ -223,6 +223,16 @@ impl Engine {
         Ok(())
     }
 
+    /// A run stopped on request is paused, not active: `state.json` says so, and running again
+    /// resumes it.
+    fn stopped(&self) -> Result<()> {
+        self.update(|s| {
+            s.status = RunStatus::Paused;
+            s.pause_reason = crate::job::PauseReason::Stopped.to_string();
+        })?;
+        Ok(())
+    }
+
     /// Advances one phase (`pact run --once`).
     pub async fn step(&self) -> Result<Outcome> {
         self.preflight().await?;
@@ -251,11 +261,7 @@ impl Engine {
                 Outcome::BudgetExceeded
             }
             Err(e) if e.is_cancelled() => {
-                // Stopped, not running: `state.json` says so (a resumed run picks it up).
-                self.update(|s| {
-                    s.status = RunStatus::Paused;
-                    s.pause_reason = crate::job::PauseReason::Stopped.to_string();
-                })?;
+                self.stopped()?;
                 self.audit("cancelled", format!("phase {phase}"))?;
                 return Err(EngineError::Cancelled);
             }
@@ -315,7 +321,10 @@ impl Engine {
             }
         })?;
         loop {
-            self.check_cancel()?;
+            if self.cancel.is_cancelled() {
+                self.stopped()?;
+                return Err(EngineError::Cancelled);
+            }
             match self.step().await? {
                 Outcome::Advanced { .. } => continue,
                 other => return Ok(other),

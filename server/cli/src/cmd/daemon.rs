@@ -42,25 +42,14 @@ pub fn run(dir: &Path, opts: &RunOpts, flags: DaemonFlags) -> anyhow::Result<Exi
         Event::Runtime { runtime, message } => println!("[{}] {runtime}: {message}", stamp()),
         _ => {}
     });
-    let plan_only = if flags.plan_only {
-        Some(true)
-    } else if flags.implement {
-        Some(false)
-    } else {
-        None
-    };
     let request = pact_engine::job::JobRequest {
         project,
         kind: pact_engine::job::JobKind::Run {
             once: false,
             fresh: false,
-            plan_only,
+            plan_only: super::run::plan_only(flags.plan_only, flags.implement),
         },
-        options: pact_engine::setup::RunOptions {
-            record: opts.record.clone(),
-            replay: opts.replay.clone(),
-            ..Default::default()
-        },
+        options: opts.options(),
         holder: "pact daemon".into(),
     };
     let options = DaemonOptions {

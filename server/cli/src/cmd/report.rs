@@ -160,13 +160,6 @@ pub fn print(report: &JobReport, dir: &Path) -> ExitCode {
             println!("The new tests of {cid} still fail the gate: {reason}");
             1
         }
-        JobOutcome::Validated { passed, .. } => {
-            if *passed {
-                0
-            } else {
-                1
-            }
-        }
         JobOutcome::Cancelled => {
             println!("Stopped: cancelled; the project is consistent.");
             130

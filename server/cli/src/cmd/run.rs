@@ -22,6 +22,28 @@ pub struct RunOpts {
     pub replay: Option<PathBuf>,
 }
 
+impl RunOpts {
+    /// The engine's options for these flags.
+    pub fn options(&self) -> pact_engine::setup::RunOptions {
+        pact_engine::setup::RunOptions {
+            record: self.record.clone(),
+            replay: self.replay.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+/// `--plan-only` / `--implement` as the job's override of pact.yaml's `plan_only`.
+pub fn plan_only(plan_only: bool, implement: bool) -> Option<bool> {
+    if plan_only {
+        Some(true)
+    } else if implement {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 pub struct RunFlags {
     pub once: bool,
     pub force_new: bool,
@@ -43,11 +65,7 @@ fn engine(project: &Project, opts: &RunOpts, bar: &ProgressBar) -> anyhow::Resul
             bar.suspend(|| eprintln!("warning: {}: {}", w.path.display(), w.message));
         }
     }
-    let options = pact_engine::setup::RunOptions {
-        record: opts.record.clone(),
-        replay: opts.replay.clone(),
-        ..Default::default()
-    };
+    let options = opts.options();
     Ok(pact_engine::setup::engine_for(
         project,
         &options,
@@ -136,9 +154,7 @@ fn job(dir: &Path, opts: &RunOpts, kind: JobKind, holder: String) -> anyhow::Res
             bar.suspend(|| eprintln!("warning: {}: {}", w.path.display(), w.message));
         }
     }
-    if kind != JobKind::Validate
-        && let pact_engine::sandbox::Isolation::Unsandboxed(why) = pact_engine::sandbox::isolation()
-    {
+    if let pact_engine::sandbox::Isolation::Unsandboxed(why) = pact_engine::sandbox::isolation() {
         bar.suspend(|| {
             eprintln!(
                 "warning: UNSANDBOXED: {why}. Generated code runs only in its own process group; \
@@ -149,11 +165,7 @@ fn job(dir: &Path, opts: &RunOpts, kind: JobKind, holder: String) -> anyhow::Res
     let request = job::JobRequest {
         project,
         kind,
-        options: pact_engine::setup::RunOptions {
-            record: opts.record.clone(),
-            replay: opts.replay.clone(),
-            ..Default::default()
-        },
+        options: opts.options(),
         holder,
     };
     let cancel = pact_agents::CancellationToken::new();
@@ -166,17 +178,10 @@ fn job(dir: &Path, opts: &RunOpts, kind: JobKind, holder: String) -> anyhow::Res
 }
 
 pub fn run(dir: &Path, opts: &RunOpts, flags: RunFlags) -> anyhow::Result<ExitCode> {
-    let plan_only = if flags.plan_only {
-        Some(true)
-    } else if flags.implement {
-        Some(false)
-    } else {
-        None
-    };
     let kind = JobKind::Run {
         once: flags.once,
         fresh: flags.force_new,
-        plan_only,
+        plan_only: plan_only(flags.plan_only, flags.implement),
     };
     job(dir, opts, kind, "pact run".into())
 }

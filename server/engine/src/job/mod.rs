@@ -48,8 +48,6 @@ pub enum JobKind {
     RegenerateTests { component: String },
     /// The locked contract tests against the current implementation (no model).
     RunTests { component: String },
-    /// The gate on the project as it is on disk.
-    Validate,
 }
 
 impl JobKind {
@@ -75,7 +73,7 @@ impl JobKind {
     /// What picks up where a stopped job of this kind left off.
     pub fn resume(&self) -> NextStep {
         match self {
-            Self::Decompose | Self::Run { .. } | Self::Validate => NextStep::RunPipeline,
+            Self::Decompose | Self::Run { .. } => NextStep::RunPipeline,
             Self::Build { component, .. } | Self::Rebuild { component, .. } => NextStep::Build {
                 component: Some(component.clone()),
             },
@@ -86,11 +84,6 @@ impl JobKind {
                 component: component.clone(),
             },
         }
-    }
-
-    /// Whether the job changes the project (and so takes its run lock).
-    fn locks(&self) -> bool {
-        !matches!(self, Self::Validate)
     }
 }
 
@@ -110,7 +103,9 @@ pub struct JobRequest {
 pub struct Prepared {
     pub engine: Engine,
     pub kind: JobKind,
-    _lock: Option<JobLock>,
+    /// The preflight found the component built from its current contract and tests.
+    up_to_date: bool,
+    _lock: JobLock,
 }
 
 /// Takes the project's run lock, builds the engine and checks every precondition of the job;
@@ -149,17 +144,9 @@ fn refusal(project: &Project, kind: &JobKind, problem: Problem) -> Box<JobReport
     })
 }
 
-/// The project's run lock, for a job that changes the project.
-fn lock(
-    project: &Project,
-    kind: &JobKind,
-    holder: &str,
-) -> Result<Option<JobLock>, Box<JobReport>> {
-    if !kind.locks() {
-        return Ok(None);
-    }
+/// The project's run lock: every job holds it from its preflight to its end.
+fn lock(project: &Project, kind: &JobKind, holder: &str) -> Result<JobLock, Box<JobReport>> {
     crate::joblock::acquire(project, holder)
-        .map(Some)
         .map_err(|e| refusal(project, kind, Problem::from_error(&EngineError::Job(e))))
 }
 
@@ -167,7 +154,7 @@ fn lock(
 async fn admit(
     mut engine: Engine,
     kind: JobKind,
-    lock: Option<JobLock>,
+    lock: JobLock,
 ) -> Result<Prepared, Box<JobReport>> {
     match &kind {
         JobKind::Decompose => engine.config.project.plan_only = Some(true),
@@ -176,12 +163,14 @@ async fn admit(
         } => engine.config.project.plan_only = Some(*p),
         _ => {}
     }
-    if let Err(problem) = preflight::check(&engine, &kind).await {
-        return Err(refusal(&engine.project, &kind, problem));
-    }
+    let up_to_date = match preflight::check(&engine, &kind).await {
+        Ok(ready) => ready == preflight::Ready::UpToDate,
+        Err(problem) => return Err(refusal(&engine.project, &kind, problem)),
+    };
     Ok(Prepared {
         engine,
         kind,
+        up_to_date,
         _lock: lock,
     })
 }
@@ -210,7 +199,7 @@ impl Prepared {
     pub async fn execute(self) -> JobReport {
         let e = &self.engine;
         let kind = self.kind.clone();
-        let outcome = match work(e, &kind).await {
+        let outcome = match work(e, &kind, self.up_to_date).await {
             Ok(o) => o,
             Err(err) if err.is_cancelled() => JobOutcome::Cancelled,
             Err(err) => JobOutcome::Failed {
@@ -221,7 +210,7 @@ impl Prepared {
     }
 }
 
-async fn work(e: &Engine, kind: &JobKind) -> Result<JobOutcome, EngineError> {
+async fn work(e: &Engine, kind: &JobKind, up_to_date: bool) -> Result<JobOutcome, EngineError> {
     Ok(match kind {
         JobKind::Decompose => {
             // Past the plan, "decompose" would go on implementing: it stops instead.
@@ -253,7 +242,7 @@ async fn work(e: &Engine, kind: &JobKind) -> Result<JobOutcome, EngineError> {
             if *agents > 1 {
                 mode.agents = *agents;
             }
-            if build::already_built(e, component)? {
+            if up_to_date {
                 e.emit(crate::events::Event::Component {
                     phase: Phase::Implement,
                     component: component.clone(),
@@ -296,20 +285,11 @@ async fn work(e: &Engine, kind: &JobKind) -> Result<JobOutcome, EngineError> {
                 JobOutcome::FailedTests { attempts: 0 }
             }
         }
-        JobKind::Validate => {
-            let report = pact_core::gate::validate(&e.project.docs());
-            let counts = report.counts();
-            JobOutcome::Validated {
-                passed: report.passed(),
-                errors: counts.errors,
-                warnings: counts.warnings,
-            }
-        }
     })
 }
 
 /// Phases in which the plan is still being made.
-fn planning(p: Phase) -> bool {
+pub(super) fn planning(p: Phase) -> bool {
     matches!(
         p,
         Phase::Interview
@@ -373,7 +353,6 @@ fn spend(project: &Project, engine: Option<&Engine>) -> Spend {
 fn finish(e: &Engine, kind: JobKind, outcome: JobOutcome) -> JobReport {
     let components = match kind.component() {
         Some(c) => component_result(&e.project, c).into_iter().collect(),
-        None if matches!(kind, JobKind::Validate) => Vec::new(),
         None => e
             .project
             .load_tree()
@@ -466,8 +445,6 @@ fn next_steps(kind: &JobKind, outcome: &JobOutcome) -> Vec<NextStep> {
             NextStep::FixDiagnostics,
             NextStep::RegenerateTests { component: cid },
         ],
-        JobOutcome::Validated { passed: true, .. } => Vec::new(),
-        JobOutcome::Validated { passed: false, .. } => vec![NextStep::FixDiagnostics],
         JobOutcome::Cancelled => vec![kind.resume()],
         JobOutcome::Refused { problem } | JobOutcome::Failed { problem } => {
             problem.next(kind.resume())

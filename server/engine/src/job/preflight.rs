@@ -9,9 +9,15 @@ use crate::lock::{self, LockError};
 use crate::roles;
 use pact_core::model::{Phase, RunStatus};
 
-pub(super) async fn check(e: &Engine, kind: &JobKind) -> Result<(), Problem> {
+/// What the preflight found: the job can go, or (a Build) there is nothing to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ready {
+    Go,
+    UpToDate,
+}
+
+pub(super) async fn check(e: &Engine, kind: &JobKind) -> Result<Ready, Problem> {
     match kind {
-        JobKind::Validate => return Ok(()),
         JobKind::Decompose | JobKind::Run { .. } => {
             let fresh = matches!(kind, JobKind::Run { fresh: true, .. });
             let state = if fresh {
@@ -29,7 +35,7 @@ pub(super) async fn check(e: &Engine, kind: &JobKind) -> Result<(), Problem> {
                 )
             });
             if ended {
-                return Ok(());
+                return Ok(Ready::Go);
             }
             let phase = state.map_or(Phase::Interview, |s| s.phase);
             let planned = e.project.load_tree().ok().flatten().is_some();
@@ -58,7 +64,7 @@ pub(super) async fn check(e: &Engine, kind: &JobKind) -> Result<(), Problem> {
             let rebuild = matches!(kind, JobKind::Rebuild { .. });
             // An up-to-date component needs nothing: Build says so and costs nothing.
             if !rebuild && crate::build::already_built(e, component).unwrap_or(false) {
-                return Ok(());
+                return Ok(Ready::UpToDate);
             }
             let mut needed = vec![roles::CODE_AUTHOR];
             if e.config.mutation_gate() && e.config.max_plan_revisions() > 0 {
@@ -73,22 +79,16 @@ pub(super) async fn check(e: &Engine, kind: &JobKind) -> Result<(), Problem> {
         }
         JobKind::RunTests { component } => component_ready(e, component, true)?,
     }
-    e.preflight().await.map_err(|err| Problem::from_error(&err))
+    e.preflight()
+        .await
+        .map(|()| Ready::Go)
+        .map_err(|err| Problem::from_error(&err))
 }
 
 /// The roles the pipeline will call from `phase` on (a decompose stops at the plan).
 fn pipeline_roles(e: &Engine, phase: Phase, plan_only: bool) -> Vec<&'static str> {
-    let planning = matches!(
-        phase,
-        Phase::Interview
-            | Phase::Shape
-            | Phase::Decompose
-            | Phase::Contract
-            | Phase::Test
-            | Phase::Validate
-    );
     let mut out = Vec::new();
-    if planning {
+    if super::planning(phase) {
         if phase == Phase::Interview {
             out.push(roles::INTERVIEWER);
         }

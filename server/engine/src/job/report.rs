@@ -388,12 +388,6 @@ pub enum JobOutcome {
     GateFailed {
         reason: String,
     },
-    /// `validate`: the gate's verdict and its counts.
-    Validated {
-        passed: bool,
-        errors: usize,
-        warnings: usize,
-    },
     /// Stopped on request; the project is consistent and resumable.
     Cancelled,
     /// A precondition failed before anything changed.
@@ -418,22 +412,6 @@ pub struct JobReport {
 }
 
 impl JobReport {
-    /// The job did what it was asked (the CLI's exit code 0).
-    pub fn succeeded(&self) -> bool {
-        match &self.outcome {
-            JobOutcome::Completed
-            | JobOutcome::Advanced { .. }
-            | JobOutcome::Planned { .. }
-            | JobOutcome::AlreadyPlanned { .. }
-            | JobOutcome::Paused { .. }
-            | JobOutcome::Passed
-            | JobOutcome::UpToDate
-            | JobOutcome::Regenerated => true,
-            JobOutcome::Validated { passed, .. } => *passed,
-            _ => false,
-        }
-    }
-
     /// The component's result, when the job was about one.
     pub fn component(&self) -> Option<&ComponentResult> {
         match self.job.component() {

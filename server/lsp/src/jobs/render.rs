@@ -28,7 +28,6 @@ pub fn title(kind: &JobKind) -> String {
         JobKind::Rebuild { component, .. } => format!("Pact: Rebuild {component}"),
         JobKind::RegenerateTests { component } => format!("Pact: Regenerate tests of {component}"),
         JobKind::RunTests { component } => format!("Pact: Run tests of {component}"),
-        JobKind::Validate => "Pact: Validate project".into(),
     }
 }
 
@@ -44,7 +43,6 @@ pub fn holder(kind: &JobKind) -> String {
         JobKind::Rebuild { component, .. } => format!("rebuild {component}"),
         JobKind::RegenerateTests { component } => format!("regenerate tests of {component}"),
         JobKind::RunTests { component } => format!("run tests of {component}"),
-        JobKind::Validate => "validate".to_string(),
     };
     format!("pact lsp: {what}")
 }
@@ -143,17 +141,6 @@ pub fn render(report: &JobReport, client: Client) -> Summary {
         JobOutcome::GateFailed { reason } => (
             M::WARNING,
             format!("The new tests of {cid} still fail the gate: {reason}."),
-        ),
-        JobOutcome::Validated {
-            passed,
-            errors,
-            warnings,
-        } => (
-            if *passed { M::INFO } else { M::WARNING },
-            format!(
-                "validation {}: {errors} error(s), {warnings} warning(s).",
-                if *passed { "passed" } else { "failed" }
-            ),
         ),
         JobOutcome::Cancelled => (
             M::INFO,

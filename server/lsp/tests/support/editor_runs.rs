@@ -16,19 +16,6 @@ use std::time::Duration;
 pub const JOB: Duration = Duration::from_secs(60);
 pub const WAIT: Duration = Duration::from_secs(15);
 
-/// The offline example, fresh: no `.pact/`, no design.md.
-pub fn example() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = tmp.path().join("wordfreq");
-    support::copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/wordfreq"),
-        &dir,
-    );
-    let _ = std::fs::remove_dir_all(dir.join(".pact"));
-    let _ = std::fs::remove_file(dir.join("design.md"));
-    (tmp, dir)
-}
-
 pub struct Runs {
     pub client: LspClient,
     pub root: PathBuf,
@@ -39,7 +26,7 @@ impl Runs {
     /// The server (`program args…`, e.g. `pact lsp --stdio`) on a fresh copy of the offline
     /// example, initialised (it advertises every command) and checked.
     pub fn start(program: &Path, args: &[&str]) -> Self {
-        let (tmp, root) = example();
+        let (tmp, root) = support::example();
         let mut client = LspClient::spawn(program, args);
         let caps = json!({
             "window": {"workDoneProgress": true},
