@@ -222,6 +222,31 @@ fn binary_garbage_and_huge_files_are_clear_errors() {
     assert!(msgs.iter().any(|m| m.contains("too large")), "{msgs:?}");
 }
 
+/// The original saves every contract into its tree node after the contract phase, so the tree of
+/// a project of ~1,100 components or more is over the 16 MB every other document is held to. It
+/// is read (and its copies of the contracts are not what the gate checks).
+#[test]
+fn an_original_tree_carrying_every_contract_over_16_mb_is_read() {
+    let (_tmp, dir) = copy_project("sample");
+    let path = dir.join(".pact/decomposition/tree.json");
+    let mut tree: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("tree")).expect("json");
+    // One node carries the big copy; the text is written and freed before `pact` starts (a
+    // child forked while this process holds it would count it in its own peak memory).
+    {
+        let root = tree["root_id"].as_str().expect("root").to_string();
+        tree["nodes"][&root]["contract"] =
+            serde_json::json!({"component_id": root, "description": "x".repeat(17 << 20)});
+        let text = serde_json::to_string_pretty(&tree).expect("json");
+        assert!(text.len() > 16 << 20);
+        std::fs::write(&path, text).expect("write");
+    }
+    drop(tree);
+    let (code, v) = validate_json(&dir);
+    assert!(with_code(&v, "unreadable-file").is_empty(), "{v:#}");
+    assert_eq!(code, 0, "{v:#}");
+}
+
 /// Issue #15: a contract linked to `/dev/zero` took `pact validate` to 17.8 GB, a FIFO for
 /// `tree.json` hung it forever, and unreadable test files passed the gate. Now every special
 /// file is one positioned `unreadable-file` finding, at once and in little memory.

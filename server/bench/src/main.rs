@@ -36,7 +36,8 @@ pub enum Shape {
     Pact,
     /// The original's layout, the way its users' projects look: every field of its models
     /// written out, ~11.6 KB contracts, ~17.8 KB suites, ~8.3 KB pytest files, interface stubs
-    /// and history copies, long-range dependencies (~55 KB a component).
+    /// and history copies, the tree's copy of each contract, long-range dependencies (~70 KB a
+    /// component).
     Original,
 }
 
@@ -142,12 +143,13 @@ fn main() -> anyhow::Result<()> {
             if shape == Shape::Original {
                 let s = original::generate(&dir, components, seed)?;
                 println!(
-                    "wrote {components} components in the original's shape to {} ({}: contracts {}, suites {}, test files {}, other {})",
+                    "wrote {components} components in the original's shape to {} ({}: contracts {}, suites {}, test files {}, tree {}, other {})",
                     dir.display(),
                     human(s.total()),
                     human(s.contracts),
                     human(s.suites),
                     human(s.test_files),
+                    human(s.tree),
                     human(s.other)
                 );
             } else {

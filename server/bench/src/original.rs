@@ -8,7 +8,9 @@
 //! dependencies); a suite of four cases per function whose generated code is a ~8.3 KB pytest
 //! file (suite ~17.8 KB), the same code on disk as `contract_test.py`; plus what the original
 //! writes next to them and no validator reads: the interface stub, the contract's history copy,
-//! the run state and the audit log. At 1,000 components that is ~55 MB on disk.
+//! the run state and the audit log; and the tree as the original's decomposer saves it after the
+//! contract phase, each node carrying a copy of its contract. At 1,000 components that is
+//! ~70 MB on disk.
 //!
 //! Same `n` and seed, same bytes.
 
@@ -142,12 +144,14 @@ pub struct Sizes {
     pub contracts: u64,
     pub suites: u64,
     pub test_files: u64,
+    /// tree.json, with its embedded copy of every contract.
+    pub tree: u64,
     pub other: u64,
 }
 
 impl Sizes {
     pub fn total(&self) -> u64 {
-        self.contracts + self.suites + self.test_files + self.other
+        self.contracts + self.suites + self.test_files + self.tree + self.other
     }
 }
 
@@ -257,10 +261,14 @@ fn dependencies(i: usize, n: usize, rng: &mut fastrand::Rng) -> Vec<usize> {
     deps
 }
 
-fn tree_json(nodes: &[Node]) -> Value {
+/// The tree as the original's decomposer saves it once contracts are written: each node carries
+/// its contract (`node.contract = contract`, then `save_tree`), so tree.json holds a second copy
+/// of every contract. `contracts` is `None` for a tree saved before the contract phase.
+fn tree_json(nodes: &[Node], contracts: Option<&[Value]>) -> Value {
     let n = nodes.len();
     let mut map = serde_json::Map::new();
     for (i, node) in nodes.iter().enumerate() {
+        let contract = contracts.map_or(Value::Null, |c| c[i].clone());
         map.insert(
             node.id.clone(),
             json!({
@@ -270,7 +278,7 @@ fn tree_json(nodes: &[Node]) -> Value {
                 "depth": depth(i),
                 "parent_id": parent(i).map(|p| nodes[p].id.as_str()).unwrap_or_default(),
                 "children": children(i, n).map(|c| nodes[c].id.as_str()).collect::<Vec<_>>(),
-                "contract": null,
+                "contract": contract,
                 "implementation_status": "contracted",
                 "test_results": null
             }),
@@ -289,7 +297,7 @@ pub fn generate(dir: &Path, n: usize, seed: u64) -> anyhow::Result<Sizes> {
     let nodes = plan(n, &mut rng);
     let mut sizes = Sizes::default();
     sizes.other += project_files(&paths, &nodes)?;
-    sizes.other += put(&paths.tree(), &pretty(&tree_json(&nodes))?)?;
+    let mut contracts = Vec::with_capacity(n);
     for i in 0..n {
         let node = &nodes[i];
         let deps: Vec<&str> = dependencies(i, n, &mut rng)
@@ -297,7 +305,9 @@ pub fn generate(dir: &Path, n: usize, seed: u64) -> anyhow::Result<Sizes> {
             .map(|j| nodes[j].id.as_str())
             .collect();
         let c = Component::new(node, &mut rng);
-        let contract = pretty(&c.contract(node, &deps))?;
+        let value = c.contract(node, &deps);
+        let contract = pretty(&value)?;
+        contracts.push(value);
         let dir = paths.contract_dir(&node.id);
         sizes.contracts += put(&dir.join("interface.json"), &contract)?;
         sizes.other += put(
@@ -311,6 +321,7 @@ pub fn generate(dir: &Path, n: usize, seed: u64) -> anyhow::Result<Sizes> {
         sizes.suites += put(&paths.suite(&node.id), &pretty(&suite)?)?;
         sizes.test_files += put(&paths.test_file(&node.id), &code)?;
     }
+    sizes.tree += put(&paths.tree(), &pretty(&tree_json(&nodes, Some(&contracts)))?)?;
     Ok(sizes)
 }
 
@@ -323,7 +334,7 @@ pub fn generate_tree_only(dir: &Path, n: usize, seed: u64) -> anyhow::Result<()>
     let mut rng = fastrand::Rng::with_seed(seed);
     let nodes = plan(n, &mut rng);
     project_files(&paths, &nodes)?;
-    put(&paths.tree(), &pretty(&tree_json(&nodes))?)?;
+    put(&paths.tree(), &pretty(&tree_json(&nodes, None))?)?;
     std::fs::create_dir_all(paths.pact().join("contracts"))?;
     Ok(())
 }
@@ -1671,11 +1682,13 @@ mod tests {
         let n = 400;
         let sizes = generate(&dir, n, 42).unwrap();
         let per = |b: u64| b as f64 / n as f64 / 1000.0;
-        // interface.json ~11.6 KB, suite ~17.8 KB, contract_test.py ~8.3 KB, ~55 KB in all.
+        // interface.json ~11.6 KB, suite ~17.8 KB, contract_test.py ~8.3 KB, the tree's copy
+        // of the contract ~15 KB (indented deeper), ~70 KB in all.
         assert!((10.4..12.8).contains(&per(sizes.contracts)), "{sizes:?}");
         assert!((16.0..19.6).contains(&per(sizes.suites)), "{sizes:?}");
         assert!((7.5..9.1).contains(&per(sizes.test_files)), "{sizes:?}");
-        assert!((49.0..61.0).contains(&per(sizes.total())), "{sizes:?}");
+        assert!((13.0..17.0).contains(&per(sizes.tree)), "{sizes:?}");
+        assert!((63.0..77.0).contains(&per(sizes.total())), "{sizes:?}");
 
         let paths = Paths { root: dir.clone() };
         let tree: Value = serde_json::from_slice(&std::fs::read(paths.tree()).unwrap()).unwrap();
@@ -1691,6 +1704,7 @@ mod tests {
             )
             .unwrap();
             assert_eq!(contract["component_id"], *cid);
+            assert_eq!(node["contract"], contract, "the tree's copy is the contract");
             let fns = contract["functions"].as_array().unwrap();
             assert!((3..=5).contains(&fns.len()));
             for f in fns {

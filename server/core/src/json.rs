@@ -11,6 +11,21 @@ use std::fmt;
 /// should not take the language server's memory with it.
 pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
 
+/// tree.json alone may be larger: the original saves every contract into its node once the
+/// contract phase is done (`node.contract = contract`), so its tree carries a second copy of all
+/// contracts — ~15 MB at 1,000 components, ~75 MB at 5,000.
+pub const MAX_TREE_BYTES: usize = 256 * 1024 * 1024;
+
+/// The most bytes Pact reads of the document at `path`.
+pub fn max_bytes(path: &std::path::Path) -> u64 {
+    let tree = path.file_name().is_some_and(|n| n == "tree.json")
+        && path
+            .parent()
+            .and_then(|p| p.file_name())
+            .is_some_and(|n| n == "decomposition");
+    (if tree { MAX_TREE_BYTES } else { MAX_DOCUMENT_BYTES }) as u64
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JsonErrorKind {
     /// Not a regular file, too large, not UTF-8 text, or refused by the file system.
@@ -383,6 +398,16 @@ mod tests {
             e.message
         );
         assert_eq!(&text[e.range.start..e.range.end], "\"structure\"");
+    }
+
+    #[test]
+    fn only_the_tree_may_be_larger() {
+        use std::path::Path;
+        let tree = Path::new("/p/.pact/decomposition/tree.json");
+        assert_eq!(max_bytes(tree), MAX_TREE_BYTES as u64);
+        for other in ["/p/.pact/contracts/a/interface.json", "/p/tree.json", "/p/x/tree.json"] {
+            assert_eq!(max_bytes(Path::new(other)), MAX_DOCUMENT_BYTES as u64, "{other}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use super::fsio;
 use super::layout::{Layout, is_test_code};
 use crate::ids::{IdError, check_component_id};
-use crate::json::{self, JsonError, JsonErrorKind, MAX_DOCUMENT_BYTES};
+use crate::json::{self, JsonError, JsonErrorKind};
 use crate::model::{
     Certification, ComponentContract, ContractTestSuite, DecompositionTree, MutationRecord,
     RedFirstRecord, TestLanguage, TestLock, TestResults,
@@ -27,13 +27,13 @@ pub trait Source: Sync {
 
 /// Reads straight from the file system, through [`fsio::read_text`]: regular files only (a FIFO,
 /// a device or a symbolic link loop is an error, never a hang), at most
-/// [`MAX_DOCUMENT_BYTES`], UTF-8 text.
+/// [`json::max_bytes`], UTF-8 text.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Disk;
 
 impl Source for Disk {
     fn read(&self, path: &Path) -> Result<Option<Arc<str>>, JsonError> {
-        match fsio::read_text(path, MAX_DOCUMENT_BYTES as u64) {
+        match fsio::read_text(path, crate::json::max_bytes(path)) {
             Ok(text) => Ok(text.map(Arc::from)),
             Err(e) => Err(JsonError::unreadable(&e)),
         }

@@ -163,7 +163,7 @@ impl Project {
     }
 
     fn read_json<T: DeserializeOwned>(&self, path: &Path) -> Result<Option<T>> {
-        let Some(bytes) = self.read_bytes(path, MAX_DOCUMENT_BYTES)? else {
+        let Some(bytes) = self.read_bytes(path, json::max_bytes(path) as usize)? else {
             return Ok(None);
         };
         let text = fsio::check_text(&bytes).map_err(|e| StoreError::unreadable(path, e))?;
