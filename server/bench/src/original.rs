@@ -321,7 +321,10 @@ pub fn generate(dir: &Path, n: usize, seed: u64) -> anyhow::Result<Sizes> {
         sizes.suites += put(&paths.suite(&node.id), &pretty(&suite)?)?;
         sizes.test_files += put(&paths.test_file(&node.id), &code)?;
     }
-    sizes.tree += put(&paths.tree(), &pretty(&tree_json(&nodes, Some(&contracts)))?)?;
+    sizes.tree += put(
+        &paths.tree(),
+        &pretty(&tree_json(&nodes, Some(&contracts)))?,
+    )?;
     Ok(sizes)
 }
 
@@ -1704,7 +1707,10 @@ mod tests {
             )
             .unwrap();
             assert_eq!(contract["component_id"], *cid);
-            assert_eq!(node["contract"], contract, "the tree's copy is the contract");
+            assert_eq!(
+                node["contract"], contract,
+                "the tree's copy is the contract"
+            );
             let fns = contract["functions"].as_array().unwrap();
             assert!((3..=5).contains(&fns.len()));
             for f in fns {

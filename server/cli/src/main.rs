@@ -274,6 +274,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the MCP server over stdio, for coding agents (tools: validate, status, components,
+    /// contract, explain, run_tests, decompose, build, rebuild).
+    Mcp {
+        /// Where relative `project` arguments are resolved (default: the current directory).
+        dir: Option<PathBuf>,
+    },
     /// Run the language server over stdio.
     Lsp {
         /// Accepted and ignored: stdio is the only transport (some clients pass it).
@@ -411,6 +417,12 @@ fn main() -> ExitCode {
         Command::Incident { dir, id, json } => cmd::sentinel::incident(&dir, &id, json),
         Command::Audit { dir, opts, json } => cmd::audit::run(&dir, &opts, json),
         Command::Lsp { stdio: _ } => Ok(pact_lsp::run_stdio()),
+        Command::Mcp { dir } => {
+            let root = dir
+                .or_else(|| std::env::current_dir().ok())
+                .unwrap_or_else(|| PathBuf::from("."));
+            Ok(pact_mcp::run_stdio(root))
+        }
     };
     if let Some(status) = out::exit_status() {
         // Standard output failed (the reader went away) and the command stopped early.

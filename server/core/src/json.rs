@@ -23,7 +23,11 @@ pub fn max_bytes(path: &std::path::Path) -> u64 {
             .parent()
             .and_then(|p| p.file_name())
             .is_some_and(|n| n == "decomposition");
-    (if tree { MAX_TREE_BYTES } else { MAX_DOCUMENT_BYTES }) as u64
+    (if tree {
+        MAX_TREE_BYTES
+    } else {
+        MAX_DOCUMENT_BYTES
+    }) as u64
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -405,8 +409,16 @@ mod tests {
         use std::path::Path;
         let tree = Path::new("/p/.pact/decomposition/tree.json");
         assert_eq!(max_bytes(tree), MAX_TREE_BYTES as u64);
-        for other in ["/p/.pact/contracts/a/interface.json", "/p/tree.json", "/p/x/tree.json"] {
-            assert_eq!(max_bytes(Path::new(other)), MAX_DOCUMENT_BYTES as u64, "{other}");
+        for other in [
+            "/p/.pact/contracts/a/interface.json",
+            "/p/tree.json",
+            "/p/x/tree.json",
+        ] {
+            assert_eq!(
+                max_bytes(Path::new(other)),
+                MAX_DOCUMENT_BYTES as u64,
+                "{other}"
+            );
         }
     }
 

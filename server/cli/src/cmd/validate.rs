@@ -1,5 +1,4 @@
 use pact_core::gate::{self, Finding, Severity};
-use serde_json::json;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -25,33 +24,7 @@ pub fn run(dir: &Path, as_json: bool, all: bool) -> anyhow::Result<ExitCode> {
             .unwrap_or_default()
     };
     if as_json {
-        let diagnostics: Vec<_> = report
-            .findings
-            .iter()
-            .map(|f| {
-                json!({
-                    "severity": f.severity,
-                    "code": f.code.as_str(),
-                    "message": f.message,
-                    "file": rel(f),
-                    "line": f.start.map(|p| p.line),
-                    "column": f.start.map(|p| p.column),
-                    "end_line": f.end.map(|p| p.line),
-                    "end_column": f.end.map(|p| p.column),
-                })
-            })
-            .collect();
-        // The counts every surface shows (the editors' diagnostics and status bars too).
-        let counts = report.counts();
-        let out = json!({
-            "passed": report.passed(),
-            "reason": report.reason(),
-            "errors": counts.errors,
-            "warnings": counts.warnings,
-            "details": report.details(),
-            "diagnostics": diagnostics,
-        });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        println!("{}", serde_json::to_string_pretty(&report.verdict(root))?);
     } else {
         // One problem seen in several places prints once, with each place; errors in full,
         // warnings the first few of each kind and then how many more (a big project can have a

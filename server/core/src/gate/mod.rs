@@ -5,10 +5,13 @@
 mod cache;
 mod checks;
 mod integrity;
+mod remedy;
 mod suites;
 mod typeref;
+mod wire;
 
 pub use cache::AnalysisCache;
+pub use wire::{Diagnostic, Verdict};
 
 pub use typeref::{BUILTIN_TYPES, BaseName, base_types};
 
@@ -19,6 +22,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,

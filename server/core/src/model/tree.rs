@@ -8,6 +8,7 @@ use serde_json::value::RawValue;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ImplementationStatus {
     #[default]
@@ -294,14 +295,20 @@ mod tests {
         )
         .unwrap();
         let a = &tree.nodes["a"];
-        assert_eq!((a.depth, a.parent_id.as_str(), a.contract.is_none()), (0, "", true));
+        assert_eq!(
+            (a.depth, a.parent_id.as_str(), a.contract.is_none()),
+            (0, "", true)
+        );
         assert_eq!(a.implementation_status, ImplementationStatus::Pending);
 
         let missing = serde_json::from_str::<DecompositionTree>(
             r#"{"root_id": "a", "nodes": {"a": {"name": "A", "description": ""}}}"#,
         )
         .unwrap_err();
-        assert!(missing.to_string().contains("missing field `component_id`"), "{missing}");
+        assert!(
+            missing.to_string().contains("missing field `component_id`"),
+            "{missing}"
+        );
         let wrong = serde_json::from_str::<DecompositionTree>(
             r#"{"root_id": "a", "nodes": {"a": {"component_id": "a", "name": "A", "description": "", "depth": "x"}}}"#,
         )
@@ -314,6 +321,11 @@ mod tests {
     fn a_schema_error_in_a_node_is_placed_on_its_value() {
         let text = r#"{"root_id": "a", "nodes": {"a": {"component_id": "a", "name": "A", "description": "", "implementation_status": "done"}}}"#;
         let e = crate::json::parse::<DecompositionTree>(text).unwrap_err();
-        assert_eq!(&text[e.range.start..e.range.end], "\"done\"", "{}", e.message);
+        assert_eq!(
+            &text[e.range.start..e.range.end],
+            "\"done\"",
+            "{}",
+            e.message
+        );
     }
 }

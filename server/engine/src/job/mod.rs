@@ -29,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 /// What a job does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum JobKind {
     /// Interview → decomposition → contracts → tests → validation; stops at the plan.

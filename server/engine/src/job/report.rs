@@ -10,6 +10,7 @@ use serde::Serialize;
 /// Why a run stopped to wait for a person. `Display` gives the text `state.json` keeps (the
 /// original's wording, so the two tools read each other's runs).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PauseReason {
     /// The interview asked questions: answer them or accept the assumptions.
@@ -79,6 +80,7 @@ impl std::fmt::Display for PauseReason {
 
 /// What stands in a job's way, typed so a front end can say what to do about it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Problem {
     /// A routed backend needs an API key that is not set.
@@ -246,6 +248,7 @@ impl Problem {
 
 /// One thing the user can do next. Front ends name the command or menu item for it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum NextStep {
     Decompose,
@@ -303,6 +306,7 @@ pub enum NextStep {
 
 /// One component's tests as the job left them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ComponentResult {
     pub component: String,
     pub passed: u64,
@@ -327,18 +331,21 @@ impl std::fmt::Display for ComponentResult {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Counts {
     pub passed: u64,
     pub total: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Failure {
     pub test: String,
     pub message: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Spend {
     pub spent_usd: f64,
     pub budget_usd: f64,
@@ -346,6 +353,7 @@ pub struct Spend {
 
 /// How a job ended.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum JobOutcome {
     /// The pipeline finished: every component passes its contract tests.
@@ -356,6 +364,8 @@ pub enum JobOutcome {
     },
     /// Decompose reached the plan: `components` in the tree, each with a contract and tests.
     Planned {
+        /// Named apart from the report's `components` (the outcome is flattened into it).
+        #[serde(rename = "component_count")]
         components: usize,
     },
     /// Decompose on a run already past its plan: nothing was done.
@@ -402,6 +412,7 @@ pub enum JobOutcome {
 
 /// Everything a front end needs to tell the user how a job went.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct JobReport {
     pub job: super::JobKind,
     #[serde(flatten)]

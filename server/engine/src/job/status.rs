@@ -12,6 +12,7 @@ use serde::Serialize;
 
 /// Where a component stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ComponentState {
     /// Built and passing from the current contract and tests (with evidence).
@@ -37,6 +38,7 @@ impl std::fmt::Display for ComponentState {
 
 /// One component, in tree order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ComponentStatus {
     pub id: String,
     pub name: String,
@@ -51,6 +53,7 @@ pub struct ComponentStatus {
 
 /// The run as a whole.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProjectStatus {
     /// `None`: no run has started.
     pub run_id: Option<String>,
