@@ -274,6 +274,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Hooks for coding agents: check the Pact document an agent just edited, and tell the agent.
+    Hook {
+        #[command(subcommand)]
+        agent: cmd::hook::Agent,
+    },
     /// Run the MCP server over stdio, for coding agents (tools: validate, status, components,
     /// contract, explain, run_tests, decompose, build, rebuild).
     Mcp {
@@ -416,6 +421,7 @@ fn main() -> ExitCode {
         Command::Incidents { dir, all, json } => cmd::sentinel::incidents(&dir, all, json),
         Command::Incident { dir, id, json } => cmd::sentinel::incident(&dir, &id, json),
         Command::Audit { dir, opts, json } => cmd::audit::run(&dir, &opts, json),
+        Command::Hook { agent } => cmd::hook::run(&agent),
         Command::Lsp { stdio: _ } => Ok(pact_lsp::run_stdio()),
         Command::Mcp { dir } => {
             let root = dir

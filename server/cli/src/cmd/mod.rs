@@ -5,6 +5,7 @@ pub mod daemon;
 pub mod design;
 pub mod doctor;
 pub mod health;
+pub mod hook;
 pub mod init;
 pub mod integrity;
 pub mod interview;
