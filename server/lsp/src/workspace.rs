@@ -64,8 +64,13 @@ impl Source for Overlay<'_> {
     }
 }
 
-/// Does this directory hold a Pact project?
+/// Does this directory hold a Pact project? A `.pact` directory never does: it is its parent's
+/// state, though its `decomposition/tree.json` makes it look like a project of the root layout
+/// (taken for one, a contract opened on its own became a second project of the same files).
 pub fn is_project_root(dir: &Path) -> bool {
+    if dir.file_name() == Some(std::ffi::OsStr::new(".pact")) {
+        return false;
+    }
     dir.join(".pact").is_dir()
         || dir.join("pact.yaml").is_file()
         || dir.join("decomposition/tree.json").is_file()
@@ -551,5 +556,18 @@ mod tests {
         assert_eq!(dep_key("word_counter"), dep_key("Counter_Word"));
         assert_eq!(dep_key("Tokenizer"), dep_key("tokenizer"));
         assert_ne!(dep_key("a_b"), dep_key("ab"));
+    }
+
+    #[test]
+    fn a_document_under_pact_belongs_to_the_project_that_holds_pact() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("p");
+        let contract = root.join(".pact/contracts/a/interface.json");
+        std::fs::create_dir_all(contract.parent().unwrap()).unwrap();
+        std::fs::create_dir_all(root.join(".pact/decomposition")).unwrap();
+        std::fs::write(root.join(".pact/decomposition/tree.json"), "{}").unwrap();
+        std::fs::write(&contract, "{}").unwrap();
+        assert!(!is_project_root(&root.join(".pact")));
+        assert_eq!(project_root_of(&contract), Some(root));
     }
 }

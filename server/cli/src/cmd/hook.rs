@@ -154,13 +154,11 @@ fn resolve(file: &str, cwd: Option<&str>) -> Option<PathBuf> {
 /// project root as the editors decide it (`.pact/`, `pact.yaml` or `decomposition/tree.json`)
 /// and in whose layout `path` is a document, or a locked or held-out test copy
 /// (`.pact/locks/`, `.pact/hidden/`: an edit there is tampering, which the gate reports on that
-/// file). A `.pact` directory is never a root, though its `decomposition/tree.json` makes it
-/// look like a project of the newer layout: it is its parent's. `None`: nothing to check.
+/// file). `None`: nothing to check.
 fn project_of(path: &Path) -> Option<(PathBuf, Check)> {
     let (root, kind) = path
         .ancestors()
         .skip(1)
-        .filter(|dir| dir.file_name() != Some(std::ffi::OsStr::new(".pact")))
         .filter(|dir| pact_lsp::workspace::is_project_root(dir))
         .find_map(|dir| {
             let layout = Layout::detect(dir);
