@@ -211,6 +211,44 @@ enum Command {
         #[arg(long)]
         msg: Option<String>,
     },
+    /// Set a failed, paused or out-of-budget run back to active, where it stopped or at an
+    /// earlier phase, and tell a daemon waiting on the project to go on. Checks everything
+    /// first: with no run, a run already active or completed, an unknown or later phase, or
+    /// another job holding the project, it changes nothing and exits 2.
+    Resume {
+        dir: PathBuf,
+        /// Go on from this phase instead (interview, shape, decompose, contract, test,
+        /// validate, implement, integrate); never later than where the run stopped.
+        #[arg(long, value_name = "PHASE")]
+        from_phase: Option<String>,
+    },
+    /// The plan as a task list: ids (T001, …), phases, dependencies, `[P]` for tasks that can
+    /// start together, statuses from the components'. Markdown, or one JSON object.
+    Tasks {
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the task list (Markdown or JSON) to standard output or to a file.
+    ExportTasks {
+        dir: PathBuf,
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: cmd::tasks::Format,
+        /// Write it to this file instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Overwrite FILE if it exists.
+        #[arg(long, requires = "output")]
+        force: bool,
+    },
+    /// Cross-artifact checks without a model: requirements of task.md no component covers,
+    /// vague words in contracts, duplicate type names, dependencies never used, functions
+    /// without tests. Exit 1 when a component lacks its contract or suite.
+    Analyze {
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Stop the daemon between phases.
     Stop {
         #[arg(default_value = ".")]
@@ -392,6 +430,15 @@ fn main() -> ExitCode {
             directive,
             msg,
         } => cmd::daemon::signal(&dir, directive.as_deref(), msg.as_deref()),
+        Command::Tasks { dir, json } => cmd::tasks::show(&dir, json),
+        Command::ExportTasks {
+            dir,
+            format,
+            output,
+            force,
+        } => cmd::tasks::export(&dir, format, output.as_deref(), force),
+        Command::Analyze { dir, json } => cmd::analyze::run(&dir, json),
+        Command::Resume { dir, from_phase } => cmd::resume::run(&dir, from_phase.as_deref()),
         Command::Stop {
             dir,
             no_wait,

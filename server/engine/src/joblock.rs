@@ -64,6 +64,30 @@ pub fn acquire(project: &Project, command: &str) -> Result<JobLock, JobError> {
     }
 }
 
+/// Whether a job holds the project now, found without taking the lock and without creating or
+/// changing any file (for commands that only look, or must refuse before they change anything).
+/// `Err(JobError::Busy…)` names the holder when it said who it is.
+pub fn check_free(project: &Project) -> Result<(), JobError> {
+    let path = project.layout.pact_dir().join("run.lock");
+    let file = match std::fs::OpenOptions::new().read(true).open(&path) {
+        Ok(f) => f,
+        // No lock file: no job has ever run here.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(JobError::Io(e)),
+    };
+    match file.try_lock() {
+        Ok(()) => {
+            let _ = file.unlock();
+            Ok(())
+        }
+        Err(std::fs::TryLockError::WouldBlock) => match holder(project) {
+            Some(h) => Err(JobError::Busy(h)),
+            None => Err(JobError::BusyUnknown),
+        },
+        Err(std::fs::TryLockError::Error(e)) => Err(JobError::Io(e)),
+    }
+}
+
 /// Who holds the project now, if anyone says so.
 pub fn holder(project: &Project) -> Option<Holder> {
     let text = std::fs::read_to_string(project.layout.pact_dir().join("run.owner.json")).ok()?;
@@ -87,6 +111,24 @@ mod tests {
         );
         drop(first);
         assert!(acquire(&p, "pact build x").is_ok());
+        Ok(())
+    }
+
+    #[test]
+    fn check_free_sees_the_holder_and_changes_nothing() -> Result<(), Box<dyn std::error::Error>> {
+        let tmp = tempfile::tempdir()?;
+        let (p, _) = Project::init(tmp.path(), 1.0)?;
+        let lock = p.layout.pact_dir().join("run.lock");
+        assert!(check_free(&p).is_ok());
+        assert!(!lock.exists(), "looking must not create the lock file");
+        let held = acquire(&p, "pact run")?;
+        let msg = check_free(&p)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(msg.contains("pact run"), "{msg}");
+        drop(held);
+        assert!(check_free(&p).is_ok());
         Ok(())
     }
 }

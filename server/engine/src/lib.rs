@@ -5,7 +5,9 @@
 //! implementation guard) are private to the crate; the rest stay public for the front ends'
 //! other commands, the benchmarks and the integration tests.
 
+pub mod analyze;
 pub(crate) mod audit;
+pub mod artifacts;
 pub mod audit_spec;
 pub(crate) mod boundary;
 pub mod build;
@@ -22,6 +24,7 @@ pub mod job;
 pub mod joblock;
 pub mod lock;
 pub mod phases;
+pub mod resume;
 pub mod roles;
 pub mod runtime;
 pub mod sandbox;
@@ -29,6 +32,7 @@ pub(crate) mod scratch;
 pub mod sentinel;
 pub mod setup;
 pub mod stubs;
+pub mod tasks;
 
 pub use engine::{Backends, Engine, EngineError, Outcome, SameForAll};
 /// The backend layer's error, as `EngineError::Agent` carries it (front ends match on it).

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod analyze;
 pub mod audit;
 pub mod daemon;
 pub mod design;
@@ -11,9 +12,11 @@ pub mod integrity;
 pub mod interview;
 pub mod log;
 pub mod report;
+pub mod resume;
 pub mod run;
 pub mod sentinel;
 pub mod status;
+pub mod tasks;
 pub mod validate;
 
 use pact_core::store::Project;
