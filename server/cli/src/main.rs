@@ -211,6 +211,13 @@ enum Command {
         #[arg(long)]
         msg: Option<String>,
     },
+    /// Send one directive to the daemon: the original's name for `pact signal --directive`
+    /// (a JSON directive, or a bare word such as `resume` or `shutdown`).
+    Directive {
+        dir: PathBuf,
+        /// E.g. '{"type":"set_mode","mode":"implement"}' or `resume`.
+        directive: String,
+    },
     /// Set a failed, paused or out-of-budget run back to active, where it stopped or at an
     /// earlier phase, and tell a daemon waiting on the project to go on. Checks everything
     /// first: with no run, a run already active or completed, an unknown or later phase, or
@@ -245,6 +252,14 @@ enum Command {
     /// vague words in contracts, duplicate type names, dependencies never used, functions
     /// without tests. Exit 1 when a component lacks its contract or suite.
     Analyze {
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Questions about the contracts, answered where the project answers them: error cases
+    /// without a test that expects them, inputs without boundary tests, pre- and
+    /// postconditions a test cannot decide, suites missing a kind of test.
+    Checklist {
         dir: PathBuf,
         #[arg(long)]
         json: bool,
@@ -430,6 +445,7 @@ fn main() -> ExitCode {
             directive,
             msg,
         } => cmd::daemon::signal(&dir, directive.as_deref(), msg.as_deref()),
+        Command::Directive { dir, directive } => cmd::daemon::signal(&dir, Some(&directive), None),
         Command::Tasks { dir, json } => cmd::tasks::show(&dir, json),
         Command::ExportTasks {
             dir,
@@ -438,6 +454,7 @@ fn main() -> ExitCode {
             force,
         } => cmd::tasks::export(&dir, format, output.as_deref(), force),
         Command::Analyze { dir, json } => cmd::analyze::run(&dir, json),
+        Command::Checklist { dir, json } => cmd::checklist::run(&dir, json),
         Command::Resume { dir, from_phase } => cmd::resume::run(&dir, from_phase.as_deref()),
         Command::Stop {
             dir,

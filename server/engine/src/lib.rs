@@ -11,6 +11,7 @@ pub mod artifacts;
 pub mod audit_spec;
 pub(crate) mod boundary;
 pub mod build;
+pub mod checklist;
 pub mod daemon;
 pub mod directive;
 pub mod doctor;

@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod audit;
+pub mod checklist;
 pub mod daemon;
 pub mod design;
 pub mod doctor;
