@@ -628,3 +628,123 @@ fn checklist_answers_what_the_project_answers() {
         "counts add up"
     );
 }
+
+// ── cost ────────────────────────────────────────────────────────────
+
+/// `pact` with no backend, model or global configuration from the machine running the tests.
+fn pact_clean(args: &[&str], config_dir: &Path) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_pact"))
+        .args(args)
+        .env("PACT_CONFIG", config_dir.join("config.yaml"))
+        .env_remove("PACT_BACKEND")
+        .env_remove("PACT_MODEL")
+        .env_remove("PACT_REPLAY_FILE")
+        .output()
+        .expect("run pact");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn cost_estimates_the_work_left_at_the_configured_prices() {
+    let (t, dir) = copy_project("sample");
+    let before = files(&dir);
+    let run = pact_clean(&["cost", s(&dir)], t.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!("cost_sample", shown(&run.stdout, &dir));
+    unchanged(&dir, &before, "cost reads only");
+
+    let json = |dir: &Path| -> serde_json::Value {
+        let run = pact_clean(&["cost", s(dir), "--json"], t.path());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        serde_json::from_str(&run.stdout).expect("json")
+    };
+    let v = json(&dir);
+    let phase = |v: &serde_json::Value, name: &str| {
+        v["phases"]
+            .as_array()
+            .and_then(|p| p.iter().find(|x| x["phase"] == name).cloned())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        phase(&v, "implement")["pending"],
+        serde_json::json!(["tokenizer", "counter", "formatter"])
+    );
+    assert_eq!(
+        phase(&v, "integrate")["pending"],
+        serde_json::json!(["wordfreq"])
+    );
+    assert_eq!(v["spent_usd"], 0.42);
+    assert_eq!(v["budget_usd"], 10.0);
+    // One implementation at opus prices: 6,000 × 15 + 4,000 × 75 per million.
+    let per = phase(&v, "implement")["estimate_usd"]
+        .as_f64()
+        .unwrap_or(0.0)
+        / 3.0;
+    assert!((per - 0.39).abs() < 1e-9, "{per}");
+
+    // A component without its contract needs everything; the project's own prices apply; an
+    // estimate over what is left says so.
+    std::fs::remove_file(dir.join(".pact/contracts/formatter/interface.json")).expect("rm");
+    std::fs::remove_file(dir.join(".pact/contracts/formatter/tests/contract_test_suite.json"))
+        .expect("rm");
+    let yaml = std::fs::read_to_string(dir.join("pact.yaml")).expect("yaml");
+    std::fs::write(
+        dir.join("pact.yaml"),
+        yaml.replace("budget: 10.0", "budget: 0.5")
+            + "model_pricing:\n  claude-opus-4-6: [1.0, 2.0]\n",
+    )
+    .expect("yaml");
+    let v = json(&dir);
+    assert_eq!(
+        phase(&v, "contract")["pending"],
+        serde_json::json!(["formatter"])
+    );
+    assert_eq!(
+        phase(&v, "test")["pending"],
+        serde_json::json!(["formatter"])
+    );
+    assert_eq!(phase(&v, "contract")["price_in"], 1.0);
+    let formatter = v["per_component"]
+        .as_array()
+        .and_then(|c| c.iter().find(|x| x["id"] == "formatter").cloned())
+        .unwrap_or_default();
+    assert_eq!(
+        formatter["needs"],
+        serde_json::json!(["contract", "test", "implement"])
+    );
+    let run = pact_clean(&["cost", s(&dir)], t.path());
+    assert!(
+        run.stdout.contains("more than the budget has left"),
+        "{}",
+        run.stdout
+    );
+
+    // A model the price table does not know is priced at the fallback, and said to be.
+    std::fs::write(
+        dir.join("pact.yaml"),
+        "budget: 10.0\nlanguage: python\nmodel: some-local-model\n",
+    )
+    .expect("yaml");
+    let v = json(&dir);
+    assert_eq!(phase(&v, "implement")["price_guessed"], true);
+    assert_eq!(phase(&v, "implement")["model"], "some-local-model");
+
+    // No plan yet: nothing to estimate.
+    let (_t2, dir) = copy_project("sample");
+    std::fs::remove_file(dir.join(".pact/decomposition/tree.json")).expect("rm");
+    let before = files(&dir);
+    let run = pact_clean(&["cost", s(&dir)], t.path());
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("no decomposition tree"),
+        "{}",
+        run.stderr
+    );
+    unchanged(&dir, &before, "cost without a tree");
+    let run = pact_clean(&["cost", "/nonexistent/pact-project"], t.path());
+    assert_eq!(run.code, 2);
+}

@@ -264,6 +264,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Estimate what the work left will cost, phase by phase, at the configured models'
+    /// prices, with the spend so far and the budget.
+    Cost {
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Stop the daemon between phases.
     Stop {
         #[arg(default_value = ".")]
@@ -455,6 +462,7 @@ fn main() -> ExitCode {
         } => cmd::tasks::export(&dir, format, output.as_deref(), force),
         Command::Analyze { dir, json } => cmd::analyze::run(&dir, json),
         Command::Checklist { dir, json } => cmd::checklist::run(&dir, json),
+        Command::Cost { dir, json } => cmd::cost::run(&dir, json),
         Command::Resume { dir, from_phase } => cmd::resume::run(&dir, from_phase.as_deref()),
         Command::Stop {
             dir,

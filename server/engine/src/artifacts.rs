@@ -92,6 +92,28 @@ fn damaged<T>(doc: &Doc<T>, e: &JsonError) -> ArtifactsError {
     }
 }
 
+/// The run state, read without taking its lock (which would create `.pact/.state.lock` in a
+/// project that has none): writes replace the file whole, so a reader sees one state or the
+/// other. For commands that only look; a change goes through `Project::update_state`.
+pub fn read_state(
+    project: &Project,
+) -> Result<Option<pact_core::model::RunState>, pact_core::store::StoreError> {
+    use pact_core::store::{StoreError, fsio};
+    let path = project.layout.state();
+    let max = pact_core::json::MAX_DOCUMENT_BYTES as u64;
+    let unreadable = |reason| StoreError::Unreadable {
+        path: path.clone(),
+        reason,
+    };
+    let Some(bytes) = fsio::read_document(&path, max).map_err(unreadable)? else {
+        return Ok(None);
+    };
+    let text = fsio::check_text(&bytes).map_err(unreadable)?;
+    pact_core::json::parse(text)
+        .map(Some)
+        .map_err(|e| StoreError::json(&path, text, &e))
+}
+
 /// A place in a file of the project: its path relative to the project, and a 1-based line and
 /// column (in characters) when the place is known.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -6,12 +6,13 @@
 //! other commands, the benchmarks and the integration tests.
 
 pub mod analyze;
-pub(crate) mod audit;
 pub mod artifacts;
+pub(crate) mod audit;
 pub mod audit_spec;
 pub(crate) mod boundary;
 pub mod build;
 pub mod checklist;
+pub mod cost;
 pub mod daemon;
 pub mod directive;
 pub mod doctor;

@@ -4,7 +4,7 @@
 //! left to take the run back itself (the front end sends it `resume`).
 
 use crate::joblock::{self, JobError};
-use pact_core::model::{Phase, RunState, RunStatus, TaskStatus};
+use pact_core::model::{Phase, RunStatus, TaskStatus};
 use pact_core::store::Project;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -85,9 +85,11 @@ pub fn plan(project: &Project, from_phase: Option<&str>) -> Result<ResumePlan, R
         None => None,
         Some(name) => Some(parse_phase(name)?),
     };
-    let state = read_state(project)?.ok_or_else(|| ResumeError::NoRun {
-        path: project.layout.state(),
-    })?;
+    let state = crate::artifacts::read_state(project)
+        .map_err(|e| ResumeError::Project(e.to_string()))?
+        .ok_or_else(|| ResumeError::NoRun {
+            path: project.layout.state(),
+        })?;
     match state.status {
         RunStatus::Active => return Err(ResumeError::Active { phase: state.phase }),
         RunStatus::Completed => return Err(ResumeError::Completed),
@@ -217,25 +219,6 @@ pub fn activate(project: &Project) -> Result<(), ResumeError> {
             }
         })
         .map_err(|e| ResumeError::Project(e.to_string()))
-}
-
-/// The run state, read without taking its lock (which would create `.pact/.state.lock` in a
-/// project that has none): writes replace the file whole, so a reader sees one state or the
-/// other, and [`apply`] checks again under the lock.
-fn read_state(project: &Project) -> Result<Option<RunState>, ResumeError> {
-    use pact_core::store::{StoreError, fsio};
-    let path = project.layout.state();
-    let max = pact_core::json::MAX_DOCUMENT_BYTES as u64;
-    let bytes = match fsio::read_document(&path, max) {
-        Ok(Some(b)) => b,
-        Ok(None) => return Ok(None),
-        Err(e) => return Err(ResumeError::Project(format!("{} {e}", path.display()))),
-    };
-    let text = fsio::check_text(&bytes)
-        .map_err(|e| ResumeError::Project(format!("{} {e}", path.display())))?;
-    pact_core::json::parse(text)
-        .map(Some)
-        .map_err(|e| ResumeError::Project(StoreError::json(&path, text, &e).to_string()))
 }
 
 fn parse_phase(name: &str) -> Result<Phase, ResumeError> {

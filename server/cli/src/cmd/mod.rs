@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod audit;
 pub mod checklist;
+pub mod cost;
 pub mod daemon;
 pub mod design;
 pub mod doctor;
