@@ -748,3 +748,205 @@ fn cost_estimates_the_work_left_at_the_configured_prices() {
     let run = pact_clean(&["cost", "/nonexistent/pact-project"], t.path());
     assert_eq!(run.code, 2);
 }
+
+// ── clean ───────────────────────────────────────────────────────────
+
+/// The sample with something of every removable kind, all of known size.
+fn cluttered() -> (tempfile::TempDir, PathBuf) {
+    let (t, dir) = copy_project("sample");
+    let p = dir.join(".pact");
+    // What other tests leave in the fixture (validate writes its cache and .gitignore there).
+    let _ = std::fs::remove_dir_all(p.join("cache"));
+    let _ = std::fs::remove_file(p.join(".gitignore"));
+    let put = |rel: &str, text: &str| {
+        let f = p.join(rel);
+        std::fs::create_dir_all(f.parent().expect("parent")).expect("mkdir");
+        std::fs::write(f, text).expect("write");
+    };
+    put("cache/test-analysis.json", "{\"entries\": {}}\n");
+    put("raw/contract_author-1.txt", "not json\n");
+    // A pid above any pid_max: that daemon is gone.
+    put("daemon.pid", "2147483646\n");
+    put("shutdown", "shutdown requested\n");
+    put(
+        "implementations/counter/attempts/a1b2c3d4/src/counter.py",
+        "def top_n(): ...\n",
+    );
+    put(
+        "implementations/counter/attempts/a1b2c3d4/metadata.json",
+        "{\"passed\": 5}\n",
+    );
+    put(
+        "implementations/counter/attempts/e5f6a7b8/src/counter.py",
+        "def top_n(): pass\n",
+    );
+    put(
+        "contracts/counter/history/20250101_000000.json",
+        "{\"v\": 1}\n",
+    );
+    put(
+        "contracts/counter/history/20250102_000000.json",
+        "{\"v\": 2}\n",
+    );
+    put("tasks.json", "{}\n");
+    (t, dir)
+}
+
+#[test]
+fn clean_lists_then_removes_only_what_is_safe() {
+    let (_t, dir) = cluttered();
+    let d = s(&dir).to_string();
+    let before = files(&dir);
+    let run = pact(&["clean", &d]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("Nothing removed."), "{}", run.stdout);
+    let dry = pact(&["clean", &d, "--all", "--dry-run"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    insta::assert_snapshot!("clean_all_dry_run", dry.stdout);
+    unchanged(&dir, &before, "listing and a dry run remove nothing");
+
+    let gone = |after: &BTreeMap<PathBuf, Vec<u8>>| -> Vec<String> {
+        before
+            .keys()
+            .filter(|k| !after.contains_key(*k))
+            .map(|k| k.to_string_lossy().into_owned())
+            .collect()
+    };
+    // --stale: the dead daemon's files, the cache, raw answers.
+    let run = pact(&["clean", &d, "--stale"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("Removing ("), "{}", run.stdout);
+    let after = files(&dir);
+    let mut removed = gone(&after);
+    removed.sort();
+    assert_eq!(
+        removed,
+        [
+            ".pact/cache/test-analysis.json",
+            ".pact/daemon.pid",
+            ".pact/raw/contract_author-1.txt",
+            ".pact/shutdown"
+        ]
+    );
+    // Everything else is as it was (the clean held the run lock: its file, and the .gitignore
+    // Pact writes next to its first lock, may have appeared).
+    for (k, v) in &after {
+        if let Some(b) = before.get(k) {
+            assert_eq!(b, v, "{k:?} changed");
+        } else {
+            assert!(
+                k.ends_with("run.lock") || k.ends_with(".gitignore"),
+                "{k:?} appeared"
+            );
+        }
+    }
+
+    // --attempts: the attempts, nothing else.
+    let run = pact(&["clean", &d, "--attempts"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!dir.join(".pact/implementations/counter/attempts").exists());
+    assert!(
+        dir.join(".pact/implementations/counter/src/counter.py")
+            .exists()
+    );
+    assert!(
+        dir.join(".pact/contracts/counter/history/20250101_000000.json")
+            .exists()
+    );
+
+    // --all: and old contract versions, never the newest.
+    let run = pact(&["clean", &d, "--all", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(
+        v["removed"][0]["path"],
+        ".pact/contracts/counter/history/20250101_000000.json"
+    );
+    assert!(
+        !dir.join(".pact/contracts/counter/history/20250101_000000.json")
+            .exists()
+    );
+    assert!(
+        dir.join(".pact/contracts/counter/history/20250102_000000.json")
+            .exists()
+    );
+    let run = pact(&["clean", &d, "--all"]);
+    assert!(run.stdout.contains("Nothing to remove."), "{}", run.stdout);
+
+    // Never touched, whatever the flags: contracts, tests, tree, state, audit, implementations.
+    for kept in [
+        ".pact/contracts/counter/interface.json",
+        ".pact/contracts/counter/tests/contract_test_suite.json",
+        ".pact/decomposition/tree.json",
+        ".pact/state.json",
+        ".pact/audit.jsonl",
+        ".pact/implementations/counter/src/counter.py",
+        ".pact/tasks.json",
+    ] {
+        assert_eq!(
+            std::fs::read(dir.join(kept)).ok().as_deref(),
+            before.get(Path::new(kept)).map(Vec::as_slice),
+            "{kept}"
+        );
+    }
+}
+
+#[test]
+fn clean_refuses_while_a_job_runs_and_never_follows_links() {
+    let (_t, dir) = cluttered();
+    let d = s(&dir).to_string();
+    let lock = hold_lock(&dir, "pact run");
+    let before = files(&dir);
+    let run = pact(&["clean", &d, "--all"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("another job is running on this project: pact run (pid")
+            && run.stderr.contains("Nothing was removed."),
+        "{}",
+        run.stderr
+    );
+    unchanged(&dir, &before, "clean while a job runs");
+    let json = pact(&["clean", &d, "--attempts", "--json"]);
+    assert_eq!(json.code, 2);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    assert!(
+        v["refused"]
+            .as_str()
+            .is_some_and(|r| r.contains("pact run"))
+    );
+    let dry = pact(&["clean", &d, "--all", "--dry-run"]);
+    assert_eq!(dry.code, 0);
+    assert!(
+        dry.stdout.contains("a clean now would be refused"),
+        "{}",
+        dry.stdout
+    );
+    unchanged(&dir, &before, "dry run while a job runs");
+    drop(lock);
+
+    // A link inside an attempt to a file outside the project: the link goes, the file stays.
+    let outside = tempfile::tempdir().expect("tmp");
+    let target = outside.path().join("precious.txt");
+    std::fs::write(&target, "mine\n").expect("w");
+    std::os::unix::fs::symlink(
+        outside.path(),
+        dir.join(".pact/implementations/counter/attempts/a1b2c3d4/src/linked"),
+    )
+    .expect("symlink");
+    let run = pact(&["clean", &d, "--attempts"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!dir.join(".pact/implementations/counter/attempts").exists());
+    assert_eq!(
+        std::fs::read_to_string(&target).ok().as_deref(),
+        Some("mine\n")
+    );
+
+    let run = pact(&["clean", "/nonexistent/pact-project", "--all"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("/nonexistent/pact-project"),
+        "{}",
+        run.stderr
+    );
+}

@@ -271,6 +271,42 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show what .pact/ holds by category and size; remove what is safe to remove.
+    ///
+    /// Never removed: contracts and suites, locked and held-out tests, the tree, the run
+    /// state, audit log and budget, implementations with their build records and test
+    /// results, integrity evidence, integration results, incidents, lock files. What each
+    /// flag removes (listed before it is removed):
+    ///
+    /// --stale: leftovers of processes that are gone (the daemon's pid file, pipe and shutdown
+    /// note when no daemon runs, the Sentinel's pid file when it is not running, the job owner
+    /// record when no job holds the project), the test-analysis cache (cache/, rebuilt on the
+    /// next check) and raw model answers that failed validation (raw/).
+    ///
+    /// --attempts: competing and archived implementation attempts
+    /// (implementations/<id>/attempts/); the winner's code is already in src/.
+    ///
+    /// --all: both, and earlier contract versions (contracts/<id>/history/ but the newest).
+    ///
+    /// Refused (exit 2, nothing removed) while a job holds the project. Scratch directories
+    /// live in the system's temp dir and are removed by Pact itself once their process is gone.
+    Clean {
+        dir: PathBuf,
+        /// Remove leftovers of processes that are gone, the cache and raw answers.
+        #[arg(long)]
+        stale: bool,
+        /// Remove implementation attempts.
+        #[arg(long)]
+        attempts: bool,
+        /// Remove everything --stale and --attempts do, and old contract versions.
+        #[arg(long)]
+        all: bool,
+        /// List what would be removed; remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Stop the daemon between phases.
     Stop {
         #[arg(default_value = ".")]
@@ -463,6 +499,23 @@ fn main() -> ExitCode {
         Command::Analyze { dir, json } => cmd::analyze::run(&dir, json),
         Command::Checklist { dir, json } => cmd::checklist::run(&dir, json),
         Command::Cost { dir, json } => cmd::cost::run(&dir, json),
+        Command::Clean {
+            dir,
+            stale,
+            attempts,
+            all,
+            dry_run,
+            json,
+        } => cmd::clean::run(
+            &dir,
+            pact_engine::clean::Selection {
+                stale,
+                attempts,
+                all,
+            },
+            dry_run,
+            json,
+        ),
         Command::Resume { dir, from_phase } => cmd::resume::run(&dir, from_phase.as_deref()),
         Command::Stop {
             dir,

@@ -12,6 +12,7 @@ pub mod audit_spec;
 pub(crate) mod boundary;
 pub mod build;
 pub mod checklist;
+pub mod clean;
 pub mod cost;
 pub mod daemon;
 pub mod directive;

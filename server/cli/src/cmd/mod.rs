@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod audit;
 pub mod checklist;
+pub mod clean;
 pub mod cost;
 pub mod daemon;
 pub mod design;

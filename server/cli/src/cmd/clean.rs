@@ -1,0 +1,143 @@
+//! `pact clean`: `.pact/` by category and size, then (with `--stale`, `--attempts`, `--all`)
+//! the list of what goes, before it goes (`pact_engine::clean` decides what is safe).
+
+use pact_core::store::fsio::human_size;
+use pact_engine::clean::{self, Removal, Selection};
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn run(dir: &Path, sel: Selection, dry_run: bool, json: bool) -> anyhow::Result<ExitCode> {
+    let project = super::open(dir)?;
+    let survey = clean::survey(&project)?;
+    let plan = if sel.any() {
+        clean::plan(&project, &survey, sel)
+    } else {
+        Vec::new()
+    };
+    let busy = survey.job.is_some() && sel.any() && !dry_run && !plan.is_empty();
+    if json {
+        let mut v = serde_json::json!({
+            "project": dir.display().to_string(),
+            "bytes": survey.bytes,
+            "files": survey.files,
+            "categories": survey.categories,
+            "job": survey.job,
+            "plan": plan,
+            "dry_run": dry_run,
+        });
+        if busy {
+            v["refused"] = format!(
+                "another job is running on this project: {}; nothing was removed",
+                survey.job.clone().unwrap_or_default()
+            )
+            .into();
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            return Ok(ExitCode::from(2));
+        }
+        let done = if dry_run {
+            clean::Cleaned::default()
+        } else {
+            clean::remove(&project, &plan)?
+        };
+        v["removed"] = serde_json::to_value(&done.removed)?;
+        v["removed_bytes"] = done.bytes.into();
+        v["failed"] = serde_json::to_value(&done.failed)?;
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(if done.failed.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+
+    print_survey(&survey);
+    if !sel.any() {
+        println!(
+            "\nNothing removed. `--stale`, `--attempts` or `--all` remove what is safe to remove (`--dry-run` lists it first); `pact clean --help` says what each takes."
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if plan.is_empty() {
+        println!("\nNothing to remove.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if busy {
+        eprintln!(
+            "error: another job is running on this project: {}; wait for it (or stop it) and clean again. Nothing was removed.",
+            survey.job.clone().unwrap_or_default()
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let total: u64 = plan.iter().map(|r| r.bytes).sum();
+    let files: u64 = plan.iter().map(|r| r.files).sum();
+    println!(
+        "\n{} ({} in {files} file{}):",
+        if dry_run { "Would remove" } else { "Removing" },
+        human_size(total),
+        if files == 1 { "" } else { "s" }
+    );
+    for r in &plan {
+        print_removal(r);
+    }
+    if dry_run {
+        println!("Dry run: nothing was removed.");
+        if let Some(job) = &survey.job {
+            println!("(A job is running: {job}; a clean now would be refused.)");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let done = match clean::remove(&project, &plan) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    for (path, why) in &done.failed {
+        eprintln!("error: could not remove {path}: {why}");
+    }
+    println!(
+        "Removed {} of {} ({}).",
+        done.removed.len(),
+        plan.len(),
+        human_size(done.bytes)
+    );
+    Ok(if done.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print_survey(s: &clean::Survey) {
+    println!(
+        ".pact/: {} in {} file{}",
+        human_size(s.bytes),
+        s.files,
+        if s.files == 1 { "" } else { "s" }
+    );
+    for c in s.categories.iter().filter(|c| c.files > 0) {
+        let by = match c.removed_by {
+            Some(clean::Flag::Stale) => "--stale (when stale)",
+            Some(clean::Flag::Attempts) => "--attempts",
+            Some(clean::Flag::All) => "--all",
+            None => "kept",
+        };
+        println!(
+            "  {:<17} {:>10} {:>6} file{}  {:<21} {}",
+            c.name,
+            human_size(c.bytes),
+            c.files,
+            if c.files == 1 { " " } else { "s" },
+            by,
+            c.description
+        );
+    }
+    if let Some(job) = &s.job {
+        println!("A job is running: {job}.");
+    }
+}
+
+fn print_removal(r: &Removal) {
+    println!("  {}  ({}, {})", r.path, human_size(r.bytes), r.reason);
+}
