@@ -117,6 +117,23 @@ enum Command {
         #[arg(long)]
         regenerate: bool,
     },
+    /// Bring an existing Python codebase under contract: per module a contract written from its
+    /// source and locked contract tests, the module itself linked as the implementation, the
+    /// run left at the implement phase. Writes only under `.pact/`; never a file of yours.
+    Adopt {
+        dir: PathBuf,
+        #[command(flatten)]
+        opts: cmd::run::RunOpts,
+        /// Show the plan (components, modules, public names) and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// With --dry-run: the plan as JSON.
+        #[arg(long)]
+        json: bool,
+        /// A component per package (directory) instead of per module.
+        #[arg(long)]
+        package: bool,
+    },
     /// Run the interview phase only and show its questions.
     Interview {
         #[arg(default_value = ".")]
@@ -462,6 +479,13 @@ fn main() -> ExitCode {
             opts,
             regenerate,
         } => cmd::run::test(&dir, &component, &opts, regenerate),
+        Command::Adopt {
+            dir,
+            opts,
+            dry_run,
+            json,
+            package,
+        } => cmd::adopt::run(&dir, &opts, dry_run, json, package),
         Command::Interview { dir, opts } => cmd::interview::interview(&dir, &opts),
         Command::Answer { dir, answers } => cmd::interview::answer(&dir, answers.as_deref()),
         Command::Approve { dir } => cmd::interview::approve(&dir),

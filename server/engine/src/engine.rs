@@ -333,7 +333,7 @@ impl Engine {
     }
 }
 
-fn new_state(project: &Project) -> RunState {
+pub(crate) fn new_state(project: &Project) -> RunState {
     let id: String = std::iter::repeat_with(|| fastrand::alphanumeric().to_ascii_lowercase())
         .take(12)
         .collect();

@@ -5,6 +5,7 @@
 //! implementation guard) are private to the crate; the rest stay public for the front ends'
 //! other commands, the benchmarks and the integration tests.
 
+pub mod adopt;
 pub mod analyze;
 pub mod artifacts;
 pub(crate) mod audit;

@@ -142,6 +142,37 @@ postconditions, and its invariants. Contracts are the product: precise, testable
     req
 }
 
+/// Asks for the contract an existing module already fulfils: the code is the specification, so
+/// the contract describes what it does (its public functions as they are, the errors it raises,
+/// the conditions it checks), not what it might do better.
+pub fn adopt_contract(
+    cid: &str,
+    module: &str,
+    source: &str,
+    api: &str,
+    findings: &[String],
+) -> LlmRequest {
+    let mut req = LlmRequest::new(CONTRACT_AUTHOR, "ComponentContract", contract_schema())
+        .system("You write the typed interface contract of an existing module, from its source: one \
+function contract per public function listed, with the same name and parameters; typed inputs and \
+output (use the type hints; where the code has none, infer the type from the code, and use Any only \
+when nothing narrower is true); the exceptions it raises as error cases; pre- and postconditions \
+that the code as written satisfies. The code is the specification: describe what it does, exactly \
+and testably.")
+        .user(format!(
+            "Component `{cid}`: the module `{module}`.\n\n# Its public API\n{api}\n\n# Its source\n```\n{source}\n```"
+        ))
+        .phase("contract")
+        .component(cid);
+    if !findings.is_empty() {
+        req = req.user(format!(
+            "The previous contract failed the validation gate:\n- {}\nFix every finding.",
+            findings.join("\n- ")
+        ));
+    }
+    req
+}
+
 pub fn tests_schema() -> Value {
     json!({"type": "object", "required": ["test_cases", "generated_code"], "properties": {
         "test_cases": {"type": "array", "minItems": 1, "items": {"type": "object",

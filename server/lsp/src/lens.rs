@@ -1,7 +1,8 @@
 //! Code lenses: the visible way to act on a component from its files. On a contract, suite or
 //! test file: `Build` · `Run tests · N tests · P passed · F failed` (with the held-out counts and
 //! the mutation score when the engine recorded them) · `Rebuild`, each running that server
-//! command; on each contract function, "k tests" (runs the tests).
+//! command (`Build · adopted` while the implementation is still adopted code: `pact adopt`); on
+//! each contract function, "k tests" (runs the tests).
 
 use crate::commands;
 use crate::hover::{last_results, results_summary};
@@ -88,8 +89,14 @@ pub fn lenses(view: &View, path: &Path, text: &str) -> Vec<Lens> {
         title,
         command,
     };
+    // An adopted component's implementation is the existing code until it is rebuilt.
+    let build = if pact_engine::build::is_adopted(&view.project.layout, &cid) {
+        "Build · adopted"
+    } else {
+        "Build"
+    };
     let mut out = vec![
-        lens(top, "Build".into(), commands::BUILD),
+        lens(top, build.into(), commands::BUILD),
         lens(top, format!("Run tests · {summary}"), commands::RUN_TESTS),
         lens(top, "Rebuild".into(), commands::REBUILD),
     ];

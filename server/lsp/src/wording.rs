@@ -120,6 +120,7 @@ impl Client {
                 "wait for it, or stop it ({} stops a job of this editor)",
                 self.command("Pact: Stop run", "PactStop")
             ),
+            NextStep::Adopt => "adopt the codebase with `pact adopt` in a terminal".to_string(),
         }
     }
 

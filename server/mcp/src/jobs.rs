@@ -61,6 +61,7 @@ pub fn title(kind: &JobKind) -> String {
         JobKind::Rebuild { component, .. } => format!("rebuild {component}"),
         JobKind::RegenerateTests { component } => format!("regenerate tests of {component}"),
         JobKind::RunTests { component } => format!("run tests of {component}"),
+        JobKind::Adopt { .. } => "adopt".into(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod adopt;
 pub mod analyze;
 pub mod audit;
 pub mod checklist;

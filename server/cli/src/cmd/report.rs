@@ -53,6 +53,7 @@ pub fn step(step: &NextStep, dir: &Path) -> String {
         NextStep::WaitOrStop => format!(
             "wait for it, or stop it where it runs (Ctrl-C in its terminal; `pact stop {d}` for the daemon)"
         ),
+        NextStep::Adopt => format!("`pact adopt {d}`"),
     }
 }
 
@@ -130,6 +131,51 @@ pub fn print(report: &JobReport, dir: &Path) -> ExitCode {
         JobOutcome::Passed => {
             println!("SUCCESS: {cid} passes {} ({spend}).", counts(r));
             0
+        }
+        JobOutcome::Adopted { modules } => {
+            use pact_engine::adopt::Adopted;
+            let mut all = true;
+            for m in modules {
+                let what = match &m.outcome {
+                    Adopted::Passed { passed, total } => {
+                        format!("{passed}/{total} locked tests pass against the code")
+                    }
+                    Adopted::TestsFail {
+                        passed,
+                        total,
+                        failures,
+                    } => {
+                        all = false;
+                        let mut t = format!(
+                            "{passed}/{total} locked tests pass; each failing one is a bug found in the code or a wrong test:"
+                        );
+                        for f in failures {
+                            t.push_str(&format!("\n    {} — {}", f.test, f.message));
+                        }
+                        t
+                    }
+                    Adopted::WeakTests {
+                        passed,
+                        total,
+                        finding,
+                    } => {
+                        all = false;
+                        format!(
+                            "{passed}/{total} locked tests pass, but the mutation gate holds them back: {finding}"
+                        )
+                    }
+                    Adopted::ContractRejected { reason } | Adopted::TestsRejected { reason } => {
+                        all = false;
+                        reason.clone()
+                    }
+                };
+                println!("  {} ({}): {what}", m.component, m.module);
+            }
+            println!(
+                "Adopted {} module(s) under contract; the run is at the implement phase ({spend}).",
+                modules.len()
+            );
+            if all { 0 } else { 1 }
         }
         JobOutcome::UpToDate => {
             println!("UP TO DATE: {cid} passes {}; nothing was built.", counts(r));

@@ -146,6 +146,17 @@ pub fn quiet_engine(project: &Project, opts: &RunOpts) -> anyhow::Result<Engine>
 /// cancel it (model calls and test runs stop, the project stays resumable). Prints the report
 /// and gives the exit code.
 fn job(dir: &Path, opts: &RunOpts, kind: JobKind, holder: String) -> anyhow::Result<ExitCode> {
+    let report = job_report(dir, opts, kind, holder)?;
+    Ok(super::report::print(&report, dir))
+}
+
+/// Runs a job with progress on the terminal and returns its report, unprinted.
+pub(super) fn job_report(
+    dir: &Path,
+    opts: &RunOpts,
+    kind: JobKind,
+    holder: String,
+) -> anyhow::Result<job::JobReport> {
     let project = super::open(dir)?;
     let rt = runtime()?;
     let bar = bar();
@@ -174,7 +185,7 @@ fn job(dir: &Path, opts: &RunOpts, kind: JobKind, holder: String) -> anyhow::Res
         job::run(request, progress_sink(bar.clone()), cancel).await
     });
     bar.finish_and_clear();
-    Ok(super::report::print(&report, dir))
+    Ok(report)
 }
 
 pub fn run(dir: &Path, opts: &RunOpts, flags: RunFlags) -> anyhow::Result<ExitCode> {

@@ -11,7 +11,10 @@ mod record;
 mod schedule;
 
 pub(crate) use deps::{boundary_contracts, dependencies, src_dirs};
-pub use record::{BuildRecord, MutationVerdict, already_built, held_by_mutation_gate};
+pub use record::{
+    ADOPTED, BuildRecord, MutationVerdict, already_built, held_by_mutation_gate, is_adopted,
+    record_adopted,
+};
 pub use schedule::build_many;
 
 use attempts::implement;

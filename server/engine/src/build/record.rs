@@ -65,6 +65,47 @@ pub(super) fn accepted(e: &Engine, cid: &str) -> Result<Option<BuildRecord>> {
     Ok(current.then_some(meta))
 }
 
+/// The build record of an adopted component: its implementation is the existing code, run
+/// against its locked tests just now (`passed` when all passed). `winner_attempt` says
+/// `adopted` until a rebuild replaces the code.
+pub fn record_adopted(e: &Engine, cid: &str, passed: bool) -> Result<()> {
+    let (l, _) = lock::verified_tests(&e.project, cid)?;
+    let contract_version = e.project.load_contract(cid)?.map_or(1, |c| c.version);
+    let src = e.project.layout.implementation_src(cid);
+    let meta = BuildRecord {
+        component_id: cid.into(),
+        status: if passed { "passed" } else { "failed" }.into(),
+        attempts: 0,
+        contract_version,
+        src_hash: super::hash_dir(&src),
+        test_hash: lock_hash(&l),
+        winner_attempt: ADOPTED.into(),
+        timestamp: pact_core::store::now_iso(),
+        hidden: None,
+        gaming_gap: 0.0,
+        contract_hash: contract_hash(e, cid)?,
+        hidden_hash: l.hidden_hash(),
+        deps_hash: deps_hash(e, cid, &src)?,
+        isolation: String::new(),
+        boundary: true,
+        mutation: None,
+    };
+    Ok(e.project.save_build_record(cid, &meta)?)
+}
+
+/// `winner_attempt` of a component whose implementation is adopted code.
+pub const ADOPTED: &str = "adopted";
+
+/// Whether the component's implementation is still the adopted code (no rebuild since).
+pub fn is_adopted(layout: &pact_core::store::Layout, cid: &str) -> bool {
+    let max = pact_core::json::MAX_DOCUMENT_BYTES as u64;
+    pact_core::store::fsio::read_text(&layout.build_record(cid), max)
+        .ok()
+        .flatten()
+        .and_then(|t| serde_json::from_str::<BuildRecord>(&t).ok())
+        .is_some_and(|r| r.winner_attempt == ADOPTED)
+}
+
 pub(super) fn contract_hash(e: &Engine, cid: &str) -> Result<String> {
     Ok(e.project
         .read_text(&e.project.layout.contract(cid))?

@@ -85,9 +85,12 @@ pub async fn mutate(
     }
     // One reading of the sources: the baseline and every mutant are made from it.
     let files = Arc::new(source_files(&src));
+    // Adopted code carries its whole package beside it: only the component's own module is its
+    // implementation to mutate (`pact adopt`).
+    let own = crate::adopt::adopted_file(&src).map(|f| f.to_string_lossy().into_owned());
     let mut all = Vec::new();
     for (rel, text) in files.iter() {
-        if rel.ends_with(".py") {
+        if rel.ends_with(".py") && own.as_ref().is_none_or(|o| o == rel) {
             all.extend(python_mutations(rel, text));
         }
     }

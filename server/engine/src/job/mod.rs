@@ -49,6 +49,13 @@ pub enum JobKind {
     RegenerateTests { component: String },
     /// The locked contract tests against the current implementation (no model).
     RunTests { component: String },
+    /// Existing code under contract (`pact adopt`): a contract and locked tests per module, the
+    /// module linked as the implementation; the run is left at the implement phase.
+    Adopt {
+        /// The modules, as the mechanical scan found them.
+        #[serde(skip_serializing)]
+        modules: Vec<crate::adopt::AdoptModule>,
+    },
 }
 
 impl JobKind {
@@ -84,6 +91,7 @@ impl JobKind {
             Self::RunTests { component } => NextStep::RunTests {
                 component: component.clone(),
             },
+            Self::Adopt { .. } => NextStep::Adopt,
         }
     }
 }
@@ -278,6 +286,12 @@ async fn work(e: &Engine, kind: &JobKind, up_to_date: bool) -> Result<JobOutcome
                 Err(reason) => JobOutcome::GateFailed { reason },
             }
         }
+        JobKind::Adopt { modules } => {
+            let report = crate::adopt::adopt(e, modules, e.config.max_plan_revisions()).await?;
+            JobOutcome::Adopted {
+                modules: report.components,
+            }
+        }
         JobKind::RunTests { component } => {
             let run = build::run_tests(e, component).await?;
             if run.results.all_passed() {
@@ -431,6 +445,16 @@ fn next_steps(kind: &JobKind, outcome: &JobOutcome) -> Vec<NextStep> {
         JobOutcome::BudgetExceeded => vec![NextStep::RaiseBudget, NextStep::RunPipeline],
         JobOutcome::RunFailed { .. } => vec![NextStep::SeeHealth, NextStep::NewRun],
         JobOutcome::UpToDate => vec![NextStep::Rebuild { component: cid }],
+        JobOutcome::Adopted { modules } => {
+            let failing = modules
+                .iter()
+                .any(|m| !matches!(m.outcome, crate::adopt::Adopted::Passed { .. }));
+            if failing {
+                vec![NextStep::SeeFailures, NextStep::FixDiagnostics]
+            } else {
+                Vec::new()
+            }
+        }
         JobOutcome::FailedTests { attempts: 0 } => vec![NextStep::SeeFailures],
         JobOutcome::FailedTests { .. } => {
             vec![NextStep::SeeFailures, NextStep::Rebuild { component: cid }]

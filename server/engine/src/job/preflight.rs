@@ -78,6 +78,22 @@ pub(super) async fn check(e: &Engine, kind: &JobKind) -> Result<Ready, Problem> 
             keys(e, &[roles::TEST_AUTHOR])?;
         }
         JobKind::RunTests { component } => component_ready(e, component, true)?,
+        JobKind::Adopt { modules } => {
+            if modules.is_empty() {
+                return Err(Problem::Other {
+                    message: "no module with a public function to adopt".into(),
+                });
+            }
+            if e.project.load_tree().ok().flatten().is_some() {
+                return Err(Problem::Other {
+                    message: format!(
+                        "{} is a Pact project already (it has a decomposition tree); adopt brings code without one under contract",
+                        e.project.root().display()
+                    ),
+                });
+            }
+            keys(e, &[roles::CONTRACT_AUTHOR, roles::TEST_AUTHOR])?;
+        }
     }
     e.preflight()
         .await

@@ -302,6 +302,8 @@ pub enum NextStep {
     TryLater,
     /// Wait for the other job, or stop it where it runs.
     WaitOrStop,
+    /// Adopt the codebase again (`pact adopt`).
+    Adopt,
 }
 
 /// One component's tests as the job left them.
@@ -397,6 +399,11 @@ pub enum JobOutcome {
     /// The new tests still fail the gate.
     GateFailed {
         reason: String,
+    },
+    /// Existing code adopted: each module's contract, tests and how its tests did against the
+    /// code as it is (a failing test is a bug found or a wrong test, never dropped).
+    Adopted {
+        modules: Vec<crate::adopt::AdoptedComponent>,
     },
     /// Stopped on request; the project is consistent and resumable.
     Cancelled,

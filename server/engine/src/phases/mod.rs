@@ -4,6 +4,7 @@
 //! One file per phase (or per job within decompose); this one dispatches and holds the helpers
 //! every phase shares.
 
+pub(crate) mod adopt;
 mod decompose;
 mod diagnose;
 mod implement;

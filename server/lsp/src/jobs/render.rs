@@ -28,6 +28,7 @@ pub fn title(kind: &JobKind) -> String {
         JobKind::Rebuild { component, .. } => format!("Pact: Rebuild {component}"),
         JobKind::RegenerateTests { component } => format!("Pact: Regenerate tests of {component}"),
         JobKind::RunTests { component } => format!("Pact: Run tests of {component}"),
+        JobKind::Adopt { .. } => "Pact: Adopt".into(),
     }
 }
 
@@ -43,6 +44,7 @@ pub fn holder(kind: &JobKind) -> String {
         JobKind::Rebuild { component, .. } => format!("rebuild {component}"),
         JobKind::RegenerateTests { component } => format!("regenerate tests of {component}"),
         JobKind::RunTests { component } => format!("run tests of {component}"),
+        JobKind::Adopt { .. } => "adopt".to_string(),
     };
     format!("pact lsp: {what}")
 }
@@ -91,6 +93,24 @@ pub fn render(report: &JobReport, client: Client) -> Summary {
             (M::INFO, format!("{cid}: {} pass.", counts(r)))
         }
         JobOutcome::Passed => (M::INFO, format!("{cid} passes {} ({spend}).", counts(r))),
+        JobOutcome::Adopted { modules } => {
+            let passing = modules
+                .iter()
+                .filter(|m| matches!(m.outcome, pact_engine::adopt::Adopted::Passed { .. }))
+                .count();
+            let level = if passing == modules.len() {
+                M::INFO
+            } else {
+                M::WARNING
+            };
+            (
+                level,
+                format!(
+                    "Adopted {} module(s): {passing} pass their locked tests against the existing code ({spend}).",
+                    modules.len()
+                ),
+            )
+        }
         JobOutcome::UpToDate => (
             M::INFO,
             format!(

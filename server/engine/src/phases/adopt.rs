@@ -1,0 +1,78 @@
+//! The model's part of adopting existing code: a contract written from a module's source (what
+//! the code does is the specification), then tests from that contract through the same
+//! authoring, gate, lock and red-first steps as any component's.
+
+use super::decompose::findings_for;
+use super::{ask, language, parse};
+use crate::engine::{Engine, Result};
+use crate::{roles, stubs};
+use pact_core::model::ComponentContract;
+use serde_json::Value;
+
+/// Writes `cid`'s contract from the module's source. `Ok(Err(reason))` when it still fails the
+/// gate after every revision allowed (the last one stays on disk for the user to fix).
+pub(crate) async fn contract_from_source(
+    e: &Engine,
+    cid: &str,
+    module: &str,
+    source: &str,
+    api: &str,
+    max_revisions: u32,
+) -> Result<std::result::Result<ComponentContract, String>> {
+    let mut findings: Vec<String> = Vec::new();
+    for revision in 0..=max_revisions {
+        let v = ask(
+            e,
+            &roles::adopt_contract(cid, module, source, api, &findings),
+        )
+        .await?;
+        let mut obj = v.as_object().cloned().unwrap_or_default();
+        // The engine, not the agent, decides identity and dependencies.
+        obj.insert("component_id".into(), cid.into());
+        if obj
+            .get("name")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            obj.insert("name".into(), module.into());
+        }
+        obj.insert("dependencies".into(), Value::Array(Vec::new()));
+        obj.entry("version").or_insert(1.into());
+        let contract: ComponentContract = parse(Value::Object(obj), "contract")?;
+        e.project.save_contract(&contract)?;
+        let lang = language(e);
+        e.project.write_text(
+            &e.project
+                .layout
+                .contract_dir(cid)
+                .join(stubs::file_name(lang)),
+            &stubs::render(&contract, lang),
+        )?;
+        e.audit(
+            "adopt_contract",
+            format!(
+                "{cid} from {module} ({} functions, revision {revision})",
+                contract.functions.len()
+            ),
+        )?;
+        let problems = findings_for(e, cid, false);
+        if problems.is_empty() {
+            return Ok(Ok(contract));
+        }
+        findings = problems.iter().map(|f| f.message.clone()).collect();
+    }
+    Ok(Err(format!(
+        "The contract of '{cid}' still fails the gate after {max_revisions} revision(s): {}",
+        findings.join("; ")
+    )))
+}
+
+/// Tests for `cid` from its contract: written, gate-checked, locked and red-first checked
+/// against the interface stub, with held-out tests where configured.
+pub(crate) async fn tests_from_contract(
+    e: &Engine,
+    cid: &str,
+    max_revisions: u32,
+) -> Result<std::result::Result<(), String>> {
+    super::test_authoring::author_tests(e, cid, language(e), max_revisions).await
+}
