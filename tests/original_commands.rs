@@ -950,3 +950,174 @@ fn clean_refuses_while_a_job_runs_and_never_follows_links() {
         run.stderr
     );
 }
+
+// ── diff ────────────────────────────────────────────────────────────
+
+/// The sample's counter with two competing attempts (the first won) and an archived one.
+fn with_attempts() -> (tempfile::TempDir, PathBuf) {
+    let (t, dir) = copy_project("sample");
+    let imp = dir.join(".pact/implementations/counter");
+    let current = std::fs::read_to_string(imp.join("src/counter.py")).expect("src");
+    let put = |rel: &str, text: &str| {
+        let f = imp.join(rel);
+        std::fs::create_dir_all(f.parent().expect("parent")).expect("mkdir");
+        std::fs::write(f, text).expect("write");
+    };
+    put("attempts/a1winner/src/counter.py", &current);
+    put(
+        "attempts/a1winner/metadata.json",
+        r#"{"attempt_id": "a1winner", "passed": 6, "total": 6}"#,
+    );
+    put(
+        "attempts/b2loser/src/counter.py",
+        &current.replace("(-kv[1], kv[0])", "(kv[1], kv[0])"),
+    );
+    put("attempts/b2loser/src/helper.py", "UNUSED = 1\n");
+    put(
+        "attempts/b2loser/metadata.json",
+        r#"{"attempt_id": "b2loser", "passed": 4, "total": 6}"#,
+    );
+    put(
+        "metadata.json",
+        r#"{"component_id": "counter", "status": "passed", "attempts": 2, "contract_version": 1,
+            "src_hash": "", "test_hash": "", "winner_attempt": "a1winner", "timestamp": ""}"#,
+    );
+    (t, dir)
+}
+
+#[test]
+fn diff_shows_the_current_implementation_against_an_attempt() {
+    let (_t, dir) = with_attempts();
+    let d = s(&dir).to_string();
+    let before = files(&dir);
+    // By default: the first attempt that did not win.
+    let run = pact(&["diff", &d, "counter"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!("diff_counter", run.stdout);
+    let run = pact(&["diff", &d, "counter", "--attempt", "a1winner"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("No differences: a1winner and current are identical."),
+        "{}",
+        run.stdout
+    );
+    let run = pact(&["diff", &d, "counter", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(
+        (&v["from"], &v["to"]),
+        (&"b2loser".into(), &"current".into())
+    );
+    assert_eq!(v["files"][0]["path"], "counter.py");
+    assert_eq!(v["files"][0]["change"], "modified");
+    assert_eq!(v["files"][1]["change"], "removed");
+    assert_eq!(v["sources"][1]["winner"], true);
+    unchanged(&dir, &before, "diff reads only");
+
+    // Refusals name what is wrong.
+    type Setup = fn(&Path);
+    let cases: Vec<(&str, Setup, Vec<&str>, &str)> = vec![
+        (
+            "unknown component",
+            |_| {},
+            vec!["nope"],
+            "unknown component 'nope' (known: wordfreq, tokenizer, counter, formatter)",
+        ),
+        (
+            "an id that is a path",
+            |_| {},
+            vec!["../counter"],
+            "component id \"../counter\" is not allowed",
+        ),
+        (
+            "unknown attempt",
+            |_| {},
+            vec!["counter", "--attempt", "zz"],
+            "'counter' has no attempt 'zz' (known: a1winner, b2loser)",
+        ),
+        (
+            "an attempt that is a path",
+            |_| {},
+            vec!["counter", "--attempt", "../../tokenizer"],
+            "'counter' has no attempt '../../tokenizer'",
+        ),
+        (
+            "no attempts",
+            |_| {},
+            vec!["tokenizer"],
+            "'tokenizer' has no attempt to compare its implementation with",
+        ),
+        (
+            "no implementation",
+            |d| std::fs::remove_dir_all(d.join(".pact/implementations/counter/src")).expect("rm"),
+            vec!["counter"],
+            "'counter' has no implementation to compare: .pact/implementations/counter/src does not exist",
+        ),
+    ];
+    for (what, setup, args, expected) in cases {
+        let (_t, dir) = with_attempts();
+        setup(&dir);
+        let before = files(&dir);
+        let mut argv = vec!["diff", s(&dir)];
+        argv.extend(args);
+        let run = pact(&argv);
+        assert_eq!(run.code, 2, "{what}: {}", run.stdout);
+        assert!(run.stderr.contains(expected), "{what}: {}", run.stderr);
+        unchanged(&dir, &before, what);
+    }
+    let run = pact(&["diff", "/nonexistent/pact-project", "counter"]);
+    assert_eq!(run.code, 2);
+}
+
+/// A rebuild from the contract archives the implementation it replaces, as the original does;
+/// `pact diff` then shows what the rebuild changed.
+#[test]
+fn a_rebuild_archives_the_old_implementation_for_diff() {
+    let (_t, dir) = example();
+    let d = s(&dir).to_string();
+    let run = pact(&["run", &d]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    // Someone edited the accepted code by hand; the rebuild replaces it.
+    let src = dir.join(".pact/implementations/counter/src/counter.py");
+    let edited = std::fs::read_to_string(&src).expect("src") + "\n# edited by hand\n";
+    std::fs::write(&src, &edited).expect("edit");
+    let run = pact(&["build", "--force", &d, "counter"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let attempts: Vec<String> =
+        std::fs::read_dir(dir.join(".pact/implementations/counter/attempts"))
+            .expect("attempts")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+    assert_eq!(attempts.len(), 1, "{attempts:?}");
+    let id = &attempts[0];
+    assert!(id.starts_with("archived_"), "{id}");
+    let archived = dir.join(".pact/implementations/counter/attempts").join(id);
+    assert_eq!(
+        std::fs::read_to_string(archived.join("src/counter.py"))
+            .ok()
+            .as_deref(),
+        Some(edited.as_str())
+    );
+    let meta: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(archived.join("metadata.json")).expect("meta"),
+    )
+    .expect("json");
+    assert_eq!(meta["type"], "archived");
+    assert!(archived.join("original_metadata.json").is_file());
+    assert!(audit(&dir).contains("implementation archived as archived_"));
+
+    let run = pact(&["diff", &d, "counter"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains(&format!("Diff: {id} → current (1 file differs)"))
+            && run.stdout.contains("-# edited by hand"),
+        "{}",
+        run.stdout
+    );
+    // And clean --attempts takes the archive away.
+    let run = pact(&["clean", &d, "--attempts"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!archived.exists());
+}

@@ -324,6 +324,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A component's current implementation against one of its attempts (a competing attempt
+    /// of a competitive build, or an earlier implementation archived when it was rebuilt), as
+    /// unified diffs from the attempt to the current code.
+    Diff {
+        dir: PathBuf,
+        component: String,
+        /// The attempt to compare with (default: the latest archived one, else the first
+        /// attempt that did not win).
+        #[arg(long, value_name = "ID")]
+        attempt: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Stop the daemon between phases.
     Stop {
         #[arg(default_value = ".")]
@@ -523,6 +536,12 @@ fn main() -> ExitCode {
         Command::Analyze { dir, json } => cmd::analyze::run(&dir, json),
         Command::Checklist { dir, json } => cmd::checklist::run(&dir, json),
         Command::Cost { dir, json } => cmd::cost::run(&dir, json),
+        Command::Diff {
+            dir,
+            component,
+            attempt,
+            json,
+        } => cmd::diff::run(&dir, &component, attempt.as_deref(), json),
         Command::Clean {
             dir,
             stale,

@@ -16,6 +16,7 @@ pub mod checklist;
 pub mod clean;
 pub mod cost;
 pub mod daemon;
+pub mod diff;
 pub mod directive;
 pub mod doctor;
 pub mod engine;

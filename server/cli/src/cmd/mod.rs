@@ -8,6 +8,7 @@ pub mod clean;
 pub mod cost;
 pub mod daemon;
 pub mod design;
+pub mod diff;
 pub mod doctor;
 pub mod health;
 pub mod hook;

@@ -3,6 +3,7 @@
 //! tests ran and all passed".
 //! One file per job; this one holds the entry points (`build_component`, `flush`, `run_tests`).
 
+mod archive;
 mod attempts;
 mod deps;
 mod files;
@@ -132,9 +133,12 @@ pub async fn build_component(e: &Engine, cid: &str, mode: BuildMode) -> Result<b
     Ok(passed)
 }
 
-/// "Rebuild from contract": the implementation is disposable; its sources and build record go.
+/// "Rebuild from contract": the implementation is disposable; its sources and build record go
+/// (archived first among its attempts).
 pub fn flush(e: &Engine, cid: &str) -> Result<()> {
     pact_core::ids::check_component_id(cid).map_err(|err| EngineError::Invalid(err.to_string()))?;
+    // Set aside, as the original does, so `pact diff` can show what the rebuild changed.
+    archive::archive(e, cid, "rebuilt from its contract")?;
     let _ = std::fs::remove_dir_all(e.project.layout.implementation_src(cid));
     let _ = std::fs::remove_file(e.project.layout.build_record(cid));
     e.audit(
