@@ -394,6 +394,27 @@ fn code_lens_shows_the_last_test_results() {
     );
 }
 
+/// `pact adopt` links existing code as the implementation; until a rebuild replaces it, the
+/// Build lens says so.
+#[test]
+fn code_lens_says_adopted_while_the_implementation_is_adopted_code() {
+    let mut s = Session::start_with(false, false, |root| {
+        let record = json!({"component_id": "counter", "status": "passed", "attempts": 0,
+            "contract_version": 1, "src_hash": "", "test_hash": "", "winner_attempt": "adopted",
+            "timestamp": "2025-01-01T00:00:00"});
+        let dir = root.join(".pact/implementations/counter");
+        std::fs::write(dir.join("metadata.json"), record.to_string()).expect("write");
+    });
+    let path = s.contract("counter");
+    let uri = s.client.open(&path, "json");
+    let lenses = s.client.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let first = lenses[0]["command"]["title"].as_str().unwrap_or_default();
+    assert_eq!(first, "Build · adopted", "{lenses}");
+}
+
 #[test]
 fn symbols_of_documents_and_the_workspace() {
     let mut s = Session::start(false);
