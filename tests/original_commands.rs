@@ -456,6 +456,13 @@ fn tasks_are_deterministic_with_real_dependencies() {
 
 #[test]
 fn tasks_analyze_and_checklist_refuse_an_unusable_plan() {
+    let run = pact(&["directive", "/nonexistent/pact-project", "resume"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("/nonexistent/pact-project"),
+        "{}",
+        run.stderr
+    );
     for cmd in ["tasks", "export-tasks", "analyze", "checklist"] {
         let run = pact(&[cmd, "/nonexistent/pact-project"]);
         assert_eq!(run.code, 2, "{cmd}");
@@ -1120,4 +1127,36 @@ fn a_rebuild_archives_the_old_implementation_for_diff() {
     let run = pact(&["clean", &d, "--attempts"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!archived.exists());
+}
+
+// ── a closed pipe ───────────────────────────────────────────────────
+
+/// `pact tasks … | head -0`: standard output is a pipe nobody reads. Each command ends quietly
+/// with status 0 (as on a reader that went away), never a panic.
+#[test]
+fn a_closed_pipe_is_no_panic() {
+    let (_t, dir) = with_attempts();
+    let d = s(&dir).to_string();
+    for args in [
+        vec!["tasks", &d],
+        vec!["tasks", &d, "--json"],
+        vec!["export-tasks", &d],
+        vec!["analyze", &d],
+        vec!["checklist", &d, "--json"],
+        vec!["cost", &d],
+        vec!["clean", &d],
+        vec!["diff", &d, "counter"],
+    ] {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_pact"))
+            .args(&args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("run pact");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
 }

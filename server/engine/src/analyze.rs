@@ -306,6 +306,11 @@ const STOPWORDS: &str = "\
      least other others same both between after before while per within without often many \
      much few one two three able need needs want wants task tasks user users e.g i.e eg ie";
 
+fn stopwords() -> &'static HashSet<&'static str> {
+    static SET: std::sync::OnceLock<HashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| STOPWORDS.split_whitespace().collect())
+}
+
 /// A requirement of task.md: where it starts (byte offset) and its text.
 fn requirement_lines(text: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
@@ -424,7 +429,7 @@ fn keywords(text: &str) -> BTreeSet<String> {
             let lower = part.to_lowercase();
             if lower.len() < 3
                 || lower.chars().all(|c| c.is_ascii_digit())
-                || STOPWORDS.split_whitespace().any(|s| s == lower)
+                || stopwords().contains(lower.as_str())
             {
                 continue;
             }
@@ -525,13 +530,17 @@ fn requirements(a: &Artifacts, f: &mut Findings) {
     let Ok(Some(text)) = pact_core::store::fsio::read_text(&path, max) else {
         return;
     };
+    let reqs = requirement_lines(&text);
+    if reqs.is_empty() {
+        return;
+    }
     let corpora: Vec<(&str, BTreeSet<String>)> = a
         .tree
         .nodes
         .keys()
         .map(|id| (id.as_str(), keywords(&component_text(a, id))))
         .collect();
-    for (at, req) in requirement_lines(&text) {
+    for (at, req) in reqs {
         let kw = keywords(&req);
         if kw.is_empty() {
             continue;
