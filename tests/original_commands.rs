@@ -909,7 +909,7 @@ fn clean_refuses_while_a_job_runs_and_never_follows_links() {
     assert!(
         run.stderr
             .contains("another job is running on this project: pact run (pid")
-            && run.stderr.contains("Nothing was removed."),
+            && run.stderr.contains("nothing was removed"),
         "{}",
         run.stderr
     );

@@ -14,8 +14,9 @@
 //!   (`implementations/<cid>/attempts/`): the winner's code is already in `src/`.
 //! - **all** — both, and the old contract versions (`contracts/<cid>/history/` but the newest).
 //!
-//! [`survey`] and [`plan`] only read; [`remove`] takes the project's run lock first, so a job
-//! running (or starting) is never cleaned under, and refuses while one does.
+//! [`survey`] and [`plan`] only read; [`start`] takes the project's run lock before anything is
+//! removed (and before the list of what goes is shown), so a job running or starting is never
+//! cleaned under: refused while one holds the project.
 
 use crate::joblock::{self, JobError};
 use pact_core::store::Project;
@@ -430,38 +431,53 @@ pub struct Cleaned {
     pub failed: Vec<(String, String)>,
 }
 
-/// Removes what `plan` lists, holding the project's run lock: refused, with nothing removed,
-/// while another job holds the project.
-pub fn remove(project: &Project, plan: &[Removal]) -> Result<Cleaned, CleanError> {
-    let mut done = Cleaned::default();
-    if plan.is_empty() {
-        return Ok(done);
-    }
+/// A clean under way: it holds the project's run lock from before the list of what it removes
+/// is shown until the last removal, so no job starts in between.
+#[derive(Debug)]
+pub struct Cleaner {
+    project: Project,
+    _lock: joblock::JobLock,
+}
+
+/// Takes the project's run lock for a clean: refused, with nothing removed, while another job
+/// holds the project.
+pub fn start(project: &Project) -> Result<Cleaner, CleanError> {
     let lock = joblock::acquire(project, "pact clean").map_err(CleanError::Busy)?;
-    for r in plan {
-        // The job owner record is ours now; the lock removes it when it is released.
-        if r.path == ".pact/run.owner.json" {
-            done.bytes += r.bytes;
-            done.removed.push(r.clone());
-            continue;
-        }
-        let path = project.root().join(r.path.trim_end_matches('/'));
-        let result = match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&path),
-            Ok(_) => std::fs::remove_file(&path),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(()) => {
+    Ok(Cleaner {
+        project: project.clone(),
+        _lock: lock,
+    })
+}
+
+impl Cleaner {
+    /// Removes what `plan` lists (a directory with everything in it; a link, never what it
+    /// points to). What cannot be removed is reported, not fatal.
+    pub fn remove(self, plan: &[Removal]) -> Cleaned {
+        let mut done = Cleaned::default();
+        for r in plan {
+            // The job owner record is ours now; the lock removes it when it is released.
+            if r.path == ".pact/run.owner.json" {
                 done.bytes += r.bytes;
                 done.removed.push(r.clone());
+                continue;
             }
-            Err(e) => done.failed.push((r.path.clone(), e.to_string())),
+            let path = self.project.root().join(r.path.trim_end_matches('/'));
+            let result = match std::fs::symlink_metadata(&path) {
+                Ok(m) if m.is_dir() => std::fs::remove_dir_all(&path),
+                Ok(_) => std::fs::remove_file(&path),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(()) => {
+                    done.bytes += r.bytes;
+                    done.removed.push(r.clone());
+                }
+                Err(e) => done.failed.push((r.path.clone(), e.to_string())),
+            }
         }
+        done
     }
-    drop(lock);
-    Ok(done)
 }
 
 #[cfg(test)]

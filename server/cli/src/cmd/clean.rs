@@ -14,9 +14,18 @@ pub fn run(dir: &Path, sel: Selection, dry_run: bool, json: bool) -> anyhow::Res
     } else {
         Vec::new()
     };
-    let busy = survey.job.is_some() && sel.any() && !dry_run && !plan.is_empty();
+    // The run lock, held from before the list is shown until the last removal.
+    let cleaner = if dry_run || plan.is_empty() {
+        None
+    } else {
+        match clean::start(&project) {
+            Ok(c) => Some(c),
+            Err(e) => return Ok(refused(&e, json, dir, &survey, &plan)),
+        }
+    };
     if json {
-        let mut v = serde_json::json!({
+        let done = cleaner.map(|c| c.remove(&plan)).unwrap_or_default();
+        let v = serde_json::json!({
             "project": dir.display().to_string(),
             "bytes": survey.bytes,
             "files": survey.files,
@@ -24,30 +33,12 @@ pub fn run(dir: &Path, sel: Selection, dry_run: bool, json: bool) -> anyhow::Res
             "job": survey.job,
             "plan": plan,
             "dry_run": dry_run,
+            "removed": done.removed,
+            "removed_bytes": done.bytes,
+            "failed": done.failed,
         });
-        if busy {
-            v["refused"] = format!(
-                "another job is running on this project: {}; nothing was removed",
-                survey.job.clone().unwrap_or_default()
-            )
-            .into();
-            println!("{}", serde_json::to_string_pretty(&v)?);
-            return Ok(ExitCode::from(2));
-        }
-        let done = if dry_run {
-            clean::Cleaned::default()
-        } else {
-            clean::remove(&project, &plan)?
-        };
-        v["removed"] = serde_json::to_value(&done.removed)?;
-        v["removed_bytes"] = done.bytes.into();
-        v["failed"] = serde_json::to_value(&done.failed)?;
         println!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(if done.failed.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        });
+        return Ok(exit(&done));
     }
 
     print_survey(&survey);
@@ -61,13 +52,6 @@ pub fn run(dir: &Path, sel: Selection, dry_run: bool, json: bool) -> anyhow::Res
         println!("\nNothing to remove.");
         return Ok(ExitCode::SUCCESS);
     }
-    if busy {
-        eprintln!(
-            "error: another job is running on this project: {}; wait for it (or stop it) and clean again. Nothing was removed.",
-            survey.job.clone().unwrap_or_default()
-        );
-        return Ok(ExitCode::from(2));
-    }
     let total: u64 = plan.iter().map(|r| r.bytes).sum();
     let files: u64 = plan.iter().map(|r| r.files).sum();
     println!(
@@ -79,20 +63,14 @@ pub fn run(dir: &Path, sel: Selection, dry_run: bool, json: bool) -> anyhow::Res
     for r in &plan {
         print_removal(r);
     }
-    if dry_run {
+    let Some(cleaner) = cleaner else {
         println!("Dry run: nothing was removed.");
         if let Some(job) = &survey.job {
             println!("(A job is running: {job}; a clean now would be refused.)");
         }
         return Ok(ExitCode::SUCCESS);
-    }
-    let done = match clean::remove(&project, &plan) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(2));
-        }
     };
+    let done = cleaner.remove(&plan);
     for (path, why) in &done.failed {
         eprintln!("error: could not remove {path}: {why}");
     }
@@ -102,11 +80,41 @@ pub fn run(dir: &Path, sel: Selection, dry_run: bool, json: bool) -> anyhow::Res
         plan.len(),
         human_size(done.bytes)
     );
-    Ok(if done.failed.is_empty() {
+    Ok(exit(&done))
+}
+
+fn exit(done: &clean::Cleaned) -> ExitCode {
+    if done.failed.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    }
+}
+
+/// Another job holds the project: nothing is removed, exit 2.
+fn refused(
+    e: &clean::CleanError,
+    json: bool,
+    dir: &Path,
+    survey: &clean::Survey,
+    plan: &[Removal],
+) -> ExitCode {
+    if json {
+        let v = serde_json::json!({
+            "project": dir.display().to_string(),
+            "bytes": survey.bytes,
+            "files": survey.files,
+            "categories": survey.categories,
+            "job": survey.job,
+            "plan": plan,
+            "refused": e.to_string(),
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        print_survey(survey);
+    }
+    eprintln!("error: {e}");
+    ExitCode::from(2)
 }
 
 fn print_survey(s: &clean::Survey) {
