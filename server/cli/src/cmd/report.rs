@@ -164,6 +164,10 @@ pub fn print(report: &JobReport, dir: &Path) -> ExitCode {
                             "{passed}/{total} locked tests pass, but the mutation gate holds them back: {finding}"
                         )
                     }
+                    Adopted::Contracted => {
+                        "a package: its contract and locked tests are written; `pact run` integrates it"
+                            .to_string()
+                    }
                     Adopted::ContractRejected { reason } | Adopted::TestsRejected { reason } => {
                         all = false;
                         reason.clone()
@@ -171,9 +175,12 @@ pub fn print(report: &JobReport, dir: &Path) -> ExitCode {
                 };
                 println!("  {} ({}): {what}", m.component, m.module);
             }
+            let leaves = modules
+                .iter()
+                .filter(|m| !matches!(m.outcome, Adopted::Contracted))
+                .count();
             println!(
-                "Adopted {} module(s) under contract; the run is at the implement phase ({spend}).",
-                modules.len()
+                "Adopted {leaves} module(s) under contract; the run is at the implement phase ({spend})."
             );
             if all { 0 } else { 1 }
         }

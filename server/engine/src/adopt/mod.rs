@@ -63,6 +63,9 @@ pub enum Adopted {
     ContractRejected { reason: String },
     /// The tests still fail the gate (or pass against the stub) after every revision.
     TestsRejected { reason: String },
+    /// A package: its contract (integrating its children's) and locked tests are written; the
+    /// integrate phase builds it (`pact run`).
+    Contracted,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -143,6 +146,35 @@ pub async fn adopt(e: &Engine, modules: &[AdoptModule], max_revisions: u32) -> R
             outcome,
         });
     }
+    // Packages (and the root), children first: each integrates its children's contracts, as any
+    // parent does; `pact run` builds them in the integrate phase.
+    let context = format!(
+        "An existing codebase adopted under contract: its modules are the leaves, each with a \
+         contract written from its code. Modules: {}.",
+        modules
+            .iter()
+            .map(|m| m.module.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for cid in tree.topological_order() {
+        if tree.is_leaf(cid) {
+            continue;
+        }
+        e.check_cancel()?;
+        let outcome =
+            match crate::phases::adopt::parent(e, &tree, cid, &context, max_revisions).await? {
+                Ok(()) => Adopted::Contracted,
+                Err(reason) => Adopted::ContractRejected { reason },
+            };
+        let node = &tree.nodes[cid];
+        out.push(AdoptedComponent {
+            component: cid.to_string(),
+            module: node.name.clone(),
+            path: PathBuf::new(),
+            outcome,
+        });
+    }
     e.update(|s| {
         s.phase = Phase::Implement;
         s.status = RunStatus::Active;
@@ -155,7 +187,7 @@ pub async fn adopt(e: &Engine, modules: &[AdoptModule], max_revisions: u32) -> R
             out.iter()
                 .filter(|c| matches!(c.outcome, Adopted::Passed { .. }))
                 .count(),
-            out.len()
+            modules.len()
         ),
     )?;
     Ok(AdoptReport {

@@ -446,9 +446,12 @@ fn next_steps(kind: &JobKind, outcome: &JobOutcome) -> Vec<NextStep> {
         JobOutcome::RunFailed { .. } => vec![NextStep::SeeHealth, NextStep::NewRun],
         JobOutcome::UpToDate => vec![NextStep::Rebuild { component: cid }],
         JobOutcome::Adopted { modules } => {
-            let failing = modules
-                .iter()
-                .any(|m| !matches!(m.outcome, crate::adopt::Adopted::Passed { .. }));
+            let failing = modules.iter().any(|m| {
+                !matches!(
+                    m.outcome,
+                    crate::adopt::Adopted::Passed { .. } | crate::adopt::Adopted::Contracted
+                )
+            });
             if failing {
                 vec![NextStep::SeeFailures, NextStep::FixDiagnostics]
             } else {

@@ -76,3 +76,20 @@ pub(crate) async fn tests_from_contract(
 ) -> Result<std::result::Result<(), String>> {
     super::test_authoring::author_tests(e, cid, language(e), max_revisions).await
 }
+
+/// A package node of an adopted tree: its contract written like any parent's (from its
+/// children's contracts, which it integrates), then its tests. The integrate phase builds it.
+pub(crate) async fn parent(
+    e: &Engine,
+    tree: &pact_core::model::DecompositionTree,
+    cid: &str,
+    context: &str,
+    max_revisions: u32,
+) -> Result<std::result::Result<(), String>> {
+    if let Err(reason) =
+        super::decompose::author_contract(e, tree, cid, context, "", max_revisions).await?
+    {
+        return Ok(Err(reason));
+    }
+    tests_from_contract(e, cid, max_revisions).await
+}

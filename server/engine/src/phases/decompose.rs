@@ -153,7 +153,7 @@ pub(super) fn findings_for(e: &Engine, cid: &str, codes_of_tests: bool) -> Vec<F
 }
 
 /// `Ok(Err(reason))` when the contract still fails the gate after every revision allowed.
-async fn author_contract(
+pub(super) async fn author_contract(
     e: &Engine,
     tree: &DecompositionTree,
     cid: &str,

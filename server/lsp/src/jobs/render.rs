@@ -98,7 +98,11 @@ pub fn render(report: &JobReport, client: Client) -> Summary {
                 .iter()
                 .filter(|m| matches!(m.outcome, pact_engine::adopt::Adopted::Passed { .. }))
                 .count();
-            let level = if passing == modules.len() {
+            let leaves = modules
+                .iter()
+                .filter(|m| !matches!(m.outcome, pact_engine::adopt::Adopted::Contracted))
+                .count();
+            let level = if passing == leaves {
                 M::INFO
             } else {
                 M::WARNING
@@ -106,8 +110,7 @@ pub fn render(report: &JobReport, client: Client) -> Summary {
             (
                 level,
                 format!(
-                    "Adopted {} module(s): {passing} pass their locked tests against the existing code ({spend}).",
-                    modules.len()
+                    "Adopted {leaves} module(s): {passing} pass their locked tests against the existing code ({spend})."
                 ),
             )
         }

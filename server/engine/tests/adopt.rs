@@ -1,0 +1,178 @@
+//! Adopting a codebase of several modules: each module is a leaf whose locked tests pass against
+//! the code; the package and the root get contracts integrating their children and locked tests,
+//! so the project validates, and the run waits at the implement phase for `pact run` to
+//! integrate them.
+
+#[path = "support/keyed.rs"]
+mod keyed;
+
+use keyed::Keyed;
+use pact_core::codebase::{self, ScanOptions};
+use pact_core::store::Project;
+use pact_engine::adopt::Adopted;
+use pact_engine::job::{JobKind, JobOutcome, Prepared};
+use pact_engine::{Engine, SameForAll, events};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+fn function(name: &str, a: &str, b: &str, out: &str) -> Value {
+    json!({"name": name, "description": format!("{name} of two integers"),
+        "inputs": [{"name": a, "type_ref": "int"}, {"name": b, "type_ref": "int"}],
+        "output_type": out, "error_cases": [], "preconditions": [], "postconditions": []})
+}
+
+fn contract(name: &str, functions: Vec<Value>) -> Value {
+    json!({"name": name, "description": format!("The {name} of mathkit"), "types": [],
+        "functions": functions, "invariants": ["pure"]})
+}
+
+/// A suite for `cid` of `cases` (function, call, expected).
+fn suite(cid: &str, prefix: &str, cases: &[(&str, &str, &str)]) -> Value {
+    let mut code = format!("from {cid} import *\n\n");
+    let mut test_cases = Vec::new();
+    for (i, (f, call, want)) in cases.iter().enumerate() {
+        let id = format!("{prefix}{:03}", i + 1);
+        code.push_str(&format!(
+            "def test_{}_{f}():\n    \"\"\"{id}: {call}\"\"\"\n    assert {call} == {want}\n\n\n",
+            id.to_lowercase()
+        ));
+        test_cases
+            .push(json!({"id": id, "description": call, "function": f, "category": "happy_path"}));
+    }
+    json!({"test_cases": test_cases, "generated_code": code})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_package_of_modules_is_adopted_and_validates() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("mathkit-repo");
+    let pkg = dir.join("mathkit");
+    std::fs::create_dir_all(&pkg).expect("mkdir");
+    std::fs::write(pkg.join("__init__.py"), "").expect("init");
+    std::fs::write(
+        pkg.join("add.py"),
+        "def add(a: int, b: int) -> int:\n    return a + b\n",
+    )
+    .expect("add");
+    std::fs::write(
+        pkg.join("mul.py"),
+        "from mathkit.add import add\n\n\ndef mul(a: int, b: int) -> int:\n    total = 0\n    for _ in range(b):\n        total = add(total, a)\n    return total\n",
+    )
+    .expect("mul");
+    std::fs::create_dir_all(dir.join(".pact")).expect(".pact");
+
+    let inventory = codebase::scan(&dir, &ScanOptions::default()).expect("scan");
+    let modules = pact_engine::adopt::modules(&inventory);
+    let ids: Vec<&str> = modules.iter().map(|m| m.component.as_str()).collect();
+    assert_eq!(ids, ["mathkit_add", "mathkit_mul"]);
+    let tree = pact_engine::adopt::plan_tree(&modules);
+    assert_eq!(tree.root_id, "root");
+    assert_eq!(
+        tree.nodes["pkg_mathkit"].children,
+        ["mathkit_add", "mathkit_mul"]
+    );
+
+    let k = Keyed::new();
+    k.push(
+        "contract_author",
+        "mathkit_add",
+        contract("add", vec![function("add", "a", "b", "int")]),
+    );
+    k.push(
+        "contract_author",
+        "mathkit_mul",
+        contract("mul", vec![function("mul", "a", "b", "int")]),
+    );
+    let both = || {
+        vec![
+            function("add", "a", "b", "int"),
+            function("mul", "a", "b", "int"),
+        ]
+    };
+    k.push(
+        "contract_author",
+        "pkg_mathkit",
+        contract("package", both()),
+    );
+    k.push("contract_author", "root", contract("codebase", both()));
+    let add = [
+        ("add", "add(2, 3)", "5"),
+        ("add", "add(-1, 1)", "0"),
+        ("add", "add(0, 7)", "7"),
+    ];
+    let mul = [
+        ("mul", "mul(3, 4)", "12"),
+        ("mul", "mul(5, 0)", "0"),
+        ("mul", "mul(2, 1)", "2"),
+    ];
+    for (cid, cases) in [("mathkit_add", &add[..]), ("mathkit_mul", &mul[..])] {
+        k.push("test_author", cid, suite(cid, "TC", cases));
+        k.push("test_author", cid, suite(cid, "H", &cases[..2]));
+    }
+    let all: Vec<(&str, &str, &str)> = add.iter().chain(mul.iter()).copied().collect();
+    for cid in ["pkg_mathkit", "root"] {
+        k.push("test_author", cid, suite(cid, "TC", &all));
+        k.push("test_author", cid, suite(cid, "H", &all[..2]));
+    }
+
+    let project = Project::open(&dir).expect("open");
+    let config = project.config().expect("config");
+    let engine = Engine::new(
+        project.clone(),
+        config,
+        Arc::new(SameForAll {
+            backend: Arc::new(k),
+            budget: None,
+        }),
+        events::ignore(),
+    );
+    let report = Prepared::new(engine, JobKind::Adopt { modules }, "test")
+        .await
+        .map_err(|r| format!("{:?}", r.outcome))
+        .expect("preflight")
+        .execute()
+        .await;
+    let JobOutcome::Adopted { modules } = &report.outcome else {
+        panic!("{report:?}");
+    };
+    let outcome = |cid: &str| {
+        modules
+            .iter()
+            .find(|m| m.component == cid)
+            .map(|m| m.outcome.clone())
+            .unwrap_or_else(|| panic!("{cid} in {modules:?}"))
+    };
+    assert!(
+        matches!(
+            outcome("mathkit_add"),
+            Adopted::Passed {
+                passed: 3,
+                total: 3
+            }
+        ),
+        "{modules:?}"
+    );
+    assert!(
+        matches!(
+            outcome("mathkit_mul"),
+            Adopted::Passed {
+                passed: 3,
+                total: 3
+            }
+        ),
+        "{modules:?}"
+    );
+    assert_eq!(outcome("pkg_mathkit"), Adopted::Contracted);
+    assert_eq!(outcome("root"), Adopted::Contracted);
+
+    // Every node has its contract and locked tests: the gate passes.
+    let report = pact_core::gate::validate(&project.docs());
+    assert!(report.passed(), "{:?}", report.findings);
+    let state = project.load_state().expect("state").expect("a run");
+    assert_eq!(state.phase, pact_core::model::Phase::Implement);
+    // The user's files are as they were.
+    assert_eq!(
+        std::fs::read_to_string(pkg.join("add.py")).expect("add"),
+        "def add(a: int, b: int) -> int:\n    return a + b\n"
+    );
+}
