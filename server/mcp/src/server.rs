@@ -70,6 +70,19 @@ impl PactServer {
         Project::open(&dir).map_err(|e| format!("{}: {e}", dir.display()))
     }
 
+    /// A read-only tool's answer about the project `arg` names: `f` gives the value and its
+    /// one-line summary, or what stands in the way.
+    fn read<T: Serialize>(
+        &self,
+        arg: Option<&str>,
+        f: impl FnOnce(&Project) -> Result<(T, String), String>,
+    ) -> Result<CallToolResult, McpError> {
+        match self.project(arg).and_then(|p| f(&p)) {
+            Ok((value, text)) => answer(&value, text, false),
+            Err(e) => refusal(e),
+        }
+    }
+
     async fn job(
         &self,
         project: Option<&str>,
@@ -179,26 +192,20 @@ impl PactServer {
         &self,
         Parameters(a): Parameters<ProjectArgs>,
     ) -> Result<CallToolResult, McpError> {
-        let project = match self.project(a.project.as_deref()) {
-            Ok(p) => p,
-            Err(e) => return refusal(e),
-        };
-        match status(&project, &Default::default()) {
-            Ok(s) => {
-                let text = format!(
-                    "{} of {} components done; phase {}; spent ${:.2} of ${:.2}",
-                    s.done(),
-                    s.components.len(),
-                    s.phase
-                        .map(|p| p.to_string())
-                        .unwrap_or_else(|| "none".into()),
-                    s.spent_usd,
-                    s.budget_usd
-                );
-                answer(&s, text, false)
-            }
-            Err(e) => refusal(e.to_string()),
-        }
+        self.read(a.project.as_deref(), |project| {
+            let s = status(project, &Default::default()).map_err(|e| e.to_string())?;
+            let text = format!(
+                "{} of {} components done; phase {}; spent ${:.2} of ${:.2}",
+                s.done(),
+                s.components.len(),
+                s.phase
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| "none".into()),
+                s.spent_usd,
+                s.budget_usd
+            );
+            Ok((s, text))
+        })
     }
 
     #[tool(
@@ -210,28 +217,19 @@ impl PactServer {
         &self,
         Parameters(a): Parameters<ProjectArgs>,
     ) -> Result<CallToolResult, McpError> {
-        let project = match self.project(a.project.as_deref()) {
-            Ok(p) => p,
-            Err(e) => return refusal(e),
-        };
-        match status(&project, &Default::default()) {
-            Ok(s) => {
-                let text = s
-                    .components
-                    .iter()
-                    .map(|c| format!("{} ({})", c.id, c.state))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                answer(
-                    &Components {
-                        components: s.components,
-                    },
-                    text,
-                    false,
-                )
-            }
-            Err(e) => refusal(e.to_string()),
-        }
+        self.read(a.project.as_deref(), |project| {
+            let s = status(project, &Default::default()).map_err(|e| e.to_string())?;
+            let text = s
+                .components
+                .iter()
+                .map(|c| format!("{} ({})", c.id, c.state))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let components = Components {
+                components: s.components,
+            };
+            Ok((components, text))
+        })
     }
 
     #[tool(
@@ -243,23 +241,17 @@ impl PactServer {
         &self,
         Parameters(a): Parameters<ComponentArgs>,
     ) -> Result<CallToolResult, McpError> {
-        let project = match self.project(a.project.as_deref()) {
-            Ok(p) => p,
-            Err(e) => return refusal(e),
-        };
-        match contract_view(&project, &a.component) {
-            Ok(v) => {
-                let text = format!(
-                    "{}: {} function(s), {} test case(s){}",
-                    v.component,
-                    v.functions.len(),
-                    v.tests.cases,
-                    if v.tests.locked { ", locked" } else { "" }
-                );
-                answer(&v, text, false)
-            }
-            Err(e) => refusal(e),
-        }
+        self.read(a.project.as_deref(), |project| {
+            let v = contract_view(project, &a.component)?;
+            let text = format!(
+                "{}: {} function(s), {} test case(s){}",
+                v.component,
+                v.functions.len(),
+                v.tests.cases,
+                if v.tests.locked { ", locked" } else { "" }
+            );
+            Ok((v, text))
+        })
     }
 
     #[tool(

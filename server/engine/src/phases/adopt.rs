@@ -5,7 +5,7 @@
 use super::decompose::findings_for;
 use super::{ask, language, parse};
 use crate::engine::{Engine, Result};
-use crate::{roles, stubs};
+use crate::roles;
 use pact_core::model::ComponentContract;
 use serde_json::Value;
 
@@ -39,15 +39,7 @@ pub(crate) async fn contract_from_source(
         obj.insert("dependencies".into(), Value::Array(Vec::new()));
         obj.entry("version").or_insert(1.into());
         let contract: ComponentContract = parse(Value::Object(obj), "contract")?;
-        e.project.save_contract(&contract)?;
-        let lang = language(e);
-        e.project.write_text(
-            &e.project
-                .layout
-                .contract_dir(cid)
-                .join(stubs::file_name(lang)),
-            &stubs::render(&contract, lang),
-        )?;
+        super::decompose::save_contract(e, &contract)?;
         e.audit(
             "adopt_contract",
             format!(

@@ -152,6 +152,20 @@ pub(super) fn findings_for(e: &Engine, cid: &str, codes_of_tests: bool) -> Vec<F
         .collect()
 }
 
+/// Saves a contract with its interface stub beside it (the agents' code-shaped view of it).
+pub(super) fn save_contract(e: &Engine, contract: &ComponentContract) -> Result<()> {
+    e.project.save_contract(contract)?;
+    let lang = language(e);
+    e.project.write_text(
+        &e.project
+            .layout
+            .contract_dir(&contract.component_id)
+            .join(stubs::file_name(lang)),
+        &stubs::render(contract, lang),
+    )?;
+    Ok(())
+}
+
 /// `Ok(Err(reason))` when the contract still fails the gate after every revision allowed.
 pub(super) async fn author_contract(
     e: &Engine,
@@ -203,15 +217,7 @@ pub(super) async fn author_contract(
         );
         obj.entry("version").or_insert(1.into());
         let contract: ComponentContract = parse(Value::Object(obj), "contract")?;
-        e.project.save_contract(&contract)?;
-        let lang = language(e);
-        e.project.write_text(
-            &e.project
-                .layout
-                .contract_dir(cid)
-                .join(stubs::file_name(lang)),
-            &stubs::render(&contract, lang),
-        )?;
+        save_contract(e, &contract)?;
         let problems = findings_for(e, cid, false);
         e.audit(
             "contract",
