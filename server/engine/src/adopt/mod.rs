@@ -223,19 +223,7 @@ async fn run_against_code(e: &Engine, cid: &str) -> Result<Adopted> {
         Adopted::TestsFail {
             passed: r.passed,
             total: r.total,
-            failures: r
-                .failure_details
-                .iter()
-                .map(|f| Failure {
-                    test: f.test_id.clone(),
-                    message: f
-                        .error_message
-                        .lines()
-                        .next()
-                        .unwrap_or_default()
-                        .to_string(),
-                })
-                .collect(),
+            failures: r.failure_details.iter().map(Failure::of).collect(),
         }
     })
 }

@@ -398,16 +398,7 @@ pub fn component_result(project: &Project, cid: &str) -> Option<ComponentResult>
         .failure_details
         .iter()
         .take(5)
-        .map(|f| Failure {
-            test: f.test_id.clone(),
-            message: f
-                .error_message
-                .lines()
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string(),
-        })
+        .map(Failure::of)
         .collect();
     Some(ComponentResult {
         component: cid.to_string(),

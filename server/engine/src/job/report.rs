@@ -346,6 +346,22 @@ pub struct Failure {
     pub message: String,
 }
 
+impl Failure {
+    /// A failing test as every front end shows it: its id and the first line of its message.
+    pub fn of(f: &pact_core::model::TestFailure) -> Self {
+        Self {
+            test: f.test_id.clone(),
+            message: f
+                .error_message
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Spend {
