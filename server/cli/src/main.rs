@@ -134,6 +134,24 @@ enum Command {
         #[arg(long)]
         package: bool,
     },
+    /// The mechanical pass over an existing Python or TypeScript/JavaScript codebase: modules,
+    /// public functions with signatures and cyclomatic complexity, which the codebase's tests
+    /// already call, security smells. `--dry-run` prints it; the model's step is `pact adopt`.
+    TestGen {
+        dir: PathBuf,
+        /// Print the inventory and stop (no model, nothing written).
+        #[arg(long)]
+        dry_run: bool,
+        /// The inventory as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// The codebase's language (default: the one with more source files).
+        #[arg(long, value_enum)]
+        language: Option<cmd::testgen::LanguageArg>,
+        /// One entry per package (directory) instead of per module (file).
+        #[arg(long)]
+        package: bool,
+    },
     /// Run the interview phase only and show its questions.
     Interview {
         #[arg(default_value = ".")]
@@ -499,6 +517,21 @@ fn main() -> ExitCode {
             json,
             package,
         } => cmd::adopt::run(&dir, &opts, dry_run, json, package),
+        Command::TestGen {
+            dir,
+            dry_run,
+            json,
+            language,
+            package,
+        } => cmd::testgen::run(
+            &dir,
+            &cmd::testgen::Flags {
+                dry_run,
+                json,
+                language,
+                package,
+            },
+        ),
         Command::Interview { dir, opts } => cmd::interview::interview(&dir, &opts),
         Command::Answer { dir, answers } => cmd::interview::answer(&dir, answers.as_deref()),
         Command::Approve { dir } => cmd::interview::approve(&dir),

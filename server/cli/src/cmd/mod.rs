@@ -22,6 +22,7 @@ pub mod run;
 pub mod sentinel;
 pub mod status;
 pub mod tasks;
+pub mod testgen;
 pub mod validate;
 
 use pact_core::store::Project;

@@ -340,8 +340,16 @@ pub enum ScanError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{}: the directory is empty (nothing to scan)", .0.display())]
-    Empty(PathBuf),
+    #[error("{}: {}", .path.display(), if *.dirs_not_read == 0 {
+        "the directory is empty (nothing to scan)"
+    } else {
+        "nothing to scan: only directories that are not read (hidden ones, virtualenvs, node_modules, build output)"
+    })]
+    Empty {
+        path: PathBuf,
+        /// Directories it holds that a scan never enters.
+        dirs_not_read: usize,
+    },
     #[error("{}: no {} source files{}", .path.display(), .wanted, .detail)]
     NoSources {
         path: PathBuf,
@@ -363,14 +371,19 @@ pub fn scan_with_progress(
     opts: &ScanOptions,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Inventory, ScanError> {
+    // Errors name the directory as it was given; the inventory, canonically.
+    let given = root;
     let root = open_root(root)?;
     let walk = walk(&root);
     if walk.files_seen == 0 && walk.candidates.is_empty() && walk.skipped.is_empty() {
-        return Err(ScanError::Empty(root));
+        return Err(ScanError::Empty {
+            path: given.to_path_buf(),
+            dirs_not_read: walk.dirs_not_read,
+        });
     }
     let language = match opts.language {
         Some(l) => l,
-        None => detect_language(&walk.candidates).ok_or_else(|| no_sources(&root, None, &walk))?,
+        None => detect_language(&walk.candidates).ok_or_else(|| no_sources(given, None, &walk))?,
     };
     let mut candidates: Vec<&Candidate> = walk
         .candidates
@@ -378,7 +391,7 @@ pub fn scan_with_progress(
         .filter(|c| c.kind.language() == language)
         .collect();
     if !candidates.iter().any(|c| !c.is_test) {
-        return Err(no_sources(&root, Some(language), &walk));
+        return Err(no_sources(given, Some(language), &walk));
     }
     let test_files: Vec<PathBuf> = if opts.include_tests {
         candidates
@@ -580,6 +593,8 @@ struct Walk {
     skipped: Vec<(PathBuf, String)>,
     /// Regular files seen that are not candidates.
     files_seen: usize,
+    /// Directories not entered (hidden, virtualenvs, `node_modules`…).
+    dirs_not_read: usize,
     /// Directories (relative) holding an `__init__.py`.
     packages: HashSet<PathBuf>,
     /// The `name` of the root's `package.json`.
@@ -643,7 +658,9 @@ fn walk(root: &Path) -> Walk {
                 continue;
             }
             if ft.is_dir() {
-                if !skip_dir(&name, &entry.path()) {
+                if skip_dir(&name, &entry.path()) {
+                    w.dirs_not_read += 1;
+                } else {
                     subdirs.push(rel);
                 }
                 continue;
@@ -872,8 +889,10 @@ pub(crate) struct TestCase {
 pub(crate) enum Call {
     /// `f(...)`, `new F(...)`.
     Bare(String),
-    /// `a.b.f(...)`: the object's text and the name.
+    /// `a.b.f(...)`: the object's text (empty when it is not a chain of names) and the name.
     Attr { object: String, name: String },
+    /// `x.name` read, not called: reaches properties (`@property`, `@cached_property`).
+    Read(String),
 }
 
 /// A name a test file binds by importing.
@@ -962,6 +981,14 @@ fn map_coverage(units: &mut [Unit], tests: &[TestUnit], ctx: &Context) {
         Language::Python => "__init__",
         Language::TypeScript => "constructor",
     };
+    let mut packages: HashSet<&str> = HashSet::new();
+    for u in units.iter() {
+        let m = u.module.as_str();
+        packages.insert(m);
+        for (i, _) in m.match_indices('.') {
+            packages.insert(&m[..i]);
+        }
+    }
     let index = Index {
         units,
         free: &free,
@@ -969,6 +996,7 @@ fn map_coverage(units: &mut [Unit], tests: &[TestUnit], ctx: &Context) {
         methods: &methods,
         ctx,
         ctor,
+        packages,
     };
     let mut hits: HashMap<FnRef, Vec<&str>> = HashMap::new();
     for t in tests {
@@ -1013,6 +1041,8 @@ struct Index<'a> {
     methods: &'a HashMap<&'a str, Vec<FnRef>>,
     ctx: &'a Context,
     ctor: &'static str,
+    /// Every module name and each of its dotted prefixes.
+    packages: HashSet<&'a str>,
 }
 
 impl<'a> Index<'a> {
@@ -1075,13 +1105,9 @@ impl<'a> Index<'a> {
         }
     }
 
+    /// Whether `name` is a module or package of the codebase (Python).
     fn is_module(&self, name: &str) -> bool {
-        self.units.iter().any(|u| {
-            u.module == name
-                || u.module
-                    .strip_prefix(name)
-                    .is_some_and(|rest| rest.starts_with('.'))
-        })
+        self.packages.contains(name)
     }
 }
 
@@ -1185,6 +1211,21 @@ impl Resolver<'_> {
                     }
                 }
             }
+            Call::Read(name) => {
+                let Some(cands) = ix.methods.get(name.as_str()) else {
+                    return out;
+                };
+                for &(ui, ci, mi) in cands {
+                    let is_property = ix.units[ui]
+                        .classes
+                        .get(ci)
+                        .and_then(|c| c.methods.get(mi))
+                        .is_some_and(|m| m.decorators.iter().any(|d| is_property(d)));
+                    if is_property && self.imported.contains(&ui) {
+                        out.push((ui, ci, mi));
+                    }
+                }
+            }
         }
         out
     }
@@ -1194,19 +1235,21 @@ impl Resolver<'_> {
     fn named(&self, targets: &[ImportTarget], name: &str, out: &mut Vec<FnRef>) {
         let ix = self.index;
         let matches = |ui: usize| targets.iter().any(|t| ix.module_matches(ui, t, None));
-        let name = if name == "default" {
+        if name == "default" {
             // TS/JS `import x from`: whatever the module exports as default.
             for (ui, u) in ix.units.iter().enumerate() {
                 if matches(ui)
                     && let Some(d) = &u.default_export
+                    && d != "default"
                 {
                     self.named(&[ImportTarget::Module(u.module.clone())], d, out);
                 }
             }
+            if let Some(cands) = ix.free.get("default") {
+                out.extend(cands.iter().copied().filter(|r| matches(r.0)));
+            }
             return;
-        } else {
-            name
-        };
+        }
         if let Some(cands) = ix.free.get(name) {
             out.extend(cands.iter().copied().filter(|r| matches(r.0)));
         }
@@ -1227,6 +1270,12 @@ impl Resolver<'_> {
             }
         }
     }
+}
+
+/// A decorator that makes a method a property (read, not called).
+fn is_property(decorator: &str) -> bool {
+    let last = decorator.rsplit('.').next().unwrap_or(decorator);
+    matches!(last, "property" | "cached_property" | "abstractproperty")
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -612,7 +612,24 @@ fn test_cases(defs: &[Def], prefix: &str, src: &str, out: &mut Vec<TestCase>, de
 fn calls(node: Node, src: &str) -> Vec<Call> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
+    // Attributes that are called (not read); `Node::parent` walks from the root each time.
+    let mut called: HashSet<usize> = HashSet::new();
     for n in descendants(node) {
+        if n.kind() == "call"
+            && let Some(f) = n.child_by_field_name("function")
+        {
+            called.insert(f.id());
+        }
+        if n.kind() == "attribute"
+            && let Some(attr) = n.child_by_field_name("attribute")
+            && !called.contains(&n.id())
+        {
+            let read = Call::Read(text(attr, src).to_string());
+            if seen.insert(read.clone()) {
+                out.push(read);
+            }
+            continue;
+        }
         if n.kind() != "call" {
             continue;
         }
@@ -642,17 +659,22 @@ fn calls(node: Node, src: &str) -> Vec<Call> {
     out
 }
 
-/// `a.b.c` when `n` is a chain of names, else `None`.
-fn dotted(n: Node, src: &str) -> Option<String> {
-    match n.kind() {
-        "identifier" => Some(text(n, src).to_string()),
-        "attribute" => {
-            let obj = dotted(n.child_by_field_name("object")?, src)?;
-            let attr = n.child_by_field_name("attribute")?;
-            Some(format!("{obj}.{}", text(attr, src)))
+/// `a.b.c` when `n` is a chain of names (of at most [`MAX_DEPTH`]), else `None`.
+fn dotted(mut n: Node, src: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    while n.kind() == "attribute" {
+        if parts.len() > MAX_DEPTH {
+            return None;
         }
-        _ => None,
+        parts.push(text(n.child_by_field_name("attribute")?, src));
+        n = n.child_by_field_name("object")?;
     }
+    if n.kind() != "identifier" {
+        return None;
+    }
+    parts.push(text(n, src));
+    parts.reverse();
+    Some(parts.join("."))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -802,14 +824,21 @@ fn secret_assignment(name: &str, value: Node, src: &str) -> Option<(SmellKind, S
     })
 }
 
+/// Nodes of a condition looked at (a condition holding more is not read further).
+const MAX_CONDITION_NODES: usize = 2048;
+
 fn auth_branch(cond: Node, src: &str) -> Option<(SmellKind, String)> {
-    for n in descendants(cond) {
+    let mut called: HashSet<usize> = HashSet::new();
+    for n in descendants(cond).take(MAX_CONDITION_NODES) {
+        if n.kind() == "call"
+            && let Some(f) = n.child_by_field_name("function")
+        {
+            called.insert(f.id());
+        }
         match n.kind() {
             "identifier" => {
                 let name = text(n, src);
-                let is_callee = n.parent().is_some_and(|p| {
-                    p.kind() == "call" && p.child_by_field_name("function") == Some(n)
-                });
+                let is_callee = called.contains(&n.id());
                 if security::auth_name(name) || (is_callee && security::auth_call(name)) {
                     return Some(auth_message(name));
                 }

@@ -312,3 +312,308 @@ def run(cmd, data, user, q):
     );
     assert_eq!(inv.smells[2].function.as_deref(), Some("run"));
 }
+
+#[test]
+fn module_names_and_component_ids() {
+    let inv = scan_files(&[
+        ("src/pkg/__init__.py", "def top(): pass\n"),
+        ("src/pkg/sub/__init__.py", ""),
+        ("src/pkg/sub/my-mod.py", "def f(): pass\n"),
+        ("scripts/tool.py", "def main(): pass\n"),
+        ("tool.py", "def main(): pass\n"),
+        ("ns/loose.py", "def g(): pass\n"),
+    ]);
+    let got: Vec<(&str, &str)> = inv
+        .modules
+        .iter()
+        .map(|m| (m.module.as_str(), m.component_id.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("ns.loose", "ns_loose"),
+            ("scripts.tool", "scripts_tool"),
+            ("pkg", "pkg"),
+            ("pkg.sub", "pkg_sub"),
+            ("pkg.sub.my-mod", "pkg_sub_my-mod"),
+            ("tool", "tool"),
+        ]
+    );
+    for m in &inv.modules {
+        crate::ids::check_component_id(&m.component_id).unwrap();
+    }
+    // A clash gets a suffix.
+    let inv = scan_files(&[("a/b.py", "def f(): pass\n"), ("a_b.py", "def g(): pass\n")]);
+    let ids: Vec<&str> = inv
+        .modules
+        .iter()
+        .map(|m| m.component_id.as_str())
+        .collect();
+    assert_eq!(ids, ["a_b", "a_b_2"]);
+    assert_eq!(component_id(&"x".repeat(300)).len(), 120);
+    assert_eq!(component_id("..."), "___");
+    assert_eq!(component_id(""), "module");
+}
+
+#[test]
+fn test_files_by_convention() {
+    use Language::*;
+    for (p, lang, is) in [
+        ("test_a.py", Python, true),
+        ("a_test.py", Python, true),
+        ("conftest.py", Python, true),
+        ("tests/helpers.py", Python, true),
+        ("pkg/test/x.py", Python, true),
+        ("testing.py", Python, false),
+        ("contest.py", Python, false),
+        ("src/a.test.ts", TypeScript, true),
+        ("src/a.spec.tsx", TypeScript, true),
+        ("__tests__/a.js", TypeScript, true),
+        ("src/latest.ts", TypeScript, false),
+        ("src/test.ts", TypeScript, false),
+    ] {
+        assert_eq!(is_test_file(Path::new(p), lang), is, "{p}");
+    }
+}
+
+#[test]
+fn skipped_directories_are_not_read() {
+    let inv = scan_files(&[
+        ("app.py", "def main(): pass\n"),
+        ("node_modules/x/index.py", "def nm(): pass\n"),
+        (".venv/lib/site.py", "def venv(): pass\n"),
+        ("myenv/pyvenv.cfg", "home = /usr\n"),
+        ("myenv/lib/a.py", "def custom_venv(): pass\n"),
+        ("build/lib/b.py", "def built(): pass\n"),
+        ("dist/c.py", "def dist(): pass\n"),
+        ("__pycache__/d.py", "def cache(): pass\n"),
+        ("x.egg-info/e.py", "def egg(): pass\n"),
+        (".pact/f.py", "def pact(): pass\n"),
+        ("stubs.pyi", "def stub() -> int: ...\n"),
+    ]);
+    assert_eq!(names(&inv), ["main"]);
+}
+
+#[test]
+fn package_granularity_merges_files() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("pkg/__init__.py", "def init_fn(): pass\n"),
+            (
+                "pkg/a.py",
+                "def fa(): pass\nclass C:\n    def m(self): pass\n",
+            ),
+            ("pkg/b.py", "def fb(): pass\n"),
+            ("other/c.py", "def fc(): pass\n"),
+        ],
+    );
+    let opts = ScanOptions {
+        granularity: Granularity::Package,
+        ..ScanOptions::default()
+    };
+    let inv = scan(dir.path(), &opts).unwrap();
+    let got: Vec<(&str, Vec<String>)> = inv
+        .modules
+        .iter()
+        .map(|m| {
+            (
+                m.module.as_str(),
+                m.functions
+                    .iter()
+                    .map(|f| f.qualified_name.clone())
+                    .chain(
+                        m.classes
+                            .iter()
+                            .flat_map(|c| c.methods.iter().map(|f| f.qualified_name.clone())),
+                    )
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("other", vec!["c.fc".to_string()]),
+            (
+                "pkg",
+                vec![
+                    "init_fn".into(),
+                    "a.fa".into(),
+                    "b.fb".into(),
+                    "a.C.m".into()
+                ]
+            ),
+        ]
+    );
+    assert_eq!(inv.modules[1].files.len(), 3);
+    assert_eq!(inv.modules[1].classes[0].name, "a.C");
+}
+
+#[test]
+fn language_detection_and_choice() {
+    let files = [
+        ("a.py", "def a(): pass\n"),
+        ("b.ts", "export function b(): void {}\n"),
+        ("c.ts", "export function c(): void {}\n"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), &files);
+    let inv = scan(dir.path(), &ScanOptions::default()).unwrap();
+    assert_eq!(inv.language, Language::TypeScript);
+    assert_eq!(names(&inv), ["b", "c"]);
+    let py = ScanOptions {
+        language: Some(Language::Python),
+        ..ScanOptions::default()
+    };
+    assert_eq!(names(&scan(dir.path(), &py).unwrap()), ["a"]);
+    let no_tests = ScanOptions {
+        include_tests: false,
+        ..ScanOptions::default()
+    };
+    write(
+        dir.path(),
+        &[(
+            "b.test.ts",
+            "import { b } from './b';\nit('x', () => b());\n",
+        )],
+    );
+    let inv = scan(dir.path(), &ScanOptions::default()).unwrap();
+    assert_eq!(inv.test_files, [PathBuf::from("b.test.ts")]);
+    assert_eq!(func(&inv, "b").covered_by, ["b.test.ts::x"]);
+    let inv = scan(dir.path(), &no_tests).unwrap();
+    assert!(inv.test_files.is_empty() && func(&inv, "b").covered_by.is_empty());
+}
+
+#[test]
+fn scan_errors_name_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope");
+    let e = scan(&missing, &ScanOptions::default()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("{}: no such directory", missing.display())
+    );
+    let file = dir.path().join("f.py");
+    fs::write(&file, "x = 1\n").unwrap();
+    let e = scan(&file, &ScanOptions::default()).unwrap_err();
+    assert!(matches!(e, ScanError::NotADirectory { .. }), "{e}");
+    let empty = dir.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    let e = scan(&empty, &ScanOptions::default()).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ScanError::Empty {
+                dirs_not_read: 0,
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+/// Odd files: every one is read without a panic, and what can be listed is.
+#[test]
+fn odd_files_never_panic() {
+    let python = [
+        "",
+        "\u{feff}def bom(x: int) -> int: return x\n",
+        "def crlf(a,\r\n        b):\r\n    return a\r\n",
+        "def tabs(a):\n\tif a:\n\t\treturn 1\n",
+        "def ünïcode(ä: \"Ö\") -> 'ü': pass\n",
+        "def no_body(",
+        "@decorator_without_def\n",
+        "class Weird(*bases, **kw, metaclass=M):\n    def m(self, /): pass\n",
+        "def lam(f=lambda x=1, *a, **k: (yield)): pass\n",
+        "def m(x):\n    match x:\n        case [1, *rest] if rest: pass\n        case {'k': v}: pass\n        case _: pass\n",
+        "def f(x):\n    return f\"{x!r:>{width}} {f'{x}'}\"\n",
+        "print 'python 2'\ndef after(): pass\n",
+        "def d(*, a): pass\ndef e(a, /): pass\ndef g(*args, b=1, **kwargs): pass\n",
+        "async def a():\n    async with x as y:\n        async for i in y:\n            await i\n",
+        "def t():\n    try:\n        pass\n    except* ValueError:\n        pass\n",
+        "__all__ = 'not a list'\ndef x(): pass\n",
+        "__all__: list[str]\ndef y(): pass\n",
+        "if True:\n    def in_if(): pass\nelse:\n    def in_if(): pass\n",
+        &"(".repeat(5000),
+        &format!("x = {}\n", "[".repeat(3000)),
+        &"def f():\n    pass\n".repeat(2000),
+        &"# comment\n".repeat(20_000),
+        &format!("def test_chain():\n    a{}()\n", ".b".repeat(100_000)),
+    ];
+    for (i, text) in python.iter().enumerate() {
+        let rel = PathBuf::from(format!("m{i}.py"));
+        let u = python::analyze(text, &rel, "m").unwrap();
+        assert!(u.lines <= text.len() + 1);
+        python::analyze_test(text, &rel, "tests.m").unwrap();
+    }
+    let u = python::analyze(python[1], Path::new("a.py"), "a").unwrap();
+    assert_eq!(u.functions[0].name, "bom");
+    let u = python::analyze(python[17], Path::new("a.py"), "a").unwrap();
+    assert_eq!(u.functions.len(), 2, "both branches' definitions");
+    let ts = [
+        "",
+        "export function (",
+        "export default class { method() {} }",
+        "export const a = 1, b = () => 2, c = function named() {};",
+        "export class X { @dec() m(@p x: number): void {} get g() { return 1 } set g(v) {} }",
+        "export function jsx() { return <div>{x ? <a/> : null}</div>; }",
+        "export const t = `unterminated ${",
+        "module.exports = function () {};",
+        "module.exports = class Named {};",
+        "exports.a.b = 1; module.exports.x = y;",
+        "export { a as default, b as 'string name' };",
+        "describe(); it(); test.each()(); describe('x', 5);",
+        &"(".repeat(5000),
+        &"if (a) {".repeat(3000),
+        &format!("it('chain', () => a{}());", ".b".repeat(100_000)),
+    ];
+    let ctx = Context {
+        root_name: "r".into(),
+        language: Language::TypeScript,
+        packages: HashSet::new(),
+        package_name: Some("r".into()),
+    };
+    for (i, text) in ts.iter().enumerate() {
+        for kind in [FileKind::TypeScript, FileKind::Tsx, FileKind::JavaScript] {
+            let rel = PathBuf::from(format!("m{i}.ts"));
+            typescript::analyze(kind, text, &rel, "m").unwrap();
+            typescript::analyze_test(kind, text, &rel, &ctx).unwrap();
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Token soup in both languages: never a panic, lines always counted.
+    #[test]
+    fn token_soup_never_panics(tokens in proptest::collection::vec(
+        proptest::sample::select(vec![
+            "def ", "class ", "async ", "lambda", "(", ")", "[", "]", "{", "}", ":", ",", "=",
+            "->", "*", "**", "/", "@", "\n", "    ", "if ", "elif ", "else", "for ", "while ",
+            "and ", "or ", "match ", "case ", "try", "except ", "assert ", "x", "y", "_z",
+            "__all__", "'s'", "f'{x}'", "\"\"\"", "#", "export ", "function ", "const ", "=>",
+            "?", "??", "&&", "||", "`", "${", "import ", "from ", "require(", "it(", "describe(",
+            "\\", "é", "\r",
+        ]),
+        0..200,
+    )) {
+        let text: String = tokens.concat();
+        let rel = Path::new("m.py");
+        let u = python::analyze(&text, rel, "m").unwrap();
+        proptest::prop_assert_eq!(u.lines, syntax::count_lines(&text));
+        python::analyze_test(&text, rel, "m").unwrap();
+        let ctx = Context {
+            root_name: String::new(),
+            language: Language::TypeScript,
+            packages: HashSet::new(),
+            package_name: None,
+        };
+        for kind in [FileKind::TypeScript, FileKind::Tsx, FileKind::JavaScript] {
+            typescript::analyze(kind, &text, Path::new("m.ts"), "m").unwrap();
+            typescript::analyze_test(kind, &text, Path::new("m.test.ts"), &ctx).unwrap();
+        }
+    }
+}

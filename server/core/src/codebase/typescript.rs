@@ -571,29 +571,34 @@ enum Callee {
     Test,
 }
 
-fn callee(f: Node, src: &str) -> Option<Callee> {
-    let base = |name: &str| match name {
-        "describe" | "context" | "suite" => Some(Callee::Describe),
-        "it" | "test" | "specify" => Some(Callee::Test),
-        _ => None,
-    };
-    match f.kind() {
-        "identifier" => base(text(f, src)),
-        "member_expression" => {
-            let obj = f.child_by_field_name("object")?;
-            let prop = text(f.child_by_field_name("property")?, src);
-            if !matches!(
-                prop,
-                "only" | "skip" | "todo" | "concurrent" | "sequential" | "each" | "failing"
-            ) {
-                return None;
+/// Whether a call to `f` declares a suite (`describe`, `describe.only`) or a test (`it`,
+/// `test.skip`, `test.each(table)`); chains of at most a few links.
+fn callee(mut f: Node, src: &str) -> Option<Callee> {
+    for _ in 0..8 {
+        match f.kind() {
+            "identifier" => {
+                return match text(f, src) {
+                    "describe" | "context" | "suite" => Some(Callee::Describe),
+                    "it" | "test" | "specify" => Some(Callee::Test),
+                    _ => None,
+                };
             }
-            callee(obj, src)
+            "member_expression" => {
+                let prop = text(f.child_by_field_name("property")?, src);
+                if !matches!(
+                    prop,
+                    "only" | "skip" | "todo" | "concurrent" | "sequential" | "each" | "failing"
+                ) {
+                    return None;
+                }
+                f = f.child_by_field_name("object")?;
+            }
+            // `test.each(table)(title, fn)`
+            "call_expression" => f = f.child_by_field_name("function")?,
+            _ => return None,
         }
-        // `test.each(table)(title, fn)`
-        "call_expression" => callee(f.child_by_field_name("function")?, src),
-        _ => None,
     }
+    None
 }
 
 /// Analyzes a test file. `None` only if the grammar cannot be loaded.
@@ -806,16 +811,22 @@ fn js_calls(node: Node, src: &str) -> Vec<Call> {
     out
 }
 
-fn dotted(n: Node, src: &str) -> Option<String> {
-    match n.kind() {
-        "identifier" | "this" => Some(text(n, src).to_string()),
-        "member_expression" => {
-            let obj = dotted(n.child_by_field_name("object")?, src)?;
-            let prop = n.child_by_field_name("property")?;
-            Some(format!("{obj}.{}", text(prop, src)))
+/// `a.b.c` when `n` is a chain of names (of at most 48), else `None`.
+fn dotted(mut n: Node, src: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    while n.kind() == "member_expression" {
+        if parts.len() > 48 {
+            return None;
         }
-        _ => None,
+        parts.push(text(n.child_by_field_name("property")?, src));
+        n = n.child_by_field_name("object")?;
     }
+    if !matches!(n.kind(), "identifier" | "this") {
+        return None;
+    }
+    parts.push(text(n, src));
+    parts.reverse();
+    Some(parts.join("."))
 }
 
 /// Where an import specifier of the test file at `rel` points.
@@ -887,18 +898,28 @@ fn smells(root: Node, src: &str, rel: &Path) -> Vec<Smell> {
         if spec != "child_process" && spec != "node:child_process" {
             continue;
         }
-        for b in descendants(binding) {
+        // The module itself (`import cp from`, `* as cp`, `const cp = require`), or its
+        // functions (`{ exec }`, `{ exec: run }`).
+        let mut pending = vec![binding];
+        while let Some(b) = pending.pop() {
             match b.kind() {
-                "identifier" | "shorthand_property_identifier_pattern" => {
-                    let name = text(b, src).to_string();
-                    let parent_kind = b.parent().map(|p| p.kind()).unwrap_or("");
-                    if matches!(
-                        parent_kind,
-                        "import_clause" | "namespace_import" | "variable_declarator"
-                    ) {
-                        cp_modules.insert(name);
-                    } else {
-                        shell_fns.insert(name);
+                "identifier" => {
+                    cp_modules.insert(text(b, src).to_string());
+                }
+                "import_clause" | "namespace_import" => pending.extend(named_children(b)),
+                "named_imports" | "object_pattern" => {
+                    for spec in named_children(b) {
+                        let local = match spec.kind() {
+                            "import_specifier" => spec
+                                .child_by_field_name("alias")
+                                .or_else(|| spec.child_by_field_name("name")),
+                            "pair_pattern" => spec.child_by_field_name("value"),
+                            "shorthand_property_identifier_pattern" => Some(spec),
+                            _ => None,
+                        };
+                        if let Some(l) = local {
+                            shell_fns.insert(text(l, src).to_string());
+                        }
                     }
                 }
                 _ => {}
@@ -1100,21 +1121,33 @@ fn secret_assignment(name: &str, value: Node, src: &str) -> Option<(SmellKind, S
     })
 }
 
+/// Nodes of a condition looked at (a condition holding more is not read further).
+const MAX_CONDITION_NODES: usize = 2048;
+
 fn auth_branch(cond: Node, src: &str) -> Option<(SmellKind, String)> {
-    for n in descendants(cond) {
+    // The names that are called (`f()`, `x.f()`); `Node::parent` walks from the root each time.
+    let mut called: HashSet<usize> = HashSet::new();
+    for n in descendants(cond).take(MAX_CONDITION_NODES) {
+        if n.kind() == "call_expression"
+            && let Some(f) = n.child_by_field_name("function")
+        {
+            match f.kind() {
+                "identifier" => {
+                    called.insert(f.id());
+                }
+                "member_expression" => {
+                    if let Some(p) = f.child_by_field_name("property") {
+                        called.insert(p.id());
+                    }
+                }
+                _ => {}
+            }
+        }
         let name = match n.kind() {
             "identifier" | "property_identifier" => text(n, src),
             _ => continue,
         };
-        let is_callee = n.parent().is_some_and(|p| {
-            (p.kind() == "call_expression" && p.child_by_field_name("function") == Some(n))
-                || (p.kind() == "member_expression"
-                    && p.child_by_field_name("property") == Some(n)
-                    && p.parent().is_some_and(|g| {
-                        g.kind() == "call_expression"
-                            && g.child_by_field_name("function") == Some(p)
-                    }))
-        });
+        let is_callee = called.contains(&n.id());
         if security::auth_name(name) || (is_callee && security::auth_call(name)) {
             return Some((
                 SmellKind::AuthBranch,
