@@ -950,82 +950,46 @@ fn read_and_parse(root: &Path, c: &Candidate, max: u64, ctx: &Context) -> Result
 type FnRef = (usize, usize, usize);
 const FREE: usize = usize::MAX;
 
+/// Marks each listed function with the tests that call it. Every lookup goes through a map
+/// keyed by unit and name, so the cost is the calls times the units a call can reach, never
+/// the number of functions that happen to share a name.
 fn map_coverage(units: &mut [Unit], tests: &[TestUnit], ctx: &Context) {
     if tests.is_empty() {
         return;
-    }
-    // name → free functions; class name → classes; method name → methods.
-    let mut free: HashMap<&str, Vec<FnRef>> = HashMap::new();
-    let mut classes: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
-    let mut methods: HashMap<&str, Vec<FnRef>> = HashMap::new();
-    let mut module_units: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (ui, u) in units.iter().enumerate() {
-        module_units.entry(u.module.as_str()).or_default().push(ui);
-        for (fi, f) in u.functions.iter().enumerate() {
-            free.entry(f.name.as_str())
-                .or_default()
-                .push((ui, FREE, fi));
-        }
-        for (ci, c) in u.classes.iter().enumerate() {
-            let short = c.name.rsplit('.').next().unwrap_or(&c.name);
-            classes.entry(short).or_default().push((ui, ci));
-            for (mi, m) in c.methods.iter().enumerate() {
-                methods
-                    .entry(m.name.as_str())
-                    .or_default()
-                    .push((ui, ci, mi));
-            }
-        }
     }
     let ctor = match ctx.language {
         Language::Python => "__init__",
         Language::TypeScript => "constructor",
     };
-    let mut packages: HashSet<&str> = HashSet::new();
-    for u in units.iter() {
-        let m = u.module.as_str();
-        packages.insert(m);
-        for (i, _) in m.match_indices('.') {
-            packages.insert(&m[..i]);
-        }
-    }
-    let index = Index {
-        units,
-        free: &free,
-        classes: &classes,
-        methods: &methods,
-        ctx,
-        ctor,
-        packages,
-    };
     let mut hits: HashMap<FnRef, Vec<&str>> = HashMap::new();
-    for t in tests {
-        let resolver = index.resolver(t);
-        for case in &t.tests {
-            let mut seen: HashSet<FnRef> = HashSet::new();
-            for call in &case.calls {
-                for r in resolver.resolve(call) {
-                    if seen.insert(r) {
-                        hits.entry(r).or_default().push(case.id.as_str());
+    {
+        let index = Index::new(units, ctx, ctor);
+        for t in tests {
+            let resolver = index.resolver(t);
+            for case in &t.tests {
+                let mut seen: HashSet<FnRef> = HashSet::new();
+                for call in &case.calls {
+                    let mut found = Vec::new();
+                    resolver.resolve(call, &mut found);
+                    for r in found {
+                        if seen.insert(r) {
+                            hits.entry(r).or_default().push(case.id.as_str());
+                        }
                     }
                 }
             }
         }
     }
-    let mut hits: Vec<(FnRef, Vec<String>)> = hits
-        .into_iter()
-        .map(|(r, ids)| (r, ids.into_iter().map(str::to_string).collect()))
-        .collect();
-    hits.sort_by_key(|(r, _)| *r);
-    for ((ui, ci, fi), mut ids) in hits {
+    for ((ui, ci, fi), ids) in hits {
+        let mut ids: Vec<String> = ids.into_iter().map(str::to_string).collect();
         ids.sort();
         ids.dedup();
         let f = if ci == FREE {
-            units[ui].functions.get_mut(fi)
+            units.get_mut(ui).and_then(|u| u.functions.get_mut(fi))
         } else {
-            units[ui]
-                .classes
-                .get_mut(ci)
+            units
+                .get_mut(ui)
+                .and_then(|u| u.classes.get_mut(ci))
                 .and_then(|c| c.methods.get_mut(fi))
         };
         if let Some(f) = f {
@@ -1036,16 +1000,71 @@ fn map_coverage(units: &mut [Unit], tests: &[TestUnit], ctx: &Context) {
 
 struct Index<'a> {
     units: &'a [Unit],
-    free: &'a HashMap<&'a str, Vec<FnRef>>,
-    classes: &'a HashMap<&'a str, Vec<(usize, usize)>>,
-    methods: &'a HashMap<&'a str, Vec<FnRef>>,
     ctx: &'a Context,
     ctor: &'static str,
-    /// Every module name and each of its dotted prefixes.
-    packages: HashSet<&'a str>,
+    /// (unit, name) → its free functions of that name.
+    free: HashMap<(usize, &'a str), Vec<FnRef>>,
+    /// (unit, short class name) → its classes of that name.
+    classes: HashMap<(usize, &'a str), Vec<usize>>,
+    /// (unit, method name) → its methods of that name.
+    methods: HashMap<(usize, &'a str), Vec<FnRef>>,
+    /// Module name → its units; Python: also each package → the units under it.
+    units_of: HashMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> Index<'a> {
+    fn new(units: &'a [Unit], ctx: &'a Context, ctor: &'static str) -> Self {
+        let mut ix = Index {
+            units,
+            ctx,
+            ctor,
+            free: HashMap::new(),
+            classes: HashMap::new(),
+            methods: HashMap::new(),
+            units_of: HashMap::new(),
+        };
+        for (ui, u) in units.iter().enumerate() {
+            let m = u.module.as_str();
+            ix.units_of.entry(m).or_default().push(ui);
+            if ctx.language == Language::Python {
+                for (i, _) in m.match_indices('.') {
+                    ix.units_of.entry(&m[..i]).or_default().push(ui);
+                }
+            }
+            for (fi, f) in u.functions.iter().enumerate() {
+                ix.free
+                    .entry((ui, f.name.as_str()))
+                    .or_default()
+                    .push((ui, FREE, fi));
+            }
+            for (ci, c) in u.classes.iter().enumerate() {
+                let short = c.name.rsplit('.').next().unwrap_or(&c.name);
+                ix.classes.entry((ui, short)).or_default().push(ci);
+                for (mi, m) in c.methods.iter().enumerate() {
+                    ix.methods
+                        .entry((ui, m.name.as_str()))
+                        .or_default()
+                        .push((ui, ci, mi));
+                }
+            }
+        }
+        ix
+    }
+
+    /// Calls `f` with each unit `target` reaches: the module, or (Python) a package and every
+    /// module under it (a package re-exports its modules' names); all of them for `Any`.
+    fn each_unit(&self, target: &ImportTarget, mut f: impl FnMut(usize)) {
+        match target {
+            ImportTarget::External => {}
+            ImportTarget::Any => (0..self.units.len()).for_each(f),
+            ImportTarget::Module(m) => {
+                for &ui in self.units_of.get(m.as_str()).into_iter().flatten() {
+                    f(ui);
+                }
+            }
+        }
+    }
+
     fn resolver(&'a self, t: &'a TestUnit) -> Resolver<'a> {
         let mut bindings: HashMap<&str, &Import> = HashMap::new();
         for imp in &t.imports {
@@ -1053,61 +1072,32 @@ impl<'a> Index<'a> {
                 bindings.insert(imp.local.as_str(), imp);
             }
         }
-        // The units this test file imports from (for method calls on objects).
-        let imported: HashSet<usize> = (0..self.units.len())
-            .filter(|&ui| {
-                t.imports
-                    .iter()
-                    .any(|i| self.module_matches(ui, &i.target, None))
-                    || t.star_imports
-                        .iter()
-                        .any(|m| self.module_matches(ui, &ImportTarget::Module(m.clone()), None))
-            })
+        let star: Vec<ImportTarget> = t
+            .star_imports
+            .iter()
+            .map(|m| ImportTarget::Module(m.clone()))
             .collect();
+        // The units this test file imports from (for method calls on objects).
+        let mut imported: HashSet<usize> = HashSet::new();
+        for target in t.imports.iter().map(|i| &i.target).chain(&star) {
+            self.each_unit(target, |ui| {
+                imported.insert(ui);
+            });
+        }
+        let mut imported: Vec<usize> = imported.into_iter().collect();
+        imported.sort_unstable();
         Resolver {
             index: self,
             test: t,
             bindings,
+            star,
             imported,
         }
     }
 
-    /// Whether unit `ui` is (or, through a package re-exporting it, is under) `target`, with
-    /// `sub` (a further attribute path) appended.
-    fn module_matches(&self, ui: usize, target: &ImportTarget, sub: Option<&str>) -> bool {
-        let module = self.units[ui].module.as_str();
-        match target {
-            ImportTarget::External => false,
-            ImportTarget::Any => true,
-            ImportTarget::Module(m) => {
-                let full;
-                let m = match sub {
-                    Some(s) => {
-                        let sep = match self.ctx.language {
-                            Language::Python => ".",
-                            Language::TypeScript => "/",
-                        };
-                        full = format!("{m}{sep}{s}");
-                        full.as_str()
-                    }
-                    None => m.as_str(),
-                };
-                match self.ctx.language {
-                    Language::Python => {
-                        module == m
-                            || module
-                                .strip_prefix(m)
-                                .is_some_and(|rest| rest.starts_with('.'))
-                    }
-                    Language::TypeScript => module == m,
-                }
-            }
-        }
-    }
-
-    /// Whether `name` is a module or package of the codebase (Python).
+    /// Whether `name` is a module or package of the codebase.
     fn is_module(&self, name: &str) -> bool {
-        self.packages.contains(name)
+        self.units_of.contains_key(name)
     }
 }
 
@@ -1115,152 +1105,119 @@ struct Resolver<'a> {
     index: &'a Index<'a>,
     test: &'a TestUnit,
     bindings: HashMap<&'a str, &'a Import>,
-    imported: HashSet<usize>,
+    star: Vec<ImportTarget>,
+    imported: Vec<usize>,
 }
 
 impl Resolver<'_> {
-    fn resolve(&self, call: &Call) -> Vec<FnRef> {
+    fn resolve(&self, call: &Call, out: &mut Vec<FnRef>) {
         let ix = self.index;
-        let mut out = Vec::new();
         match call {
             Call::Bare(name) => {
-                let (target, wanted): (Vec<ImportTarget>, String) =
-                    if let Some(imp) = self.bindings.get(name.as_str()) {
-                        match &imp.name {
-                            Some(orig) => (vec![imp.target.clone()], orig.clone()),
-                            None => return out,
-                        }
-                    } else if self.test.local_defs.contains(name) {
-                        return out;
-                    } else if !self.test.star_imports.is_empty() {
-                        (
-                            self.test
-                                .star_imports
-                                .iter()
-                                .map(|m| ImportTarget::Module(m.clone()))
-                                .collect(),
-                            name.clone(),
-                        )
-                    } else {
-                        return out;
-                    };
-                self.named(&target, &wanted, &mut out);
+                if let Some(imp) = self.bindings.get(name.as_str()) {
+                    if let Some(orig) = &imp.name {
+                        self.named(&imp.target, orig, out);
+                    }
+                } else if !self.test.local_defs.contains(name) {
+                    for target in &self.star {
+                        self.named(target, name, out);
+                    }
+                }
             }
             Call::Attr { object, name } => {
                 let mut segs = object.split('.');
                 let head = segs.next().unwrap_or("");
                 let rest: Vec<&str> = segs.collect();
                 if matches!(head, "self" | "cls" | "this" | "super") {
-                    return out;
+                    return;
                 }
                 if let Some(imp) = self.bindings.get(head) {
-                    let base = match (&imp.target, &imp.name) {
-                        (ImportTarget::Module(m), Some(n)) => {
-                            // `from pkg import mod` then `mod.f()`, or `Class.method()`.
-                            let sub = format!("{m}.{n}");
-                            if ix.ctx.language == Language::Python && ix.is_module(&sub) {
-                                Some(ImportTarget::Module(sub))
-                            } else {
-                                // A class (or object) imported by name: its methods.
-                                if let Some(cands) = ix.classes.get(n.as_str()) {
-                                    for &(ui, ci) in cands {
-                                        if !ix.module_matches(ui, &imp.target, None) {
-                                            continue;
-                                        }
-                                        if let Some(c) = ix.units[ui].classes.get(ci) {
-                                            for (mi, m) in c.methods.iter().enumerate() {
-                                                if m.name == *name {
-                                                    out.push((ui, ci, mi));
-                                                }
-                                            }
+                    let sep = match ix.ctx.language {
+                        Language::Python => ".",
+                        Language::TypeScript => "/",
+                    };
+                    let module = match (&imp.target, &imp.name) {
+                        // `import pkg.mod as m; m.f()`, `import * as m; m.f()`.
+                        (ImportTarget::Module(_) | ImportTarget::Any, None) => {
+                            Some(imp.target.clone())
+                        }
+                        // `from pkg import mod; mod.f()`.
+                        (ImportTarget::Module(m), Some(n))
+                            if ix.ctx.language == Language::Python
+                                && ix.is_module(&format!("{m}.{n}")) =>
+                        {
+                            Some(ImportTarget::Module(format!("{m}.{n}")))
+                        }
+                        // `from mod import Class; Class.method()`.
+                        (target, Some(n)) => {
+                            ix.each_unit(target, |ui| {
+                                for &ci in ix.classes.get(&(ui, n.as_str())).into_iter().flatten() {
+                                    let Some(c) = ix.units[ui].classes.get(ci) else {
+                                        continue;
+                                    };
+                                    for (mi, m) in c.methods.iter().enumerate() {
+                                        if m.name == *name {
+                                            out.push((ui, ci, mi));
                                         }
                                     }
                                 }
-                                None
-                            }
-                        }
-                        (ImportTarget::Module(_), None) | (ImportTarget::Any, None) => {
-                            Some(imp.target.clone())
+                            });
+                            None
                         }
                         _ => None,
                     };
-                    if let Some(base) = base {
-                        let target = match (&base, rest.is_empty()) {
-                            (ImportTarget::Module(m), false) => {
-                                let sep = if ix.ctx.language == Language::Python {
-                                    "."
-                                } else {
-                                    "/"
-                                };
+                    if let Some(module) = module {
+                        let target = match module {
+                            ImportTarget::Module(m) if !rest.is_empty() => {
                                 ImportTarget::Module(format!("{m}{sep}{}", rest.join(sep)))
                             }
-                            _ => base,
+                            other => other,
                         };
-                        self.named(&[target], name, &mut out);
+                        self.named(&target, name, out);
                     }
                     if !out.is_empty() {
-                        return out;
+                        return;
                     }
                 }
                 // A method called on some object: methods of that name in imported modules.
-                if let Some(cands) = ix.methods.get(name.as_str()) {
-                    for &r in cands {
-                        if self.imported.contains(&r.0) {
-                            out.push(r);
-                        }
+                for &ui in &self.imported {
+                    if let Some(found) = ix.methods.get(&(ui, name.as_str())) {
+                        out.extend(found.iter().copied());
                     }
                 }
             }
             Call::Read(name) => {
-                let Some(cands) = ix.methods.get(name.as_str()) else {
-                    return out;
-                };
-                for &(ui, ci, mi) in cands {
-                    let is_property = ix.units[ui]
-                        .classes
-                        .get(ci)
-                        .and_then(|c| c.methods.get(mi))
-                        .is_some_and(|m| m.decorators.iter().any(|d| is_property(d)));
-                    if is_property && self.imported.contains(&ui) {
-                        out.push((ui, ci, mi));
+                for &ui in &self.imported {
+                    for &(u, ci, mi) in ix.methods.get(&(ui, name.as_str())).into_iter().flatten() {
+                        let is_prop = ix.units[u]
+                            .classes
+                            .get(ci)
+                            .and_then(|c| c.methods.get(mi))
+                            .is_some_and(|m| m.decorators.iter().any(|d| is_property(d)));
+                        if is_prop {
+                            out.push((u, ci, mi));
+                        }
                     }
                 }
             }
         }
-        out
     }
 
-    /// Free functions named `name`, or the constructor of classes named `name`, in modules
-    /// matching one of `targets`.
-    fn named(&self, targets: &[ImportTarget], name: &str, out: &mut Vec<FnRef>) {
+    /// Free functions named `name`, or the constructor of classes named `name`, in the units
+    /// `target` reaches (`default`: what a TS/JS module exports as default).
+    fn named(&self, target: &ImportTarget, name: &str, out: &mut Vec<FnRef>) {
         let ix = self.index;
-        let matches = |ui: usize| targets.iter().any(|t| ix.module_matches(ui, t, None));
-        if name == "default" {
-            // TS/JS `import x from`: whatever the module exports as default.
-            for (ui, u) in ix.units.iter().enumerate() {
-                if matches(ui)
-                    && let Some(d) = &u.default_export
-                    && d != "default"
-                {
-                    self.named(&[ImportTarget::Module(u.module.clone())], d, out);
-                }
+        ix.each_unit(target, |ui| {
+            let Some(u) = ix.units.get(ui) else { return };
+            let name = match (name, &u.default_export) {
+                ("default", Some(d)) => d.as_str(),
+                _ => name,
+            };
+            if let Some(found) = ix.free.get(&(ui, name)) {
+                out.extend(found.iter().copied());
             }
-            if let Some(cands) = ix.free.get("default") {
-                out.extend(cands.iter().copied().filter(|r| matches(r.0)));
-            }
-            return;
-        }
-        if let Some(cands) = ix.free.get(name) {
-            out.extend(cands.iter().copied().filter(|r| matches(r.0)));
-        }
-        if let Some(cands) = ix.classes.get(name) {
-            for &(ui, ci) in cands {
-                if !matches(ui) {
-                    continue;
-                }
-                if let Some(c) = ix.units[ui].classes.get(ci)
-                    && c.name.rsplit('.').next() == Some(name)
-                {
+            for &ci in ix.classes.get(&(ui, name)).into_iter().flatten() {
+                if let Some(c) = u.classes.get(ci) {
                     for (mi, m) in c.methods.iter().enumerate() {
                         if m.name == ix.ctor {
                             out.push((ui, ci, mi));
@@ -1268,7 +1225,7 @@ impl Resolver<'_> {
                     }
                 }
             }
-        }
+        });
     }
 }
 
