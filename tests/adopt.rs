@@ -166,6 +166,25 @@ fn adopt_refuses_what_it_cannot_do_and_changes_nothing() {
     );
     assert_eq!(files(&dir), before);
 
+    // TypeScript code: the pact.yaml that would say so is not left behind either.
+    let ts = tempfile::tempdir().expect("tmp");
+    std::fs::create_dir_all(ts.path().join("src")).expect("src");
+    std::fs::write(
+        ts.path().join("src/add.ts"),
+        "export function add(a: number, b: number): number {\n  return a + b;\n}\n",
+    )
+    .expect("ts");
+    let before = files(ts.path());
+    let out = Command::new(env!("CARGO_BIN_EXE_pact"))
+        .args(["adopt", ts.path().to_str().expect("utf-8")])
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("PACT_BACKEND")
+        .output()
+        .expect("pact");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(files(ts.path()), before);
+    assert!(!ts.path().join("pact.yaml").exists() && !ts.path().join(".pact").exists());
+
     // A Pact project already: refused, nothing changed.
     let (_t2, project) = copy_project("sample");
     let before = files(&project);

@@ -1,7 +1,7 @@
-//! Adopting a codebase of several modules: each module is a leaf whose locked tests pass against
-//! the code; the package and the root get contracts integrating their children and locked tests,
-//! so the project validates, and the run waits at the implement phase for `pact run` to
-//! integrate them.
+//! Adopting codebases of several modules, Python and TypeScript: each module is a leaf whose
+//! locked tests pass against the code; the packages and the root get contracts integrating
+//! their children and locked tests, so the project validates, and the run waits at the
+//! implement phase for `pact run` to integrate them.
 
 #[path = "support/keyed.rs"]
 mod keyed;
@@ -175,4 +175,158 @@ async fn a_package_of_modules_is_adopted_and_validates() {
         std::fs::read_to_string(pkg.join("add.py")).expect("add"),
         "def add(a: int, b: int) -> int:\n    return a + b\n"
     );
+}
+
+/// A vitest suite for `cid` of `cases` (function, call, expected).
+fn ts_suite(cid: &str, functions: &[&str], prefix: &str, cases: &[(&str, &str, &str)]) -> Value {
+    let mut code = format!(
+        "import {{ describe, expect, test }} from \"vitest\";\nimport {{ {} }} from \"{cid}\";\n\n",
+        functions.join(", ")
+    );
+    let mut test_cases = Vec::new();
+    for (i, (f, call, want)) in cases.iter().enumerate() {
+        let id = format!("{prefix}{:03}", i + 1);
+        code.push_str(&format!(
+            "describe(\"{f}\", () => {{\n  test(\"test_{}_{f}\", () => {{\n    // {id}: {call}\n    expect({call}).toBe({want});\n  }});\n}});\n\n",
+            id.to_lowercase()
+        ));
+        test_cases
+            .push(json!({"id": id, "description": call, "function": f, "category": "happy_path"}));
+    }
+    json!({"test_cases": test_cases, "generated_code": code})
+}
+
+/// TypeScript: the modules under `src/` are linked through a shim that re-exports them, and
+/// their vitest suites pass against the code as it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_typescript_codebase_is_adopted_under_vitest() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("tsmath");
+    let src = dir.join("src");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    std::fs::write(
+        src.join("add.ts"),
+        "export function add(a: number, b: number): number {\n  return a + b;\n}\n",
+    )
+    .expect("add");
+    std::fs::write(
+        src.join("mul.ts"),
+        "import { add } from \"./add\";\n\nexport function mul(a: number, b: number): number {\n  let total = 0;\n  for (let i = 0; i < b; i++) {\n    total = add(total, a);\n  }\n  return total;\n}\n",
+    )
+    .expect("mul");
+    std::fs::write(dir.join("pact.yaml"), "language: typescript\n").expect("yaml");
+    std::fs::create_dir_all(dir.join(".pact")).expect(".pact");
+
+    let inventory = codebase::scan(&dir, &ScanOptions::default()).expect("scan");
+    let modules = pact_engine::adopt::modules(&inventory);
+    let ids: Vec<&str> = modules.iter().map(|m| m.component.as_str()).collect();
+    assert_eq!(ids, ["src_add", "src_mul"]);
+
+    let num = |name: &str| {
+        json!({"name": name, "description": format!("{name} of two numbers"),
+            "inputs": [{"name": "a", "type_ref": "float"}, {"name": "b", "type_ref": "int"}],
+            "output_type": "float", "error_cases": [], "preconditions": [], "postconditions": []})
+    };
+    let k = Keyed::new();
+    k.push(
+        "contract_author",
+        "src_add",
+        contract("add", vec![num("add")]),
+    );
+    k.push(
+        "contract_author",
+        "src_mul",
+        contract("mul", vec![num("mul")]),
+    );
+    k.push(
+        "contract_author",
+        "root",
+        contract("codebase", vec![num("add"), num("mul")]),
+    );
+    let add = [
+        ("add", "add(2, 3)", "5"),
+        ("add", "add(-1, 1)", "0"),
+        ("add", "add(0, 7)", "7"),
+    ];
+    let mul = [
+        ("mul", "mul(3, 4)", "12"),
+        ("mul", "mul(5, 0)", "0"),
+        ("mul", "mul(2, 1)", "2"),
+    ];
+    k.push(
+        "test_author",
+        "src_add",
+        ts_suite("src_add", &["add"], "TC", &add),
+    );
+    k.push(
+        "test_author",
+        "src_add",
+        ts_suite("src_add", &["add"], "H", &add[..2]),
+    );
+    k.push(
+        "test_author",
+        "src_mul",
+        ts_suite("src_mul", &["mul"], "TC", &mul),
+    );
+    k.push(
+        "test_author",
+        "src_mul",
+        ts_suite("src_mul", &["mul"], "H", &mul[..2]),
+    );
+    let all: Vec<(&str, &str, &str)> = add.iter().chain(mul.iter()).copied().collect();
+    k.push(
+        "test_author",
+        "root",
+        ts_suite("root", &["add", "mul"], "TC", &all),
+    );
+    k.push(
+        "test_author",
+        "root",
+        ts_suite("root", &["add", "mul"], "H", &all[..2]),
+    );
+
+    let project = Project::open(&dir).expect("open");
+    let config = project.config().expect("config");
+    let engine = Engine::new(
+        project.clone(),
+        config,
+        Arc::new(SameForAll {
+            backend: Arc::new(k),
+            budget: None,
+        }),
+        events::ignore(),
+    );
+    let report = Prepared::new(engine, JobKind::Adopt { modules }, "test")
+        .await
+        .map_err(|r| format!("{:?}", r.outcome))
+        .expect("preflight")
+        .execute()
+        .await;
+    let JobOutcome::Adopted { modules } = &report.outcome else {
+        panic!("{report:?}");
+    };
+    for cid in ["src_add", "src_mul"] {
+        let m = modules
+            .iter()
+            .find(|m| m.component == cid)
+            .expect("adopted");
+        assert!(
+            matches!(
+                m.outcome,
+                Adopted::Passed {
+                    passed: 3,
+                    total: 3
+                }
+            ),
+            "{modules:?}"
+        );
+    }
+    let shim = std::fs::read_to_string(dir.join(".pact/implementations/src_mul/src/src_mul.ts"))
+        .expect("shim");
+    assert!(
+        shim.contains("export { mul } from \"./src/mul\";"),
+        "{shim}"
+    );
+    let report = pact_core::gate::validate(&project.docs());
+    assert!(report.passed(), "{:?}", report.findings);
 }

@@ -31,16 +31,25 @@ pub fn adopted_file(src: &Path) -> Option<PathBuf> {
 pub(super) fn link(e: &Engine, m: &AdoptModule) -> Result<()> {
     let root = e.project.root();
     let src = e.project.layout.implementation_src(&m.component);
-    let top = m.module.split('.').next().unwrap_or(&m.module);
-    let from = root.join(&m.import_root);
-    if from.join(top).is_dir() {
-        copy_python(e, &from.join(top), &src.join(top))?;
+    let python = m.language == "python";
+    if python {
+        let top = m.module.split('.').next().unwrap_or(&m.module);
+        let from = root.join(&m.import_root);
+        if from.join(top).is_dir() {
+            copy_tree(e, &from.join(top), &src.join(top), python)?;
+        } else {
+            let file = format!("{top}.py");
+            copy_file(e, &from.join(&file), &src.join(&file))?;
+        }
     } else {
-        copy_file(
-            e,
-            &from.join(format!("{top}.py")),
-            &src.join(format!("{top}.py")),
-        )?;
+        // Relative imports: the module's whole top directory (`src/`), or the file at the root.
+        match m.path.components().next() {
+            Some(first) if m.path.components().count() > 1 => {
+                let top = first.as_os_str();
+                copy_tree(e, &root.join(top), &src.join(top), python)?;
+            }
+            _ => copy_file(e, &root.join(&m.path), &src.join(&m.path))?,
+        }
     }
     let file = m
         .path
@@ -54,9 +63,29 @@ pub(super) fn link(e: &Engine, m: &AdoptModule) -> Result<()> {
     let json = serde_json::to_string_pretty(&marker)
         .map_err(|err| crate::EngineError::Invalid(err.to_string()))?;
     e.project.write_text(&src.join(MARKER), &json)?;
-    e.project
-        .write_text(&src.join(format!("{}.py", m.component)), &shim(m))?;
+    let (name, text) = if python {
+        (format!("{}.py", m.component), shim(m))
+    } else {
+        (format!("{}.ts", m.component), ts_shim(m))
+    };
+    e.project.write_text(&src.join(name), &text)?;
     Ok(())
+}
+
+/// `export { … } from "./src/strings";` (TypeScript resolves the extension; a JavaScript file
+/// is named with its own).
+fn ts_shim(m: &AdoptModule) -> String {
+    let path = m.path.to_string_lossy().replace('\\', "/");
+    let spec = match path.rsplit_once('.') {
+        Some((stem, "ts" | "tsx" | "mts" | "cts")) => stem.to_string(),
+        _ => path.clone(),
+    };
+    format!(
+        "// Adopted: this component's implementation is the existing module {path}, copied\n\
+         // beside this file as it was when it was adopted. A rebuild replaces it with code built\n\
+         // from the contract.\nexport {{ {names} }} from \"./{spec}\";\n",
+        names = m.names.join(", "),
+    )
 }
 
 fn shim(m: &AdoptModule) -> String {
@@ -83,8 +112,9 @@ fn copy_file(e: &Engine, from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The package's Python files, without tests, caches, virtualenvs or links.
-fn copy_python(e: &Engine, from: &Path, to: &Path) -> Result<()> {
+/// The source files under `from` (Python, or TypeScript/JavaScript), without tests, caches,
+/// virtualenvs, `node_modules` or links.
+fn copy_tree(e: &Engine, from: &Path, to: &Path, python: bool) -> Result<()> {
     let Ok(rd) = std::fs::read_dir(from) else {
         return Ok(());
     };
@@ -100,13 +130,25 @@ fn copy_python(e: &Engine, from: &Path, to: &Path) -> Result<()> {
             continue;
         }
         let path = entry.path();
+        let skip_dir = ["tests", "test", "__tests__", "node_modules"].contains(&&*name)
+            || path.join("pyvenv.cfg").exists();
         if kind.is_dir() {
-            if !path.join("pyvenv.cfg").exists() && name != "tests" && name != "test" {
-                copy_python(e, &path, &to.join(&*name))?;
+            if !skip_dir {
+                copy_tree(e, &path, &to.join(&*name), python)?;
             }
-        } else if name.ends_with(".py") && !name.starts_with("test_") {
+        } else if source_file(&name, python) {
             copy_file(e, &path, &to.join(&*name))?;
         }
     }
     Ok(())
+}
+
+fn source_file(name: &str, python: bool) -> bool {
+    if python {
+        return name.ends_with(".py") && !name.starts_with("test_");
+    }
+    let code = [".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"]
+        .iter()
+        .any(|x| name.ends_with(x));
+    code && !name.contains(".test.") && !name.contains(".spec.") && !name.ends_with(".d.ts")
 }

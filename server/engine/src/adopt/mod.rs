@@ -36,6 +36,8 @@ pub struct AdoptModule {
     pub api: String,
     /// The public names the implementation exports.
     pub names: Vec<String>,
+    /// `python` or `typescript` (JavaScript modules too): how the implementation is linked.
+    pub language: String,
 }
 
 /// How adopting one module went.

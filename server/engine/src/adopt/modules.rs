@@ -3,17 +3,19 @@
 //! recorded adoption replays: the same codebase gives the same prompts.
 
 use super::AdoptModule;
-use pact_core::codebase::{FunctionInfo, Inventory, ParamKind};
+use pact_core::codebase::{FunctionInfo, Inventory, Language, ParamKind};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Every module with something public, in the scan's order. A component id that equals a
-/// top-level module or package of the codebase gets `_module` appended: its implementation is a
-/// module of that id that imports the adopted one, and must not shadow it.
+/// top-level Python module or package of the codebase gets `_module` appended: its
+/// implementation is a module of that id that imports the adopted one, and must not shadow it.
 pub fn modules(inv: &Inventory) -> Vec<AdoptModule> {
+    let python = inv.language == Language::Python;
     let tops: HashSet<&str> = inv
         .modules
         .iter()
+        .filter(|_| python)
         .filter_map(|m| m.module.split('.').next())
         .collect();
     inv.modules
@@ -48,9 +50,14 @@ pub fn modules(inv: &Inventory) -> Vec<AdoptModule> {
                 component,
                 module: m.module.clone(),
                 path: m.path.clone(),
-                import_root: import_root(&m.path, &m.module),
+                import_root: if python {
+                    import_root(&m.path, &m.module)
+                } else {
+                    PathBuf::new()
+                },
                 api: api.join("\n"),
                 names,
+                language: if python { "python" } else { "typescript" }.to_string(),
             }
         })
         .collect()
@@ -82,6 +89,7 @@ fn signature(f: &FunctionInfo, indent: &str) -> String {
         .map(|r| format!(" -> {r}"))
         .unwrap_or_default();
     let kw = if f.is_async { "async def" } else { "def" };
+    // One notation for both languages: the contract author reads the source beside it.
     format!("{indent}{kw} {}({}){ret}", f.name, params.join(", "))
 }
 

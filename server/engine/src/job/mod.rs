@@ -394,12 +394,7 @@ fn finish(e: &Engine, kind: JobKind, outcome: JobOutcome) -> JobReport {
 /// A component's last test results, if it has any.
 pub fn component_result(project: &Project, cid: &str) -> Option<ComponentResult> {
     let r = project.load_test_results(cid).ok().flatten()?;
-    let failures: Vec<Failure> = r
-        .failure_details
-        .iter()
-        .take(5)
-        .map(Failure::of)
-        .collect();
+    let failures: Vec<Failure> = r.failure_details.iter().take(5).map(Failure::of).collect();
     Some(ComponentResult {
         component: cid.to_string(),
         passed: r.passed,
