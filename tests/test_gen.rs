@@ -2,8 +2,8 @@
 //! (packaging 24.2, vendored in `tests/fixtures/codebases/packaging`) every public function and
 //! method with the signature and complexity Python's own `ast` gives
 //! (`tests/codebase_inventory.py`), nothing more; a hand-written TypeScript/JavaScript codebase
-//! against its expected inventory; packages; and bad input, which is a clear error, never a
-//! panic.
+//! against its expected inventory; packages; bad input, which is a clear error, never a panic;
+//! and, without `--dry-run`, the hand-over to `pact adopt`.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -406,7 +406,7 @@ fn the_summary_says_what_a_reader_needs() {
         "  src/packaging/licenses/__init__.py:100  eval: `eval()` runs code made from data (in canonicalize_license_expression)",
         "(Python): 16 modules, 132 public functions and methods",
         "Tests: 13 files; 72 of 132 functions called by a test (54%)",
-        "Next: `pact adopt ",
+        "Next: `pact test-gen ",
     ] {
         assert!(out.contains(needle), "{needle:?} not in:\n{out}");
     }
@@ -495,25 +495,7 @@ fn bad_input_is_a_clear_error_with_exit_2() {
             assert!(run.stdout.is_empty(), "{a:?}: {}", run.stdout);
         }
     }
-    // Without --dry-run: the model's step is `pact adopt`'s; nothing is written.
     let pkg = codebases().join("packaging");
-    let before = listing(&pkg);
-    let (run, _) = test_gen(&[pkg.to_str().unwrap()]);
-    assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("is `pact adopt "), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("Nothing was written."),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(listing(&pkg), before);
-    let (run, _) = test_gen(&[codebases().join("strkit").to_str().unwrap()]);
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("`pact adopt` takes Python codebases"),
-        "{}",
-        run.stderr
-    );
     // An unknown language is clap's usage error.
     let (run, _) = test_gen(&[pkg.to_str().unwrap(), "--dry-run", "--language", "cobol"]);
     assert_eq!(run.code, 2);
@@ -521,6 +503,113 @@ fn bad_input_is_a_clear_error_with_exit_2() {
         run.stderr.contains("invalid value 'cobol'"),
         "{}",
         run.stderr
+    );
+    // --json is the inventory's: with --dry-run only.
+    let (run, _) = test_gen(&[pkg.to_str().unwrap(), "--json"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--dry-run"), "{}", run.stderr);
+}
+
+/// The backends' variables: none leaks in from the machine running the tests.
+const BACKEND_VARS: &[&str] = &[
+    "PACT_BACKEND",
+    "PACT_MODEL",
+    "PACT_REPLAY_FILE",
+    "ANTHROPIC_API_KEY",
+    "OPENAI_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "OPENAI_COMPATIBLE_API_KEY",
+];
+
+/// `pact ARGS` without any backend configured by the environment.
+fn pact_offline(args: &[&str]) -> Run {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pact"));
+    c.args(args);
+    for v in BACKEND_VARS {
+        c.env_remove(v);
+    }
+    let out = c.output().expect("run pact");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A copy of a vendored codebase in a temp dir.
+fn copy_codebase(name: &str) -> (tempfile::TempDir, PathBuf) {
+    fn copy(src: &Path, dst: &Path) {
+        std::fs::create_dir_all(dst).expect("mkdir");
+        for e in std::fs::read_dir(src).expect("read_dir").flatten() {
+            let to = dst.join(e.file_name());
+            if e.file_type().expect("type").is_dir() {
+                copy(&e.path(), &to);
+            } else {
+                std::fs::copy(e.path(), &to).expect("copy");
+            }
+        }
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dst = tmp.path().join(name);
+    copy(&codebases().join(name), &dst);
+    (tmp, dst)
+}
+
+#[test]
+fn without_dry_run_a_python_codebase_is_adopted() {
+    // No key and no recording: `pact adopt`'s refusal, word for word, and nothing changed.
+    let (_tmp, dir) = copy_codebase("packaging");
+    let d = dir.to_str().unwrap();
+    let before = listing(&dir);
+    let tg = pact_offline(&["test-gen", d]);
+    let adopt = pact_offline(&["adopt", d]);
+    assert_eq!(tg.code, 2, "{}\n{}", tg.stdout, tg.stderr);
+    assert_eq!(tg.stdout, adopt.stdout);
+    let (first, rest) = tg.stderr.split_once('\n').unwrap();
+    assert!(
+        first.starts_with("test-gen: contracts and contract tests by a model are `pact adopt`'s"),
+        "{first}"
+    );
+    assert_eq!(rest, adopt.stderr);
+    assert!(format!("{}{}", tg.stdout, tg.stderr).contains("ANTHROPIC_API_KEY"));
+    assert_eq!(
+        listing(&dir),
+        before,
+        "a refused adoption leaves nothing behind"
+    );
+
+    // TypeScript/JavaScript goes the same way: whatever `pact adopt` says, test-gen says.
+    let (_tmp, dir) = copy_codebase("strkit");
+    let d = dir.to_str().unwrap();
+    let before = listing(&dir);
+    let tg = pact_offline(&["test-gen", d]);
+    let adopt = pact_offline(&["adopt", d]);
+    assert_eq!(tg.code, adopt.code, "{}\n{}", tg.stdout, tg.stderr);
+    assert_ne!(tg.code, 0, "no model to ask");
+    assert_eq!(tg.stdout, adopt.stdout);
+    assert_eq!(tg.stderr.split_once('\n').unwrap().1, adopt.stderr);
+    assert_eq!(listing(&dir), before);
+
+    // From adopt's recording, offline: the contract and locked tests, run against the code.
+    let (_tmp, dir) = copy_codebase("inflection");
+    let recording = codebases().join("inflection.answers/session.jsonl");
+    let run = pact_offline(&[
+        "test-gen",
+        dir.to_str().unwrap(),
+        "--replay",
+        recording.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("inflection_module (inflection): 245/245 locked tests pass"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        dir.join(".pact/contracts/inflection_module/interface.json")
+            .is_file()
     );
 }
 

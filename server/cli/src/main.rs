@@ -136,14 +136,17 @@ enum Command {
     },
     /// The mechanical pass over an existing Python or TypeScript/JavaScript codebase: modules,
     /// public functions with signatures and cyclomatic complexity, which the codebase's tests
-    /// already call, security smells. `--dry-run` prints it; the model's step is `pact adopt`.
+    /// already call, security smells. `--dry-run` prints it; without it, the codebase goes on
+    /// to `pact adopt` (a contract and locked tests per module, written by a model).
     TestGen {
         dir: PathBuf,
+        #[command(flatten)]
+        opts: cmd::run::RunOpts,
         /// Print the inventory and stop (no model, nothing written).
         #[arg(long)]
         dry_run: bool,
         /// The inventory as one JSON object.
-        #[arg(long)]
+        #[arg(long, requires = "dry_run")]
         json: bool,
         /// The codebase's language (default: the one with more source files).
         #[arg(long, value_enum)]
@@ -519,6 +522,7 @@ fn main() -> ExitCode {
         } => cmd::adopt::run(&dir, &opts, dry_run, json, package),
         Command::TestGen {
             dir,
+            opts,
             dry_run,
             json,
             language,
@@ -526,6 +530,7 @@ fn main() -> ExitCode {
         } => cmd::testgen::run(
             &dir,
             &cmd::testgen::Flags {
+                opts,
                 dry_run,
                 json,
                 language,

@@ -1,8 +1,9 @@
 //! `pact test-gen <dir>`: the mechanical pass over an existing codebase (`pact_core::codebase`):
 //! its modules, public functions with signatures and complexity, which the codebase's tests
 //! already call, and security smells. `--dry-run` prints that inventory (`--json`: the
-//! `Inventory` itself); the model's step, a contract and contract tests per module, is
-//! `pact adopt`'s.
+//! `Inventory` itself). Without it, the model's step — a contract and contract tests per
+//! module — is `pact adopt`'s, which this hands the codebase to (`cmd::adopt::run`: the same
+//! job, flags and output).
 
 use indicatif::{ProgressBar, ProgressStyle};
 use pact_core::codebase::{
@@ -22,6 +23,8 @@ pub enum LanguageArg {
 }
 
 pub struct Flags {
+    /// `--record`/`--replay`, for the model's step.
+    pub opts: super::run::RunOpts,
     pub dry_run: bool,
     pub json: bool,
     pub language: Option<LanguageArg>,
@@ -69,18 +72,11 @@ pub fn run(dir: &Path, flags: &Flags) -> anyhow::Result<ExitCode> {
     let inventory = scanned?;
     if !flags.dry_run {
         let d = dir.display();
-        match inventory.language {
-            Language::Python => anyhow::bail!(
-                "{d}: test-gen's model step (a contract and locked contract tests per module, \
-                 the module linked as the implementation) is `pact adopt {d}`; \
-                 `pact test-gen --dry-run {d}` lists what they would cover. Nothing was written."
-            ),
-            Language::TypeScript => anyhow::bail!(
-                "{d}: contracts and tests written by a model from existing TypeScript/JavaScript \
-                 code are not there yet (`pact adopt` takes Python codebases); \
-                 `pact test-gen --dry-run {d}` lists what they would cover. Nothing was written."
-            ),
-        }
+        eprintln!(
+            "test-gen: contracts and contract tests by a model are `pact adopt`'s: adopting {d} \
+             (`pact test-gen --dry-run {d}` only lists what they cover)"
+        );
+        return super::adopt::run(dir, &flags.opts, false, false, flags.package);
     }
     if flags.json {
         println!("{}", serde_json::to_string_pretty(&inventory)?);
@@ -211,8 +207,8 @@ fn print_inventory(inv: &Inventory, dir: &Path) {
         );
     }
     println!(
-        "Next: `pact adopt {}` has a model write a contract and contract tests for each {unit} \
-         with something public. Nothing was written.",
+        "Next: `pact test-gen {}` hands this to `pact adopt`: a model writes a contract and \
+         contract tests for each {unit} with something public. Nothing was written.",
         dir.display()
     );
 }

@@ -617,3 +617,17 @@ proptest::proptest! {
         }
     }
 }
+
+/// The JSON Schema describes what the JSON is: paths as strings, skipped files as pairs.
+#[cfg(feature = "schema")]
+#[test]
+fn schema_matches_the_json() {
+    let schema = serde_json::to_value(schemars::schema_for!(Inventory)).unwrap();
+    let props = &schema["properties"];
+    assert_eq!(props["root"]["type"], "string");
+    assert_eq!(props["test_files"]["items"]["type"], "string");
+    assert_eq!(props["skipped"]["items"]["type"], "array");
+    let inv = scan_files(&[("a.py", "def f(): pass\n")]);
+    let json = serde_json::to_value(&inv).unwrap();
+    assert!(json["root"].is_string() && json["skipped"].is_array());
+}
