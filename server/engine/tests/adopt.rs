@@ -330,3 +330,78 @@ async fn a_typescript_codebase_is_adopted_under_vitest() {
     let report = pact_core::gate::validate(&project.docs());
     assert!(report.passed(), "{:?}", report.findings);
 }
+
+/// The code is the specification: a test that fails on it goes back to the test author with its
+/// failure, and the corrected suite is the one locked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tests_that_fail_on_the_code_go_back_to_the_test_author() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("calc-repo");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(
+        dir.join("calc.py"),
+        "def add(a: int, b: int) -> int:\n    return a + b\n",
+    )
+    .expect("calc");
+    std::fs::create_dir_all(dir.join(".pact")).expect(".pact");
+    let inventory = codebase::scan(&dir, &ScanOptions::default()).expect("scan");
+    let modules = pact_engine::adopt::modules(&inventory);
+    assert_eq!(modules[0].component, "calc_module");
+
+    let k = Arc::new(Keyed::new());
+    let cid = "calc_module";
+    k.push(
+        "contract_author",
+        cid,
+        contract("calc", vec![function("add", "a", "b", "int")]),
+    );
+    let wrong = [("add", "add(2, 3)", "6"), ("add", "add(0, 7)", "7")];
+    let right = [("add", "add(2, 3)", "5"), ("add", "add(0, 7)", "7")];
+    k.push("test_author", cid, suite(cid, "TC", &wrong));
+    k.push(
+        "test_author",
+        cid,
+        suite(cid, "H", &[("add", "add(-1, 1)", "0")]),
+    );
+    k.push("test_author", cid, suite(cid, "TC", &right));
+
+    let project = Project::open(&dir).expect("open");
+    let config = project.config().expect("config");
+    let engine = Engine::new(
+        project.clone(),
+        config,
+        Arc::new(SameForAll {
+            backend: k.clone(),
+            budget: None,
+        }),
+        events::ignore(),
+    );
+    let report = Prepared::new(engine, JobKind::Adopt { modules }, "test")
+        .await
+        .map_err(|r| format!("{:?}", r.outcome))
+        .expect("preflight")
+        .execute()
+        .await;
+    let JobOutcome::Adopted { modules } = &report.outcome else {
+        panic!("{report:?}");
+    };
+    assert!(
+        matches!(
+            modules[0].outcome,
+            Adopted::Passed {
+                passed: 2,
+                total: 2
+            }
+        ),
+        "{modules:?}"
+    );
+    // The test author was told which test failed on the code, and why.
+    let calls = k.calls.lock().unwrap_or_else(|p| p.into_inner());
+    let asked = calls
+        .iter()
+        .filter(|c| c.role == "test_author")
+        .map(|c| format!("{:?}", c.messages))
+        .find(|m| m.contains("fail against the existing code"))
+        .expect("a revision with the failures");
+    assert!(asked.contains("test_tc001_add"), "{asked}");
+}

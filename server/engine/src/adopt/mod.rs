@@ -137,7 +137,7 @@ pub async fn adopt(e: &Engine, modules: &[AdoptModule], max_revisions: u32) -> R
                     .await?
                 {
                     Err(reason) => Adopted::TestsRejected { reason },
-                    Ok(()) => run_against_code(e, &m.component).await?,
+                    Ok(()) => run_against_code(e, &m.component, max_revisions).await?,
                 }
             }
         };
@@ -198,9 +198,38 @@ pub async fn adopt(e: &Engine, modules: &[AdoptModule], max_revisions: u32) -> R
     })
 }
 
-/// The component's locked tests against the adopted code, recorded as its build.
-async fn run_against_code(e: &Engine, cid: &str) -> Result<Adopted> {
-    let run = crate::build::run_tests(e, cid).await?;
+/// What the test author is told when its tests fail on the code they were written from.
+fn failures_brief(r: &pact_core::model::TestResults) -> String {
+    let lines: Vec<String> = r
+        .failure_details
+        .iter()
+        .take(20)
+        .map(|f| format!("- {}: {}", f.test_id, Failure::of(f).message))
+        .collect();
+    format!(
+        "These tests fail against the existing code, which is the specification: fix each test \
+         so it checks what the code does (keep the test only if the code is plainly wrong):\n{}",
+        lines.join("\n")
+    )
+}
+
+/// The component's locked tests against the adopted code, recorded as its build. The code is
+/// the specification: tests that fail on it go back to the test author with their failures
+/// (up to `max_revisions` times); those still failing are reported, each a bug found in the
+/// code or a wrong test.
+async fn run_against_code(e: &Engine, cid: &str, max_revisions: u32) -> Result<Adopted> {
+    let mut run = crate::build::run_tests(e, cid).await?;
+    for _ in 0..max_revisions {
+        if run.results.all_passed() {
+            break;
+        }
+        let brief = failures_brief(&run.results);
+        match crate::phases::adopt::revise_tests(e, cid, max_revisions, &brief).await? {
+            Ok(()) => run = crate::build::run_tests(e, cid).await?,
+            // New tests that fail the gate: the locked ones stay, with their failures.
+            Err(_) => break,
+        }
+    }
     let r = &run.results;
     let passed = r.all_passed();
     crate::build::record_adopted(e, cid, passed)?;

@@ -69,6 +69,17 @@ pub(crate) async fn tests_from_contract(
     super::test_authoring::author_tests(e, cid, language(e), max_revisions).await
 }
 
+/// New tests for `cid`, asked with `brief` (its tests fail on the adopted code), through the
+/// same gate, lock and red-first as the first ones.
+pub(crate) async fn revise_tests(
+    e: &Engine,
+    cid: &str,
+    max_revisions: u32,
+    brief: &str,
+) -> Result<std::result::Result<(), String>> {
+    super::test_authoring::author_tests_with(e, cid, language(e), max_revisions, Some(brief)).await
+}
+
 /// A package node of an adopted tree: its contract written like any parent's (from its
 /// children's contracts, which it integrates), then its tests. The integrate phase builds it.
 pub(crate) async fn parent(
