@@ -174,6 +174,12 @@ pub fn print(report: &JobReport, dir: &Path) -> ExitCode {
                     }
                 };
                 println!("  {} ({}): {what}", m.component, m.module);
+                if !m.untyped.is_empty() {
+                    println!(
+                        "    untyped in the code (the contract's types are a reading of it; check them): {}",
+                        m.untyped.join(", ")
+                    );
+                }
             }
             let leaves = modules
                 .iter()

@@ -38,6 +38,9 @@ pub struct AdoptModule {
     pub names: Vec<String>,
     /// `python` or `typescript` (JavaScript modules too): how the implementation is linked.
     pub language: String,
+    /// Public functions the code gives no types for (a parameter or the result): their
+    /// contract's types are the model's reading of the code, flagged for a person to check.
+    pub untyped: Vec<String>,
 }
 
 /// How adopting one module went.
@@ -76,6 +79,8 @@ pub struct AdoptedComponent {
     pub component: String,
     pub module: String,
     pub path: PathBuf,
+    /// Its public functions without types in the code (see [`AdoptModule::untyped`]).
+    pub untyped: Vec<String>,
     #[serde(flatten)]
     pub outcome: Adopted,
 }
@@ -145,6 +150,7 @@ pub async fn adopt(e: &Engine, modules: &[AdoptModule], max_revisions: u32) -> R
             component: m.component.clone(),
             module: m.module.clone(),
             path: m.path.clone(),
+            untyped: m.untyped.clone(),
             outcome,
         });
     }
@@ -174,6 +180,7 @@ pub async fn adopt(e: &Engine, modules: &[AdoptModule], max_revisions: u32) -> R
             component: cid.to_string(),
             module: node.name.clone(),
             path: PathBuf::new(),
+            untyped: Vec::new(),
             outcome,
         });
     }

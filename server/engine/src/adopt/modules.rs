@@ -58,6 +58,13 @@ pub fn modules(inv: &Inventory) -> Vec<AdoptModule> {
                 api: api.join("\n"),
                 names,
                 language: if python { "python" } else { "typescript" }.to_string(),
+                untyped: m
+                    .functions
+                    .iter()
+                    .chain(m.classes.iter().flat_map(|c| c.methods.iter()))
+                    .filter(|f| f.untyped)
+                    .map(|f| f.qualified_name.clone())
+                    .collect(),
             }
         })
         .collect()
