@@ -146,7 +146,8 @@ fn range(n: Node) -> TextRange {
     TextRange::new(n.start_byte(), n.end_byte())
 }
 
-fn text_of<'t>(n: Node, text: &'t str) -> &'t str {
+/// The source text of `n` (empty if the range is not on character boundaries).
+pub(crate) fn text_of<'t>(n: Node, text: &'t str) -> &'t str {
     text.get(n.start_byte()..n.end_byte()).unwrap_or("")
 }
 
@@ -190,8 +191,8 @@ fn syntax_errors(root: Node, text: &str) -> Vec<SyntaxError> {
     out
 }
 
-/// Pre-order walk of `node` and everything under it.
-fn descendants(node: Node) -> impl Iterator<Item = Node> {
+/// Pre-order walk of `node` and everything under it (also the codebase scan's walk).
+pub(crate) fn descendants(node: Node) -> impl Iterator<Item = Node> {
     let mut cursor = node.walk();
     let mut next = Some(node);
     std::iter::from_fn(move || {

@@ -42,6 +42,35 @@ fn suite(cid: &str, prefix: &str, cases: &[(&str, &str, &str)]) -> Value {
     json!({"test_cases": test_cases, "generated_code": code})
 }
 
+/// Runs the adoption of `modules` on `project` through the job API, answered by `backend`,
+/// and returns what it reports of each component.
+async fn adopt(
+    project: &Project,
+    backend: Arc<Keyed>,
+    modules: Vec<pact_engine::adopt::AdoptModule>,
+) -> Vec<pact_engine::adopt::AdoptedComponent> {
+    let config = project.config().expect("config");
+    let engine = Engine::new(
+        project.clone(),
+        config,
+        Arc::new(SameForAll {
+            backend,
+            budget: None,
+        }),
+        events::ignore(),
+    );
+    let report = Prepared::new(engine, JobKind::Adopt { modules }, "test")
+        .await
+        .map_err(|r| format!("{:?}", r.outcome))
+        .expect("preflight")
+        .execute()
+        .await;
+    match report.outcome {
+        JobOutcome::Adopted { modules } => modules,
+        other => panic!("{other:?}"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_package_of_modules_is_adopted_and_validates() {
     let tmp = tempfile::tempdir().expect("tmp");
@@ -116,25 +145,8 @@ async fn a_package_of_modules_is_adopted_and_validates() {
     }
 
     let project = Project::open(&dir).expect("open");
-    let config = project.config().expect("config");
-    let engine = Engine::new(
-        project.clone(),
-        config,
-        Arc::new(SameForAll {
-            backend: Arc::new(k),
-            budget: None,
-        }),
-        events::ignore(),
-    );
-    let report = Prepared::new(engine, JobKind::Adopt { modules }, "test")
-        .await
-        .map_err(|r| format!("{:?}", r.outcome))
-        .expect("preflight")
-        .execute()
-        .await;
-    let JobOutcome::Adopted { modules } = &report.outcome else {
-        panic!("{report:?}");
-    };
+    let modules = adopt(&project, Arc::new(k), modules).await;
+    let modules = &modules;
     let outcome = |cid: &str| {
         modules
             .iter()
@@ -286,25 +298,8 @@ async fn a_typescript_codebase_is_adopted_under_vitest() {
     );
 
     let project = Project::open(&dir).expect("open");
-    let config = project.config().expect("config");
-    let engine = Engine::new(
-        project.clone(),
-        config,
-        Arc::new(SameForAll {
-            backend: Arc::new(k),
-            budget: None,
-        }),
-        events::ignore(),
-    );
-    let report = Prepared::new(engine, JobKind::Adopt { modules }, "test")
-        .await
-        .map_err(|r| format!("{:?}", r.outcome))
-        .expect("preflight")
-        .execute()
-        .await;
-    let JobOutcome::Adopted { modules } = &report.outcome else {
-        panic!("{report:?}");
-    };
+    let modules = adopt(&project, Arc::new(k), modules).await;
+    let modules = &modules;
     for cid in ["src_add", "src_mul"] {
         let m = modules
             .iter()
@@ -366,25 +361,8 @@ async fn tests_that_fail_on_the_code_go_back_to_the_test_author() {
     k.push("test_author", cid, suite(cid, "TC", &right));
 
     let project = Project::open(&dir).expect("open");
-    let config = project.config().expect("config");
-    let engine = Engine::new(
-        project.clone(),
-        config,
-        Arc::new(SameForAll {
-            backend: k.clone(),
-            budget: None,
-        }),
-        events::ignore(),
-    );
-    let report = Prepared::new(engine, JobKind::Adopt { modules }, "test")
-        .await
-        .map_err(|r| format!("{:?}", r.outcome))
-        .expect("preflight")
-        .execute()
-        .await;
-    let JobOutcome::Adopted { modules } = &report.outcome else {
-        panic!("{report:?}");
-    };
+    let modules = adopt(&project, k.clone(), modules).await;
+    let modules = &modules;
     assert!(
         matches!(
             modules[0].outcome,

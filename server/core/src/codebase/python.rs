@@ -736,15 +736,15 @@ fn smell(n: Node, src: &str) -> Option<(SmellKind, String)> {
                 "attribute" => text(left.child_by_field_name("attribute")?, src),
                 _ => return None,
             };
-            secret_assignment(name, n.child_by_field_name("right")?, src)
+            security::secret_assignment(name, n.child_by_field_name("right")?, src)
         }
         "keyword_argument" => {
             let name = text(n.child_by_field_name("name")?, src);
-            secret_assignment(name, n.child_by_field_name("value")?, src)
+            security::secret_assignment(name, n.child_by_field_name("value")?, src)
         }
         "pair" => {
             let key = literal_string(n.child_by_field_name("key")?, src)?;
-            secret_assignment(&key, n.child_by_field_name("value")?, src)
+            security::secret_assignment(&key, n.child_by_field_name("value")?, src)
         }
         "string" => {
             if let Some(s) = literal_string(n, src)
@@ -809,19 +809,6 @@ fn string_shape(n: Node, src: &str) -> String {
         }
     }
     out
-}
-
-fn secret_assignment(name: &str, value: Node, src: &str) -> Option<(SmellKind, String)> {
-    if !security::secret_name(name) {
-        return None;
-    }
-    let value = literal_string(unparen(value), src)?;
-    security::secret_value(&value).then(|| {
-        (
-            SmellKind::HardcodedSecret,
-            format!("`{name}` is given a hard-coded string: a credential belongs in the environment or a secret store"),
-        )
-    })
 }
 
 /// Nodes of a condition looked at (a condition holding more is not read further).

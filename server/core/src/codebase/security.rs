@@ -193,6 +193,25 @@ pub(super) fn sql_like(text: &str) -> bool {
         || (starts("WITH ") && t.contains(" SELECT "))
 }
 
+/// A hard-coded string given to a name that looks like a credential (either language: the
+/// value is a literal string either way).
+pub(super) fn secret_assignment(
+    name: &str,
+    value: tree_sitter::Node,
+    src: &str,
+) -> Option<(super::SmellKind, String)> {
+    if !secret_name(name) {
+        return None;
+    }
+    let value = super::syntax::literal_string(super::syntax::unparen(value), src)?;
+    secret_value(&value).then(|| {
+        (
+            super::SmellKind::HardcodedSecret,
+            format!("`{name}` is given a hard-coded string: a credential belongs in the environment or a secret store"),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,10 +32,7 @@ pub(super) fn parse(kind: FileKind, text: &str) -> Option<Tree> {
     }
 }
 
-/// The source text of `n` (empty if the range is not on character boundaries).
-pub(super) fn text<'t>(n: Node, src: &'t str) -> &'t str {
-    src.get(n.start_byte()..n.end_byte()).unwrap_or("")
-}
+pub(super) use crate::testcode::text_of as text;
 
 /// Source text as the inventory shows it: one line as it is; text over several lines with
 /// each line trimmed and the non-empty ones joined by one space.
@@ -86,32 +83,7 @@ pub(super) fn first_error_line(tree: &Tree) -> Option<usize> {
         .map(line)
 }
 
-/// Pre-order walk of `node` and everything under it, without recursion.
-pub(super) fn descendants(node: Node) -> impl Iterator<Item = Node> {
-    let mut cursor = node.walk();
-    let mut next = Some(node);
-    std::iter::from_fn(move || {
-        let current = next?;
-        next = None;
-        if cursor.goto_first_child() {
-            next = Some(cursor.node());
-        } else {
-            loop {
-                if cursor.node() == node {
-                    break;
-                }
-                if cursor.goto_next_sibling() {
-                    next = Some(cursor.node());
-                    break;
-                }
-                if !cursor.goto_parent() {
-                    break;
-                }
-            }
-        }
-        Some(current)
-    })
-}
+pub(super) use crate::testcode::descendants;
 
 /// Named children of `n`, collected (tree-sitter's iterator borrows a cursor).
 pub(super) fn named_children(n: Node) -> Vec<Node> {

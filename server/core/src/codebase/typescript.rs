@@ -1037,7 +1037,7 @@ fn smell(
             if name.kind() != "identifier" {
                 return None;
             }
-            secret_assignment(text(name, src), n.child_by_field_name("value")?, src)
+            security::secret_assignment(text(name, src), n.child_by_field_name("value")?, src)
         }
         "assignment_expression" => {
             let left = n.child_by_field_name("left")?;
@@ -1046,14 +1046,14 @@ fn smell(
                 "member_expression" => text(left.child_by_field_name("property")?, src),
                 _ => return None,
             };
-            secret_assignment(name, n.child_by_field_name("right")?, src)
+            security::secret_assignment(name, n.child_by_field_name("right")?, src)
         }
         "pair" | "public_field_definition" => {
             let key = n
                 .child_by_field_name("key")
                 .or_else(|| n.child_by_field_name("name"))?;
             let key = literal_string(key, src).unwrap_or_else(|| text(key, src).to_string());
-            secret_assignment(&key, n.child_by_field_name("value")?, src)
+            security::secret_assignment(&key, n.child_by_field_name("value")?, src)
         }
         "string" | "template_string" => {
             if let Some(s) = literal_string(n, src) {
@@ -1106,19 +1106,6 @@ fn template_shape(n: Node, src: &str) -> String {
         }
     }
     out
-}
-
-fn secret_assignment(name: &str, value: Node, src: &str) -> Option<(SmellKind, String)> {
-    if !security::secret_name(name) {
-        return None;
-    }
-    let value = literal_string(unparen(value), src)?;
-    security::secret_value(&value).then(|| {
-        (
-            SmellKind::HardcodedSecret,
-            format!("`{name}` is given a hard-coded string: a credential belongs in the environment or a secret store"),
-        )
-    })
 }
 
 /// Nodes of a condition looked at (a condition holding more is not read further).
