@@ -640,19 +640,12 @@ fn checklist_answers_what_the_project_answers() {
 
 /// `pact` with no backend, model or global configuration from the machine running the tests.
 fn pact_clean(args: &[&str], config_dir: &Path) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_pact"))
-        .args(args)
-        .env("PACT_CONFIG", config_dir.join("config.yaml"))
-        .env_remove("PACT_BACKEND")
-        .env_remove("PACT_MODEL")
-        .env_remove("PACT_REPLAY_FILE")
-        .output()
-        .expect("run pact");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    pact_with(args, |cmd| {
+        cmd.env("PACT_CONFIG", config_dir.join("config.yaml"))
+            .env_remove("PACT_BACKEND")
+            .env_remove("PACT_MODEL")
+            .env_remove("PACT_REPLAY_FILE");
+    })
 }
 
 #[test]

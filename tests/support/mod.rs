@@ -15,10 +15,15 @@ pub struct Run {
 }
 
 pub fn pact(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_pact"))
-        .args(args)
-        .output()
-        .expect("run pact");
+    pact_with(args, |_| {})
+}
+
+/// [`pact`], with the command adjusted first (its environment, say).
+pub fn pact_with(args: &[&str], adjust: impl FnOnce(&mut Command)) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pact"));
+    cmd.args(args);
+    adjust(&mut cmd);
+    let out = cmd.output().expect("run pact");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

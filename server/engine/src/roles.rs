@@ -87,6 +87,18 @@ fn type_spec_schema() -> Value {
         "description": {"type": "string"}}})
 }
 
+/// `req` with what the gate found in the previous answer (the same words for every role, so a
+/// recorded session replays).
+fn with_findings(req: LlmRequest, what: &str, findings: &[String]) -> LlmRequest {
+    if findings.is_empty() {
+        return req;
+    }
+    req.user(format!(
+        "The previous {what} failed the validation gate:\n- {}\nFix every finding.",
+        findings.join("\n- ")
+    ))
+}
+
 pub fn contract_schema() -> Value {
     json!({"type": "object", "required": ["name", "description", "types", "functions", "invariants"],
         "$defs": {
@@ -122,7 +134,7 @@ pub fn contract(
     findings: &[String],
 ) -> LlmRequest {
     let deps_text: Vec<String> = deps.iter().map(|c| contract_brief(c)).collect();
-    let mut req = LlmRequest::new(CONTRACT_AUTHOR, "ComponentContract", contract_schema())
+    let req = LlmRequest::new(CONTRACT_AUTHOR, "ComponentContract", contract_schema())
         .system("You write the typed interface contract of one component: its types (every non-builtin name a \
 type ref uses must be defined here; builtins are str int float bool None bytes dict list tuple set Optional \
 Any), its functions with typed inputs, output type, error cases (raised exception types), pre- and \
@@ -133,13 +145,7 @@ postconditions, and its invariants. Contracts are the product: precise, testable
         ))
         .phase("contract")
         .component(cid);
-    if !findings.is_empty() {
-        req = req.user(format!(
-            "The previous contract failed the validation gate:\n- {}\nFix every finding.",
-            findings.join("\n- ")
-        ));
-    }
-    req
+    with_findings(req, "contract", findings)
 }
 
 /// Asks for the contract an existing module already fulfils: the code is the specification, so
@@ -152,7 +158,7 @@ pub fn adopt_contract(
     api: &str,
     findings: &[String],
 ) -> LlmRequest {
-    let mut req = LlmRequest::new(CONTRACT_AUTHOR, "ComponentContract", contract_schema())
+    let req = LlmRequest::new(CONTRACT_AUTHOR, "ComponentContract", contract_schema())
         .system("You write the typed interface contract of an existing module, from its source: one \
 function contract per public function listed, with the same name and parameters; typed inputs and \
 output (use the type hints; where the code has none, infer the type from the code, and use Any only \
@@ -164,13 +170,7 @@ and testably.")
         ))
         .phase("contract")
         .component(cid);
-    if !findings.is_empty() {
-        req = req.user(format!(
-            "The previous contract failed the validation gate:\n- {}\nFix every finding.",
-            findings.join("\n- ")
-        ));
-    }
-    req
+    with_findings(req, "contract", findings)
 }
 
 pub fn tests_schema() -> Value {
@@ -198,7 +198,7 @@ pub fn tests(
         TestLanguage::TypeScript => format!("vitest. Import from \"{cid}\"."),
         TestLanguage::JavaScript => format!("node:test with node:assert. Require \"{cid}\"."),
     };
-    let mut req = LlmRequest::new(TEST_AUTHOR, "ContractTestSuite", tests_schema())
+    let req = LlmRequest::new(TEST_AUTHOR, "ContractTestSuite", tests_schema())
         .system("You write the executable contract tests of one component. Tests are law: every function gets \
 happy-path, edge-case and error-case tests, every test asserts something that fails on a wrong \
 implementation, test names are `test_<case id lowercased>_<what>` and each test's docstring starts with its case \
@@ -209,13 +209,7 @@ id. Test only through the contract's interface. Never skip a test.")
         ))
         .phase("test")
         .component(cid);
-    if !findings.is_empty() {
-        req = req.user(format!(
-            "The previous tests failed the validation gate:\n- {}\nFix every finding.",
-            findings.join("\n- ")
-        ));
-    }
-    req
+    with_findings(req, "tests", findings)
 }
 
 /// The held-out suite: written like the visible one, but with different inputs, and never shown

@@ -26,18 +26,9 @@ pub(crate) async fn contract_from_source(
             &roles::adopt_contract(cid, module, source, api, &findings),
         )
         .await?;
-        let mut obj = v.as_object().cloned().unwrap_or_default();
-        // The engine, not the agent, decides identity and dependencies.
-        obj.insert("component_id".into(), cid.into());
-        if obj
-            .get("name")
-            .and_then(Value::as_str)
-            .is_none_or(str::is_empty)
-        {
-            obj.insert("name".into(), module.into());
-        }
-        obj.insert("dependencies".into(), Value::Array(Vec::new()));
-        obj.entry("version").or_insert(1.into());
+        // The engine, not the agent, decides identity and dependencies (none: a module's
+        // imports are its own business).
+        let obj = super::decompose::identify(v, cid, module, Vec::new());
         let contract: ComponentContract = parse(Value::Object(obj), "contract")?;
         super::decompose::save_contract(e, &contract)?;
         e.audit(

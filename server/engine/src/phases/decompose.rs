@@ -152,6 +152,28 @@ pub(super) fn findings_for(e: &Engine, cid: &str, codes_of_tests: bool) -> Vec<F
         .collect()
 }
 
+/// A contract the model answered, with what the engine decides put in: the component's id,
+/// its name (`name` when the answer gave none), its dependencies, and version 1 if unset.
+pub(super) fn identify(
+    v: Value,
+    cid: &str,
+    name: &str,
+    dependencies: Vec<Value>,
+) -> serde_json::Map<String, Value> {
+    let mut obj = v.as_object().cloned().unwrap_or_default();
+    obj.insert("component_id".into(), cid.into());
+    if obj
+        .get("name")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        obj.insert("name".into(), name.into());
+    }
+    obj.insert("dependencies".into(), Value::Array(dependencies));
+    obj.entry("version").or_insert(1.into());
+    obj
+}
+
 /// Saves a contract with its interface stub beside it (the agents' code-shaped view of it).
 pub(super) fn save_contract(e: &Engine, contract: &ComponentContract) -> Result<()> {
     e.project.save_contract(contract)?;
@@ -198,24 +220,12 @@ pub(super) async fn author_contract(
             ),
         )
         .await?;
-        let mut obj = v.as_object().cloned().unwrap_or_default();
         // The engine, not the agent, decides identity and dependencies.
-        obj.insert("component_id".into(), cid.into());
-        if obj
-            .get("name")
-            .and_then(Value::as_str)
-            .is_none_or(str::is_empty)
-        {
-            obj.insert("name".into(), node.name.clone().into());
-        }
-        obj.insert(
-            "dependencies".into(),
-            deps.iter()
-                .map(|d| Value::from(d.component_id.clone()))
-                .collect::<Vec<_>>()
-                .into(),
-        );
-        obj.entry("version").or_insert(1.into());
+        let deps = deps
+            .iter()
+            .map(|d| Value::from(d.component_id.clone()))
+            .collect();
+        let obj = identify(v, cid, &node.name, deps);
         let contract: ComponentContract = parse(Value::Object(obj), "contract")?;
         save_contract(e, &contract)?;
         let problems = findings_for(e, cid, false);
