@@ -3,7 +3,7 @@
 //! `inflection.answers/session.jsonl` (server/engine/examples/record_adopt.rs made it). The
 //! contract tests run for real against the adopted code, in the sandbox.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! otherwise; and the Claude Code plugin in `editors/claude-code` against the documented rules
 //! for its manifest, hooks, MCP servers and commands.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use std::io::Write;

@@ -1,6 +1,6 @@
 //! The core CLI end to end: human output (snapshots), init, status, components, tree, log, design.
 
-mod support;
+use crate::support;
 
 use support::*;
 

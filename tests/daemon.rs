@@ -1,7 +1,7 @@
 //! `pact daemon`, `pact signal`, `pact stop`, `pact status` end to end with the real binary:
 //! the offline example planned, then steered through the daemon's pipe to completion.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -1,7 +1,7 @@
 //! `pact doctor` end to end: what a machine without Python, Node.js or git is told, what a
 //! complete one is told, and that a key's value never reaches the output.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

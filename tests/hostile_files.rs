@@ -2,11 +2,9 @@
 //! language server, and the spelling of a project's path.
 #![cfg(unix)]
 
-#[path = "support/lsp_client.rs"]
-mod lsp_client;
-#[path = "support/special_files.rs"]
-mod special_files;
-mod support;
+use crate::support;
+use crate::support::lsp_client;
+use crate::support::special_files;
 
 use lsp_client::*;
 use serde_json::{Value, json};

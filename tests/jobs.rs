@@ -4,9 +4,8 @@
 //! counts of a broken project agree on every surface; the server words its messages for the
 //! client it talks to.
 
-#[path = "support/lsp_client.rs"]
-mod lsp_client;
-mod support;
+use crate::support;
+use crate::support::lsp_client;
 
 use lsp_client::*;
 use serde_json::{Value, json};

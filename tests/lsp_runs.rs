@@ -8,9 +8,8 @@
 
 #[path = "../server/lsp/tests/support/editor_runs.rs"]
 mod editor_runs;
-#[path = "support/lsp_client.rs"]
-mod lsp_client;
-mod support;
+use crate::support;
+use crate::support::lsp_client;
 
 use editor_runs::*;
 use lsp_client::*;

@@ -3,7 +3,7 @@
 //! directory. The client (tests/mcp/client.py) initializes, lists the tools, calls them with
 //! progress, cancels one, reads a resource, and prints what it saw; this file checks it.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

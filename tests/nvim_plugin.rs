@@ -17,7 +17,7 @@
 //! Skipped (loudly) only when `nvim` (or `python3`, for the stand-in) is missing and `CI` is
 //! not set; in CI both must run. `PACT_TEST_NVIM` picks another Neovim binary.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::fs::File;

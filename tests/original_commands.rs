@@ -2,7 +2,7 @@
 //! projects: resume, tasks and export-tasks, analyze, checklist, cost, clean, diff, directive.
 //! Each refusal exits 2 with the file or argument named and leaves every file as it was.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

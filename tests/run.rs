@@ -1,7 +1,7 @@
 //! The pipeline from the command line: the offline example end to end under real pytest, a
 //! kill -9 at any moment then a resume, a refused second job, `pact build`, and the interview.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! `pact watch`, `pact report`, `pact incidents`, `pact incident` and `pact health` with the
 //! real binary, on the reference sample project built from its recorded artifacts.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};

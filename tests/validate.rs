@@ -1,10 +1,9 @@
 //! The validation gate end to end: the real `pact validate` on the reference projects (same
 //! details as the original) and on projects broken in every way we check.
 
+use crate::support;
 #[cfg(unix)]
-#[path = "support/special_files.rs"]
-mod special_files;
-mod support;
+use crate::support::special_files;
 
 use serde_json::{Value, json};
 use support::*;

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 mod files;
+pub mod lsp_client;
+pub mod special_files;
 pub use files::*;
 
 use std::path::Path;

@@ -207,16 +207,21 @@ struct Files {
 }
 
 impl Files {
-    fn create(p: &Project) -> Result<Self> {
+    /// Makes the pipe and opens it for reading *before* the pid file says a daemon is there:
+    /// a sender who sees the pid file always finds a reader (a pipe without one refuses the
+    /// sender, who would then be told that no daemon runs).
+    #[cfg(unix)]
+    fn create(p: &Project) -> Result<(Self, Inbox)> {
         let io = |e: std::io::Error| EngineError::Invalid(format!("cannot set up the daemon: {e}"));
         let me = std::process::id();
         std::fs::create_dir_all(p.layout.pact_dir()).map_err(io)?;
         let _ = std::fs::remove_file(shutdown_path(p));
         let fifo = dispatch_path(p);
         make_fifo(&fifo).map_err(io)?;
+        let inbox = Inbox::open(&fifo)?;
         let pid = pid_path(p);
         pact_core::store::fsio::write_atomic(&pid, format!("{me}\n").as_bytes()).map_err(io)?;
-        Ok(Self { pid, fifo, me })
+        Ok((Self { pid, fifo, me }, inbox))
     }
 }
 
@@ -251,13 +256,6 @@ fn make_fifo(path: &Path) -> std::io::Result<()> {
         return Err(std::io::Error::last_os_error());
     }
     Ok(())
-}
-
-#[cfg(not(unix))]
-fn make_fifo(_: &Path) -> std::io::Result<()> {
-    Err(std::io::Error::other(
-        "the daemon needs a Unix system (named pipes)",
-    ))
 }
 
 /// The reading end of the pipe, kept open (with a writer of our own, so that senders closing
@@ -390,8 +388,7 @@ pub async fn run(
     log: Log<'_>,
 ) -> Result<DaemonExit> {
     let e = &mut job.engine;
-    let files = Files::create(&e.project)?;
-    let mut inbox = Inbox::open(&files.fifo)?;
+    let (files, mut inbox) = Files::create(&e.project)?;
     e.audit("daemon_start", format!("pid {}", files.me))?;
     log(&format!(
         "daemon started (pid {}); send directives with `pact signal {}`",

@@ -3,8 +3,7 @@
 //! their children and locked tests, so the project validates, and the run waits at the
 //! implement phase for `pact run` to integrate them.
 
-#[path = "support/keyed.rs"]
-mod keyed;
+use crate::support::keyed;
 
 use keyed::Keyed;
 use pact_core::codebase::{self, ScanOptions};

@@ -11,12 +11,9 @@
 //! One file though over 800 lines: the cheat catalogue reads as one table, each attack beside
 //! the refusal it must meet, all on the one arena (the planned example, a scripted code agent).
 
-#[path = "support/keyed.rs"]
-mod keyed;
-#[path = "support/script.rs"]
-mod script;
-#[path = "support/setup.rs"]
-mod setup;
+use crate::support::keyed;
+use crate::support::script;
+use crate::support::setup;
 
 use keyed::Keyed;
 use pact_core::store::Project;
@@ -1136,7 +1133,7 @@ async fn the_parents_api_key_is_out_of_reach() {
         let template = template();
         let out = tokio::process::Command::new(std::env::current_exe().expect("test binary"))
             .args([
-                "the_parents_api_key_is_out_of_reach",
+                "adversarial::the_parents_api_key_is_out_of_reach",
                 "--exact",
                 "--nocapture",
             ])

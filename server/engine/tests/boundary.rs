@@ -1,9 +1,7 @@
 //! The contract boundary end to end, on the reference sample: each component's contract tests
 //! run against its implementation in another sandboxed process, through generated proxies.
 
-mod support {
-    pub mod runtime;
-}
+use crate::support;
 
 use pact_core::model::{ComponentContract, TestLanguage};
 use pact_engine::harness::{TestJob, run};

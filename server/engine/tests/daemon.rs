@@ -2,12 +2,9 @@
 //! named pipe — malformed ones are rejected and change nothing, remedies and settings apply in
 //! memory, a resume carries the run to completion — and it stops on request or when idle.
 
-#[path = "support/fixture.rs"]
-mod fixture;
-#[path = "support/keyed.rs"]
-mod keyed;
-#[path = "support/script.rs"]
-mod script;
+use crate::support::fixture;
+use crate::support::keyed;
+use crate::support::script;
 
 use keyed::Keyed;
 use pact_core::model::RunStatus;

@@ -1,8 +1,6 @@
 //! The harness against real pytest and node: passing, failing, crashing, hanging code.
 
-mod support {
-    pub mod runtime;
-}
+use crate::support;
 
 use pact_core::model::TestLanguage;
 use pact_engine::harness::{HarnessOptions, TestJob, run};
@@ -215,12 +213,7 @@ async fn code_under_test_cannot_shadow_pytest_or_touch_the_project() {
 
 // ── TypeScript under vitest ────────────────────────────────────────────────────────────────
 
-/// The managed vitest (`support/node.rs` would load `support/runtime.rs` a second time).
-mod node {
-    pub fn node_modules_or_skip(_test: &str) -> Option<std::path::PathBuf> {
-        Some(super::support::runtime::vitest().1)
-    }
-}
+use crate::support::node;
 
 fn ts_opts(node_modules: std::path::PathBuf) -> HarnessOptions {
     HarnessOptions {

@@ -2,12 +2,9 @@
 //! thresholds from pact.yaml, and a real run that pauses on a critical condition with remedies
 //! (and never changes its configuration), resumes past it, or never pauses when disabled.
 
-#[path = "support/fixture.rs"]
-mod fixture;
-#[path = "support/keyed.rs"]
-mod keyed;
-#[path = "support/script.rs"]
-mod script;
+use crate::support::fixture;
+use crate::support::keyed;
+use crate::support::script;
 
 use fixture::project;
 

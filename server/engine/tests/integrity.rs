@@ -2,12 +2,9 @@
 //! project, is caught; held-out tests expose code fitted to the visible ones; red-first catches
 //! vacuous tests; mutation scores tell a weak suite from a strong one; certification goes stale.
 
-#[path = "support/keyed.rs"]
-mod keyed;
-#[path = "support/script.rs"]
-mod script;
-#[path = "support/setup.rs"]
-mod setup;
+use crate::support::keyed;
+use crate::support::script;
+use crate::support::setup;
 
 use keyed::Keyed;
 use pact_engine::build::{BuildMode, build_component};

@@ -4,12 +4,9 @@
 //! suite goes back to the test author with its surviving mutants, and a suite still weak after
 //! its revisions keeps the component from being done.
 
-#[path = "support/keyed.rs"]
-mod keyed;
-#[path = "support/script.rs"]
-mod script;
-#[path = "support/setup.rs"]
-mod setup;
+use crate::support::keyed;
+use crate::support::script;
+use crate::support::setup;
 
 use keyed::Keyed;
 use pact_core::gate::Code;

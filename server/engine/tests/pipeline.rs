@@ -1,12 +1,9 @@
 //! The pipeline end to end with scripted agents and real pytest: every phase, bad answers at
 //! each step, parallel and competitive builds, resume after a kill, and budget exhaustion.
 
-#[path = "support/keyed.rs"]
-mod keyed;
-#[path = "support/script.rs"]
-mod script;
-#[path = "support/setup.rs"]
-mod setup;
+use crate::support::keyed;
+use crate::support::script;
+use crate::support::setup;
 
 use keyed::Keyed;
 use pact_core::model::{RunStatus, TaskStatus};

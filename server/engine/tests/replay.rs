@@ -2,14 +2,9 @@
 //! looked up by) carry nothing of its directory — not its name, its path or the machine — so a
 //! recorded session replays from a copy, a clone or `pact run .`.
 
-#[path = "support/fixture.rs"]
-mod fixture;
-#[path = "support/keyed.rs"]
-mod keyed;
-#[path = "support/script.rs"]
-mod script;
-#[path = "support/setup.rs"]
-mod setup;
+use crate::support::fixture;
+use crate::support::keyed;
+use crate::support::setup;
 
 use pact_core::store::Project;
 use pact_engine::Outcome;

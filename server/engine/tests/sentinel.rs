@@ -3,12 +3,9 @@
 //! pytest), refusals and rollbacks, every budget window with an injected clock, and the
 //! watchers — a log rotated and truncated while watched, and the webhook.
 
-#[path = "support/fixture.rs"]
-mod fixture;
-#[path = "support/keyed.rs"]
-mod keyed;
-#[path = "support/script.rs"]
-mod script;
+use crate::support::fixture;
+use crate::support::keyed;
+use crate::support::script;
 
 use keyed::Keyed;
 use pact_core::config::MonitoringBudget;

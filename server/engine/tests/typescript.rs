@@ -2,12 +2,9 @@
 //! vitest: contracts, visible and held-out vitest suites that fail against the interface stubs
 //! and pass against the implementations, every component built and integrated.
 
-#[path = "support/csvstats.rs"]
-mod csvstats;
-#[path = "support/keyed.rs"]
-mod keyed;
-#[path = "support/node.rs"]
-mod node;
+use crate::support::csvstats;
+use crate::support::keyed;
+use crate::support::node;
 
 use csvstats::ORDER;
 use keyed::Keyed;

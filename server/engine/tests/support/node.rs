@@ -2,8 +2,7 @@
 //! `support/runtime.rs`), made once per machine. A test never skips for want of it.
 #![allow(dead_code)]
 
-#[path = "runtime.rs"]
-mod runtime;
+use super::runtime;
 
 use std::path::PathBuf;
 
