@@ -4,6 +4,7 @@
 
 mod files;
 pub mod lsp_client;
+#[cfg(unix)]
 pub mod special_files;
 pub use files::*;
 

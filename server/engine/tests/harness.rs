@@ -1,6 +1,7 @@
 //! The harness against real pytest and node: passing, failing, crashing, hanging code.
 
 use crate::support;
+use crate::support::node;
 
 use pact_core::model::TestLanguage;
 use pact_engine::harness::{HarnessOptions, TestJob, run};
@@ -212,8 +213,6 @@ async fn code_under_test_cannot_shadow_pytest_or_touch_the_project() {
 }
 
 // ── TypeScript under vitest ────────────────────────────────────────────────────────────────
-
-use crate::support::node;
 
 fn ts_opts(node_modules: std::path::PathBuf) -> HarnessOptions {
     HarnessOptions {
