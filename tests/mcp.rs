@@ -56,12 +56,17 @@ fn an_agent_validates_builds_and_cancels_over_mcp() {
     let python = client_python();
     let (_tmp, example) = example();
     let (_tmp2, broken) = copy_project("broken_unresolved_type");
+    let (_tmp3, hostile) = copy_project("broken_unresolved_type");
+    let fifo = hostile.join(".pact/contracts/counter/interface.json");
+    std::fs::remove_file(&fifo).expect("remove the contract");
+    crate::support::special_files::mkfifo(&fifo);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/mcp/client.py");
     let out = Command::new(&python)
         .arg(&script)
         .arg(env!("CARGO_BIN_EXE_pact"))
         .arg(&example)
         .arg(&broken)
+        .arg(&hostile)
         .env_remove("ANTHROPIC_API_KEY")
         .output()
         .expect("run the MCP client");
@@ -130,6 +135,27 @@ fn an_agent_validates_builds_and_cancels_over_mcp() {
             .is_some_and(|t| t.contains("unresolved-type"))
     );
     assert_eq!(v["missing_project"]["is_error"], true);
+    assert_eq!(
+        v["missing_project"]["text"][0],
+        "/nonexistent/pact-project: no such directory"
+    );
+    // No path out of the project, and no hang on a special file (the bounded reader).
+    let outside = &v["contract_outside"];
+    assert_eq!(outside["is_error"], true);
+    assert!(
+        outside["text"][0]
+            .as_str()
+            .is_some_and(|t| t.starts_with("`../../etc` is not a component id")),
+        "{outside}"
+    );
+    let fifo = &v["contract_fifo"];
+    assert_eq!(fifo["is_error"], true);
+    assert!(
+        fifo["text"][0].as_str().is_some_and(
+            |t| t.ends_with("interface.json is a FIFO (named pipe), not a regular file")
+        ),
+        "{fifo}"
+    );
 
     // Decompose and build offline, with progress notifications.
     assert_eq!(v["decompose"]["is_error"], false, "{}", v["decompose"]);

@@ -1,7 +1,7 @@
 """Drives `pact mcp` with the official MCP Python SDK's client (not ours) over stdio and prints
 what it saw as one JSON object; tests/mcp.rs makes the assertions.
 
-    python client.py PACT_BIN EXAMPLE_DIR BROKEN_DIR
+    python client.py PACT_BIN EXAMPLE_DIR BROKEN_DIR HOSTILE_DIR
 """
 
 import asyncio
@@ -21,7 +21,7 @@ def structured(result):
     }
 
 
-async def main(pact, example, broken):
+async def main(pact, example, broken, hostile):
     out = {}
     params = StdioServerParameters(command=pact, args=["mcp", example])
     async with stdio_client(params) as (read, write):
@@ -46,6 +46,13 @@ async def main(pact, example, broken):
             out["explain_unknown"] = structured(await session.call_tool("explain", {"code": "unresolved-typo"}))
             out["missing_project"] = structured(
                 await session.call_tool("status", {"project": "/nonexistent/pact-project"})
+            )
+            # A component id that climbs out of .pact/contracts, and a contract that is a FIFO.
+            out["contract_outside"] = structured(
+                await session.call_tool("contract", {"project": broken, "component": "../../etc"})
+            )
+            out["contract_fifo"] = structured(
+                await session.call_tool("contract", {"project": hostile, "component": "counter"})
             )
 
             # Decompose the offline example (replay backend), with progress.
@@ -122,4 +129,4 @@ async def main(pact, example, broken):
 
 
 if __name__ == "__main__":
-    anyio.run(main, sys.argv[1], sys.argv[2], sys.argv[3])
+    anyio.run(main, sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4])

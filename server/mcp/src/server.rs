@@ -67,7 +67,8 @@ impl PactServer {
             Some(p) => self.root.join(p),
             None => self.root.clone(),
         };
-        Project::open(&dir).map_err(|e| format!("{}: {e}", dir.display()))
+        // Its errors name the directory (or pact.yaml, with the line) already.
+        Project::open(&dir).map_err(|e| e.to_string())
     }
 
     /// A read-only tool's answer about the project `arg` names: `f` gives the value and its
@@ -382,14 +383,23 @@ impl PactServer {
 
 /// The `contract` tool's answer for `cid`, or why there is none.
 fn contract_view(project: &Project, cid: &str) -> Result<ContractView, String> {
+    // An id is a path segment under .pact/contracts: `../x` or `a/b` would read elsewhere.
+    pact_core::ids::check_component_id(cid).map_err(|e| {
+        format!("`{cid}` is not a component id ({e}); the `components` tool lists the components.")
+    })?;
     let layout = &project.layout;
     let path = layout.contract(cid);
-    let text = std::fs::read_to_string(&path).map_err(|_| {
-        format!(
-            "No contract for `{cid}` ({} does not exist); the `components` tool lists the components.",
-            path.display()
-        )
-    })?;
+    // The bounded reader: a FIFO or a device in a contract's place must not hang the server.
+    let text = match pact_core::store::fsio::read_text(&path, pact_core::json::max_bytes(&path)) {
+        Ok(Some(text)) => text,
+        Ok(None) => {
+            return Err(format!(
+                "No contract for `{cid}` ({} does not exist); the `components` tool lists the components.",
+                path.display()
+            ));
+        }
+        Err(e) => return Err(format!("{} {e}", path.display())),
+    };
     let contract: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| format!("{}: not valid JSON: {e}", path.display()))?;
     let functions = contract
