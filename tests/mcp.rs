@@ -224,3 +224,34 @@ fn an_agent_validates_builds_and_cancels_over_mcp() {
     let read: Value = serde_json::from_str(text).expect("json");
     assert_eq!(read["component_id"], "tokenizer");
 }
+
+/// A client gone before `initialize` (or one that sends only junk, a line over rmcp's 16 MB
+/// limit among it) ends the server with a word on stderr, not in silence.
+#[test]
+fn a_client_that_never_initializes_is_told_why_the_server_ends() {
+    use std::io::Write;
+    for junk in [Vec::new(), vec![b'a'; 17 << 20], b"{not json\n".to_vec()] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pact"))
+            .arg("mcp")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("pact mcp");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let _ = stdin.write_all(&junk);
+        drop(stdin);
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            out.stdout.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert_eq!(
+            stderr.trim(),
+            "error: pact mcp: connection closed: initialize request"
+        );
+    }
+}

@@ -633,7 +633,9 @@ fn main() -> ExitCode {
             let root = dir
                 .or_else(|| std::env::current_dir().ok())
                 .unwrap_or_else(|| PathBuf::from("."));
-            Ok(pact_mcp::run_stdio(root))
+            pact_mcp::run_stdio(root)
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(|e| anyhow::anyhow!("pact mcp: {e:#}"))
         }
     };
     if let Some(status) = out::exit_status() {

@@ -26,10 +26,12 @@ pub async fn serve_stdio(root: PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `pact mcp`: serves on stdio and returns the process's exit code. Nothing but the protocol is
-/// written to stdout; with `PACT_LOG` set (`info`, `pact_engine=debug`, …) a log goes to stderr,
-/// which MCP clients keep as the server's log.
-pub fn run_stdio(root: PathBuf) -> std::process::ExitCode {
+/// `pact mcp`: serves on stdio until the client closes the connection. Nothing but the protocol
+/// is written to stdout; with `PACT_LOG` set (`info`, `pact_engine=debug`, …) a log goes to
+/// stderr, which MCP clients keep as the server's log. An error that ends the server (a client
+/// gone before `initialize`, no async runtime) is returned for the CLI to print: without
+/// `PACT_LOG` it would otherwise end the process without a word.
+pub fn run_stdio(root: PathBuf) -> anyhow::Result<()> {
     if let Ok(spec) = std::env::var("PACT_LOG") {
         let _ = tracing_subscriber::fmt()
             .with_writer(std::io::stderr)
@@ -37,22 +39,10 @@ pub fn run_stdio(root: PathBuf) -> std::process::ExitCode {
             .with_env_filter(tracing_subscriber::EnvFilter::new(spec))
             .try_init();
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread()
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            tracing::error!("pact mcp: cannot start the async runtime: {e}");
-            return std::process::ExitCode::from(2);
-        }
-    };
-    match rt.block_on(serve_stdio(root)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("pact mcp: {e:#}");
-            std::process::ExitCode::from(2)
-        }
-    }
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+    rt.block_on(serve_stdio(root))
 }
