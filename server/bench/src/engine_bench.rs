@@ -116,10 +116,7 @@ async fn time_build(n: usize, delay: Duration, concurrency: usize) -> anyhow::Re
     let tmp = tempfile::tempdir()?;
     let (project, ids) = planned(&tmp.path().join("bench"), n)?;
     let config = project.config()?;
-    let backends = Arc::new(SameForAll {
-        backend: Arc::new(Delayed(delay)),
-        budget: None,
-    });
+    let backends = SameForAll::unbudgeted(Arc::new(Delayed(delay)));
     let mut engine = Engine::new(project, config, backends, events::ignore());
     engine.runner = Arc::new(InstantPass);
     let mode = BuildMode {

@@ -41,10 +41,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let engine = Engine::new(
         project,
         config,
-        Arc::new(SameForAll {
-            backend,
-            budget: None,
-        }),
+        SameForAll::unbudgeted(backend),
         events::ignore(),
     );
     let outcome = engine.run().await?;

@@ -69,6 +69,17 @@ pub struct SameForAll {
     pub budget: Option<Arc<BudgetTracker>>,
 }
 
+impl SameForAll {
+    /// One backend for every role and no budget of its own: what scripted, recorded and
+    /// benchmarked runs use.
+    pub fn unbudgeted(backend: Arc<dyn Backend>) -> Arc<Self> {
+        Arc::new(Self {
+            backend,
+            budget: None,
+        })
+    }
+}
+
 impl Backends for SameForAll {
     fn for_role(&self, _role: &str) -> Result<Arc<dyn Backend>, AgentError> {
         Ok(self.backend.clone())

@@ -25,20 +25,38 @@ fn contract(name: &str, functions: Vec<Value>) -> Value {
         "functions": functions, "invariants": ["pure"]})
 }
 
-/// A suite for `cid` of `cases` (function, call, expected).
-fn suite(cid: &str, prefix: &str, cases: &[(&str, &str, &str)]) -> Value {
-    let mut code = format!("from {cid} import *\n\n");
+/// A suite of `cases` (function, call, expected): `header`, then each case as `test` writes it
+/// from its id (`prefix` and a number), function, call and expected value.
+fn suite_of(
+    header: String,
+    prefix: &str,
+    cases: &[(&str, &str, &str)],
+    test: impl Fn(&str, &str, &str, &str) -> String,
+) -> Value {
+    let mut code = header;
     let mut test_cases = Vec::new();
     for (i, (f, call, want)) in cases.iter().enumerate() {
         let id = format!("{prefix}{:03}", i + 1);
-        code.push_str(&format!(
-            "def test_{}_{f}():\n    \"\"\"{id}: {call}\"\"\"\n    assert {call} == {want}\n\n\n",
-            id.to_lowercase()
-        ));
+        code.push_str(&test(&id, f, call, want));
         test_cases
             .push(json!({"id": id, "description": call, "function": f, "category": "happy_path"}));
     }
     json!({"test_cases": test_cases, "generated_code": code})
+}
+
+/// A pytest suite for `cid` of `cases` (function, call, expected).
+fn suite(cid: &str, prefix: &str, cases: &[(&str, &str, &str)]) -> Value {
+    suite_of(
+        format!("from {cid} import *\n\n"),
+        prefix,
+        cases,
+        |id, f, call, want| {
+            format!(
+                "def test_{}_{f}():\n    \"\"\"{id}: {call}\"\"\"\n    assert {call} == {want}\n\n\n",
+                id.to_lowercase()
+            )
+        },
+    )
 }
 
 /// Runs the adoption of `modules` on `project` through the job API, answered by `backend`,
@@ -52,10 +70,7 @@ async fn adopt(
     let engine = Engine::new(
         project.clone(),
         config,
-        Arc::new(SameForAll {
-            backend,
-            budget: None,
-        }),
+        SameForAll::unbudgeted(backend),
         events::ignore(),
     );
     let report = Prepared::new(engine, JobKind::Adopt { modules }, "test")
@@ -190,21 +205,16 @@ async fn a_package_of_modules_is_adopted_and_validates() {
 
 /// A vitest suite for `cid` of `cases` (function, call, expected).
 fn ts_suite(cid: &str, functions: &[&str], prefix: &str, cases: &[(&str, &str, &str)]) -> Value {
-    let mut code = format!(
+    let header = format!(
         "import {{ describe, expect, test }} from \"vitest\";\nimport {{ {} }} from \"{cid}\";\n\n",
         functions.join(", ")
     );
-    let mut test_cases = Vec::new();
-    for (i, (f, call, want)) in cases.iter().enumerate() {
-        let id = format!("{prefix}{:03}", i + 1);
-        code.push_str(&format!(
+    suite_of(header, prefix, cases, |id, f, call, want| {
+        format!(
             "describe(\"{f}\", () => {{\n  test(\"test_{}_{f}\", () => {{\n    // {id}: {call}\n    expect({call}).toBe({want});\n  }});\n}});\n\n",
             id.to_lowercase()
-        ));
-        test_cases
-            .push(json!({"id": id, "description": call, "function": f, "category": "happy_path"}));
-    }
-    json!({"test_cases": test_cases, "generated_code": code})
+        )
+    })
 }
 
 /// TypeScript: the modules under `src/` are linked through a shim that re-exports them, and

@@ -315,10 +315,7 @@ async fn a_run_killed_at_any_point_resumes_without_redoing_finished_work() {
         let mut e = Engine::new(
             p.clone(),
             p.config().expect("c"),
-            Arc::new(SameForAll {
-                backend: k.clone(),
-                budget: None,
-            }),
+            SameForAll::unbudgeted(k.clone()),
             sink,
         );
         let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));

@@ -60,10 +60,7 @@ async fn the_typescript_example_completes_under_vitest() {
     let mut e = Engine::new(
         p.clone(),
         p.config().expect("config"),
-        Arc::new(SameForAll {
-            backend: k.clone(),
-            budget: None,
-        }),
+        SameForAll::unbudgeted(k.clone()),
         pact_engine::events::ignore(),
     );
     e.harness.node_modules = Some(nm);

@@ -25,18 +25,17 @@ pub fn run(dir: &Path, sel: Selection, dry_run: bool, json: bool) -> anyhow::Res
     };
     if json {
         let done = cleaner.map(|c| c.remove(&plan)).unwrap_or_default();
-        let v = serde_json::json!({
-            "project": dir.display().to_string(),
-            "bytes": survey.bytes,
-            "files": survey.files,
-            "categories": survey.categories,
-            "job": survey.job,
-            "plan": plan,
-            "dry_run": dry_run,
-            "removed": done.removed,
-            "removed_bytes": done.bytes,
-            "failed": done.failed,
-        });
+        let v = report_json(
+            dir,
+            &survey,
+            &plan,
+            serde_json::json!({
+                "dry_run": dry_run,
+                "removed": done.removed,
+                "removed_bytes": done.bytes,
+                "failed": done.failed,
+            }),
+        );
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(exit(&done));
     }
@@ -100,21 +99,39 @@ fn refused(
     plan: &[Removal],
 ) -> ExitCode {
     if json {
-        let v = serde_json::json!({
-            "project": dir.display().to_string(),
-            "bytes": survey.bytes,
-            "files": survey.files,
-            "categories": survey.categories,
-            "job": survey.job,
-            "plan": plan,
-            "refused": e.to_string(),
-        });
+        let v = report_json(
+            dir,
+            survey,
+            plan,
+            serde_json::json!({"refused": e.to_string()}),
+        );
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
         print_survey(survey);
     }
     eprintln!("error: {e}");
     ExitCode::from(2)
+}
+
+/// `--json`: the survey and the plan, then how it ended (`outcome`'s fields).
+fn report_json(
+    dir: &Path,
+    survey: &clean::Survey,
+    plan: &[Removal],
+    outcome: serde_json::Value,
+) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "project": dir.display().to_string(),
+        "bytes": survey.bytes,
+        "files": survey.files,
+        "categories": survey.categories,
+        "job": survey.job,
+        "plan": plan,
+    });
+    if let (Some(v), serde_json::Value::Object(outcome)) = (v.as_object_mut(), outcome) {
+        v.extend(outcome);
+    }
+    v
 }
 
 fn print_survey(s: &clean::Survey) {
