@@ -307,8 +307,18 @@ test('with `pact lsp` and the message trace on: each server log line once, no st
     const text = l.replace(/^\[\w+\] /, '');
     shown.set(text, (shown.get(text) ?? 0) + 1);
   }
+  // tee writes each chunk to the client before the file: the file may still lack the last
+  // frames the channel shows. Read it once it has stopped growing and ends on a whole frame.
+  let size = -1;
+  const written = await waitFor('the tee to write every frame', () => {
+    const buf = fs.readFileSync(sent);
+    const settled = buf.length === size;
+    size = buf.length;
+    const read = frames(buf);
+    return settled && read.complete ? read.messages : undefined;
+  });
   const told = new Map();
-  for (const m of frames(fs.readFileSync(sent))) {
+  for (const m of written) {
     if (m.method === 'window/logMessage' && m.params.type <= 3) {
       told.set(m.params.message, (told.get(m.params.message) ?? 0) + 1);
     }
@@ -324,9 +334,10 @@ test('with `pact lsp` and the message trace on: each server log line once, no st
   );
 });
 
-/** The JSON-RPC messages of an LSP byte stream (Content-Length framing). */
+/** The JSON-RPC messages of an LSP byte stream (Content-Length framing), and whether the
+ * stream ends on a whole frame (no header or body cut short). */
 function frames(buf) {
-  const out = [];
+  const messages = [];
   let at = 0;
   while (at < buf.length) {
     const headerEnd = buf.indexOf('\r\n\r\n', at);
@@ -335,8 +346,9 @@ function frames(buf) {
     if (!m) break;
     const start = headerEnd + 4;
     const end = start + Number(m[1]);
-    out.push(JSON.parse(buf.subarray(start, end).toString('utf8')));
+    if (end > buf.length) break;
+    messages.push(JSON.parse(buf.subarray(start, end).toString('utf8')));
     at = end;
   }
-  return out;
+  return { messages, complete: at === buf.length };
 }
